@@ -1,0 +1,106 @@
+"""Brownian motion for the event core: increments on the step grid, one fixed path per key."""
+
+import abc
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+
+class AbstractBrownian(eqx.Module):
+    """A Brownian path, read by the event core as its increments over the steps of a grid.
+
+    Inside a step the core uses the linear interpolant of the path, so that a step split at an
+    event time is the same path as the whole step and the two partial increments cancel in the
+    derivative with respect to the event time.
+    """
+
+    @abc.abstractmethod
+    def increments(self, t0: float, dt: float, num_steps: int, shape: tuple[int, ...], dtype) -> Float[Array, "steps *shape"]:
+        """``W(t0 + (i + 1) dt) - W(t0 + i dt)`` for ``i < num_steps``."""
+
+
+class GridBrownian(AbstractBrownian):
+    """Independent ``N(0, dt)`` increments on the step grid: the fastest path, but a different
+    path for each ``dt`` (use :class:`FineGridBrownian` to compare step sizes on one path)."""
+
+    key: PRNGKeyArray
+
+    def increments(self, t0, dt, num_steps, shape, dtype):
+        return jnp.sqrt(jnp.asarray(dt, dtype)) * jax.random.normal(self.key, (num_steps, *shape), dtype)
+
+
+class FineGridBrownian(AbstractBrownian):
+    """One Brownian path on ``[t0, t1]``, sampled on a fine grid of spacing ``dt`` and linear in between.
+
+    Any step size that is a multiple of the fine spacing reads the same path: this is what makes
+    solutions at different step sizes, and the reference solver, comparable sample by sample.
+    ``evaluate`` makes it usable as a diffrax control.
+    """
+
+    key: PRNGKeyArray
+    t0: float = eqx.field(static=True)
+    t1: float = eqx.field(static=True)
+    dt: float = eqx.field(static=True)
+    shape: tuple[int, ...] = eqx.field(static=True)
+
+    @property
+    def num_fine_steps(self) -> int:
+        return _num_steps(self.t0, self.t1, self.dt)
+
+    def fine_increments(self, dtype) -> Float[Array, "fine *shape"]:
+        return jnp.sqrt(jnp.asarray(self.dt, dtype)) * jax.random.normal(self.key, (self.num_fine_steps, *self.shape), dtype)
+
+    def increments(self, t0, dt, num_steps, shape, dtype):
+        if tuple(shape) != tuple(self.shape):
+            raise ValueError(f"this Brownian path has shape {self.shape}, the model needs {tuple(shape)}")
+        ratio = dt / self.dt
+        if abs(ratio - round(ratio)) > 1e-6 * ratio:
+            raise ValueError(f"the step dt={dt} is not a multiple of the Brownian path's fine spacing {self.dt}")
+        ratio = round(ratio)
+        offset = (t0 - self.t0) / self.dt
+        if abs(offset - round(offset)) > 1e-6 or offset < -1e-9:
+            raise ValueError(f"t0={t0} is not on the Brownian path's fine grid starting at {self.t0}")
+        offset = round(offset)
+        if offset + num_steps * ratio > self.num_fine_steps:
+            raise ValueError(f"the Brownian path ends at t1={self.t1}, before the end of the solve")
+        fine = self.fine_increments(dtype)[offset : offset + num_steps * ratio]
+        return fine.reshape(num_steps, ratio, *shape).sum(axis=1)
+
+    def evaluate(self, t0, t1=None, left=True, use_levy=False):
+        """``W(t1) - W(t0)`` of the piecewise-linear path (``W(t0) - W(self.t0)`` if ``t1`` is None)."""
+        cumulative = jnp.concatenate([jnp.zeros((1, *self.shape)), jnp.cumsum(self.fine_increments(jnp.result_type(float)), axis=0)])
+
+        def value(t):
+            position = jnp.clip((t - self.t0) / self.dt, 0, self.num_fine_steps)
+            index = jnp.clip(jnp.floor(position).astype(int), 0, self.num_fine_steps - 1)
+            weight = position - index
+            return cumulative[index] * (1 - weight) + cumulative[index + 1] * weight
+
+        if t1 is None:
+            return value(t0)
+        return value(t1) - value(t0)
+
+
+class DiffraxBrownian(AbstractBrownian):
+    """Any diffrax Brownian path (e.g. a :class:`diffrax.VirtualBrownianTree`), queried per step."""
+
+    path: diffrax.AbstractBrownianPath
+
+    def increments(self, t0, dt, num_steps, shape, dtype):
+        starts = t0 + dt * jnp.arange(num_steps, dtype=dtype)
+        increments = jax.vmap(lambda start: self.path.evaluate(start, start + dt))(starts)
+        if increments.shape[1:] != tuple(shape):
+            raise ValueError(f"the diffrax Brownian path has shape {increments.shape[1:]}, the model needs {tuple(shape)}")
+        return increments.astype(dtype)
+
+
+def _num_steps(t0: float, t1: float, dt: float) -> int:
+    """Number of steps of size ``dt`` from ``t0`` to ``t1``; the span must be a multiple of ``dt``."""
+    steps = (t1 - t0) / dt
+    rounded = round(steps)
+    if abs(steps - rounded) > 1e-6 * max(1.0, steps):
+        raise ValueError(f"t1 - t0 = {t1 - t0} is not a multiple of dt = {dt}")
+    return max(int(rounded), 1)

@@ -1,0 +1,94 @@
+"""Input currents c(t): differentiable, time-dependent drives of the membrane potential."""
+
+import abc
+from collections.abc import Callable
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+
+class AbstractCurrent(eqx.Module):
+    """An input current ``c(t)``, broadcastable to ``(n_neurons,)``.
+
+    Every array field is a parameter: gradients of a simulation reach it.
+    """
+
+    @abc.abstractmethod
+    def __call__(self, t: Float[ArrayLike, ""]) -> Float[Array, "*n"]:
+        """Return ``c(t)``."""
+
+
+class ConstantCurrent(AbstractCurrent):
+    """``c(t) = value``."""
+
+    value: Float[Array, "*n"]
+
+    def __init__(self, value: ArrayLike):
+        self.value = jnp.asarray(value, dtype=float)
+
+    def __call__(self, t):
+        return self.value
+
+
+class PiecewiseConstantCurrent(AbstractCurrent):
+    """``c(t) = values[i]`` for ``breakpoints[i-1] <= t < breakpoints[i]``.
+
+    ``values`` has one more entry (along axis 0) than ``breakpoints``; the breakpoints are
+    increasing. Only ``values`` is differentiable (the breakpoints are where ``c`` jumps).
+    """
+
+    breakpoints: Float[Array, " b"]
+    values: Float[Array, "b+1 *n"]
+
+    def __init__(self, breakpoints: ArrayLike, values: ArrayLike):
+        self.breakpoints = jnp.asarray(breakpoints, dtype=float)
+        self.values = jnp.asarray(values, dtype=float)
+        if self.breakpoints.ndim != 1:
+            raise ValueError(f"breakpoints must be one-dimensional, got shape {self.breakpoints.shape}")
+        if self.values.shape[0] != self.breakpoints.shape[0] + 1:
+            raise ValueError(
+                f"values needs len(breakpoints) + 1 = {self.breakpoints.shape[0] + 1} entries along axis 0, "
+                f"got {self.values.shape[0]}"
+            )
+
+    def __call__(self, t):
+        index = jnp.searchsorted(self.breakpoints, t, side="right")
+        return self.values[index]
+
+
+class SinusoidalCurrent(AbstractCurrent):
+    """``c(t) = offset + amplitude * sin(2 pi frequency t + phase)``."""
+
+    offset: Float[Array, "*n"]
+    amplitude: Float[Array, "*n"]
+    frequency: Float[Array, "*n"]
+    phase: Float[Array, "*n"]
+
+    def __init__(self, offset: ArrayLike, amplitude: ArrayLike, frequency: ArrayLike, phase: ArrayLike = 0.0):
+        self.offset = jnp.asarray(offset, dtype=float)
+        self.amplitude = jnp.asarray(amplitude, dtype=float)
+        self.frequency = jnp.asarray(frequency, dtype=float)
+        self.phase = jnp.asarray(phase, dtype=float)
+
+    def __call__(self, t):
+        return self.offset + self.amplitude * jnp.sin(2 * jnp.pi * self.frequency * t + self.phase)
+
+
+class FunctionCurrent(AbstractCurrent):
+    """``c(t) = fn(t, params)`` for a user function; ``params`` is a differentiable pytree."""
+
+    fn: Callable = eqx.field(static=True)
+    params: object
+
+    def __call__(self, t):
+        return self.fn(t, self.params)
+
+
+def as_current(current) -> AbstractCurrent:
+    """Wrap a number, an array or a callable ``t -> c(t)`` as an :class:`AbstractCurrent`."""
+    if isinstance(current, AbstractCurrent):
+        return current
+    if callable(current):
+        return FunctionCurrent(lambda t, _: current(t), None)
+    return ConstantCurrent(current)

@@ -1,0 +1,151 @@
+"""Networks: neurons coupled by synaptic jumps, plus input spike trains."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray
+
+from ._neuron import AbstractNeuron
+
+
+class Network(eqx.Module):
+    r"""A population of neurons coupled through synaptic jumps.
+
+    When neuron ``k`` fires, every post-synaptic neuron ``j`` receives
+    ``I_j <- I_j + (weights * mask)[k, j]`` on its synaptic row. An input spike of channel ``m`` at
+    time ``t`` adds ``input_weights[m, j]`` to ``I_j`` at ``t``.
+
+    Arguments:
+        neuron: the neurons (an :class:`AbstractNeuron` of ``n`` neurons).
+        weights: ``(n, n)`` synaptic weights, ``weights[k, j]`` from ``k`` to ``j``; ``None`` for
+            no coupling.
+        mask: ``(n, n)`` boolean connectivity; entries where it is false are not connections and
+            receive no gradient. Defaults to all true.
+        input_spike_times: ``(m, max_input_spikes)`` spike times of ``m`` input channels, sorted
+            per channel and padded with ``+inf``.
+        input_weights: ``(m, n)`` weights from the input channels to the neurons.
+    """
+
+    neuron: AbstractNeuron
+    weights: Float[Array, "n n"] | None
+    mask: Bool[Array, "n n"] | None
+    input_spike_times: Float[Array, "m k"] | None
+    input_weights: Float[Array, "m n"] | None
+
+    def __init__(
+        self,
+        neuron: AbstractNeuron,
+        weights: ArrayLike | None = None,
+        mask: ArrayLike | None = None,
+        input_spike_times: ArrayLike | None = None,
+        input_weights: ArrayLike | None = None,
+    ):
+        n = neuron.n_neurons
+        self.neuron = neuron
+        self.weights = None if weights is None else jnp.asarray(weights, dtype=float)
+        if self.weights is not None and self.weights.shape != (n, n):
+            raise ValueError(f"weights must have shape (n_neurons, n_neurons) = ({n}, {n}), got {self.weights.shape}")
+        if mask is not None:
+            mask = jnp.asarray(mask, dtype=bool)
+            if mask.shape != (n, n):
+                raise ValueError(f"mask must have shape (n_neurons, n_neurons) = ({n}, {n}), got {mask.shape}")
+            if self.weights is None:
+                raise ValueError("a mask was given without weights")
+        self.mask = mask
+        if (input_spike_times is None) != (input_weights is None):
+            raise ValueError("input_spike_times and input_weights must be given together")
+        if input_spike_times is not None:
+            times = jnp.asarray(input_spike_times, dtype=float)
+            if times.ndim == 1:
+                times = times[None]
+            w_in = jnp.asarray(input_weights, dtype=float)
+            if times.ndim != 2:
+                raise ValueError(f"input_spike_times must have shape (channels, spikes), got {times.shape}")
+            if w_in.shape != (times.shape[0], n):
+                raise ValueError(
+                    f"input_weights must have shape (channels, n_neurons) = ({times.shape[0]}, {n}), got {w_in.shape}"
+                )
+            if not isinstance(times, jax.core.Tracer) and bool(jnp.any(jnp.diff(times, axis=1) < 0)):
+                raise ValueError("input_spike_times must be sorted along each channel (pad with +inf)")
+            self.input_spike_times, self.input_weights = times, w_in
+        else:
+            self.input_spike_times = self.input_weights = None
+
+    @property
+    def n_neurons(self) -> int:
+        return self.neuron.n_neurons
+
+    def coupling(self) -> Float[Array, "n n"] | None:
+        """The effective weight matrix ``weights * mask`` (``None`` without coupling)."""
+        if self.weights is None:
+            return None
+        if self.mask is None:
+            return self.weights
+        return jnp.where(self.mask, self.weights, 0.0)
+
+
+def as_network(model: "Network | AbstractNeuron") -> Network:
+    """A neuron population on its own is a network without coupling."""
+    if isinstance(model, Network):
+        return model
+    if isinstance(model, AbstractNeuron):
+        return Network(model)
+    raise TypeError(f"expected a Network or an AbstractNeuron, got {type(model).__name__}")
+
+
+def feedforward_mask(layer_sizes: tuple[int, ...] | list[int]) -> np.ndarray:
+    """Connectivity of a layered feed-forward network: layer ``l`` projects to layer ``l + 1``."""
+    if len(layer_sizes) < 2 or any(int(size) < 1 for size in layer_sizes):
+        raise ValueError(f"layer_sizes needs at least two positive sizes, got {layer_sizes}")
+    offsets = np.cumsum([0, *layer_sizes])
+    mask = np.zeros((offsets[-1], offsets[-1]), dtype=bool)
+    for layer in range(len(layer_sizes) - 1):
+        mask[offsets[layer] : offsets[layer + 1], offsets[layer + 1] : offsets[layer + 2]] = True
+    return mask
+
+
+def feedforward(
+    neuron: AbstractNeuron,
+    layer_sizes: tuple[int, ...] | list[int],
+    *,
+    key: PRNGKeyArray,
+    weight_low: float = 0.5,
+    weight_high: float = 1.5,
+    scale_by_fan_in: bool = True,
+) -> Network:
+    """A layered feed-forward network with weights ``U(weight_low, weight_high)``.
+
+    With ``scale_by_fan_in`` the weights into layer ``l + 1`` are multiplied by ``3 / n_l``
+    (reference experiment (b): ``U(0.5, 1.5) * 3/4`` and ``* 3/16`` for sizes 4, 16, 2).
+    """
+    mask = feedforward_mask(layer_sizes)
+    if neuron.n_neurons != mask.shape[0]:
+        raise ValueError(f"the neuron has {neuron.n_neurons} neurons but the layers sum to {mask.shape[0]}")
+    weights = jax.random.uniform(key, mask.shape, minval=weight_low, maxval=weight_high)
+    if scale_by_fan_in:
+        fan_in = np.concatenate([np.full(size, size, dtype=float) for size in layer_sizes])
+        weights = weights * (3.0 / fan_in)[:, None]
+    return Network(neuron, jnp.where(mask, weights, 0.0), mask)
+
+
+def recurrent(
+    neuron: AbstractNeuron,
+    *,
+    key: PRNGKeyArray,
+    connection_probability: float = 0.2,
+    weight_scale: float = 1.0,
+    self_connections: bool = False,
+) -> Network:
+    """A random recurrent network: each connection exists with ``connection_probability``; weights
+    are ``N(0, weight_scale^2 / (p n))``."""
+    if not 0 < connection_probability <= 1:
+        raise ValueError(f"connection_probability must be in (0, 1], got {connection_probability}")
+    n = neuron.n_neurons
+    mask_key, weight_key = jax.random.split(key)
+    mask = np.asarray(jax.random.bernoulli(mask_key, connection_probability, (n, n)))
+    if not self_connections:
+        np.fill_diagonal(mask, False)
+    std = weight_scale / np.sqrt(connection_probability * n)
+    weights = std * jax.random.normal(weight_key, (n, n))
+    return Network(neuron, jnp.where(mask, weights, 0.0), mask)

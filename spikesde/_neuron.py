@@ -1,0 +1,106 @@
+"""The interface every neuron model fills in."""
+
+import abc
+from typing import ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Bool, Float
+
+from ._currents import AbstractCurrent
+
+
+class AbstractNeuron(eqx.Module):
+    """A population of ``n_neurons`` neurons of one type, as an event SDE.
+
+    The state is an array ``y`` of shape ``(state_dim, n_neurons)``, one row per state variable.
+    Between events it solves
+
+        dy = drift(t, y) dt + diffusion() dW,
+
+    with additive (state-independent) diagonal noise. Neuron ``k`` fires when its event function
+    ``event(y)[k]`` crosses zero from below; the reset map then replaces ``y[:, k]``. For the
+    gradients through spike times to exist, a subclass must keep to the conditions of the
+    event-SDE theory: the event function is not driven by the noise (``diffusion()`` is zero on
+    every row the event function reads), its time derivative is non-zero at a crossing, and the
+    reset leaves the noisy rows' sensitivities unchanged (it adds constants to them).
+
+    Each neuron's continuous dynamics depend on its own state only: coupling between neurons
+    happens through events (the synaptic jumps of :class:`spikesde.Network`).
+
+    Every array field of a subclass is a parameter, broadcastable to ``(n_neurons,)``.
+    """
+
+    n_neurons: eqx.AbstractVar[int]
+    input_current: eqx.AbstractVar[AbstractCurrent]
+
+    #: Names of the rows of the state.
+    state_names: ClassVar[tuple[str, ...]]
+    #: Row of the state that receives synaptic jumps (the synaptic current).
+    synaptic_row: ClassVar[int]
+    #: Whether the reset draws a fresh exponential clock (escape noise).
+    uses_clock: ClassVar[bool]
+    #: Whether the event function is affine in the state (crossing times inside an affine step
+    #: then have a closed form).
+    affine_event: ClassVar[bool]
+
+    @property
+    def state_dim(self) -> int:
+        return len(self.state_names)
+
+    @abc.abstractmethod
+    def initial_state(self, clock: Float[Array, " n"]) -> Float[Array, "d n"]:
+        """The state at ``t0``; ``clock`` holds one Exp(1) draw per neuron."""
+
+    @abc.abstractmethod
+    def drift(self, t: Float[ArrayLike, ""], y: Float[Array, "d n"]) -> Float[Array, "d n"]:
+        """The drift ``mu(t, y)``."""
+
+    @abc.abstractmethod
+    def diffusion(self) -> Float[Array, "d n"]:
+        """The additive noise scale ``sigma``: row ``i`` of ``y`` receives ``sigma[i] dW_i``."""
+
+    @abc.abstractmethod
+    def event(self, y: Float[Array, "d n"]) -> Float[Array, " n"]:
+        """The event function ``E(y)``: neuron ``k`` fires when ``E(y)[k]`` crosses zero upwards."""
+
+    @abc.abstractmethod
+    def reset(self, y: Float[Array, "d n"], fired: Bool[Array, " n"], clock: Float[Array, " n"]) -> Float[Array, "d n"]:
+        """The reset map ``T``, applied to the neurons where ``fired`` is true.
+
+        ``clock`` holds a fresh Exp(1) draw per neuron for neurons with escape noise.
+        """
+
+    @abc.abstractmethod
+    def linear_step(self, t: Float[ArrayLike, ""], y: Float[Array, "d n"], h: Float[ArrayLike, "*n"]) -> Float[Array, "d n"]:
+        """The deterministic flow over a time ``h`` with the non-linear terms and the input frozen at ``(t, y)``.
+
+        Exact for the linear part of the drift; used by :class:`spikesde.ExponentialEuler`.
+        ``h`` is a scalar or one step length per neuron.
+        """
+
+    def parameter_errors(self) -> list[str]:
+        """Problems with the parameters' shapes, as messages (empty when all is well)."""
+        errors = []
+        for path, leaf in jax.tree_util.tree_flatten_with_path(self)[0]:
+            if eqx.is_array(leaf) and leaf.ndim > 0 and not isinstance(leaf, jax.core.Tracer):
+                name = jax.tree_util.keystr(path)
+                if "input_current" in name:
+                    continue
+                if leaf.ndim > 1 or leaf.shape[-1] not in (1, self.n_neurons):
+                    errors.append(
+                        f"parameter {name} has shape {leaf.shape}, not broadcastable to (n_neurons,) = ({self.n_neurons},)"
+                    )
+        return errors
+
+
+def _as_parameter(x: ArrayLike) -> Array:
+    return jnp.asarray(x, dtype=float)
+
+
+def phi1(z: Float[Array, "..."]) -> Float[Array, "..."]:
+    """``(e^z - 1) / z``, continued by 1 at ``z = 0`` with finite gradients there."""
+    small = jnp.abs(z) < 1e-6
+    safe_z = jnp.where(small, 1.0, z)
+    return jnp.where(small, 1.0 + z / 2, jnp.expm1(safe_z) / safe_z)

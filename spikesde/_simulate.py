@@ -1,0 +1,221 @@
+"""The public entry point of the event core."""
+
+import math
+import warnings
+from collections.abc import Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import ArrayLike, PRNGKeyArray
+
+from ._brownian import AbstractBrownian, GridBrownian, _num_steps
+from ._event_core import solve_events
+from ._network import Network, as_network
+from ._neuron import AbstractNeuron
+from ._solution import Solution
+from ._stepper import AbstractStepper, EulerMaruyama
+
+_ON_OVERFLOW = ("error", "warn", "ignore")
+
+
+def simulate(
+    model: Network | AbstractNeuron,
+    *,
+    t0: float,
+    t1: float,
+    dt: float,
+    key: PRNGKeyArray,
+    max_spikes: int,
+    save_at: Sequence[float] | ArrayLike | None = None,
+    stepper: AbstractStepper | None = None,
+    brownian: AbstractBrownian | None = None,
+    max_events_per_step: int | None = None,
+    root_iterations: int = 8,
+    on_overflow: str = "error",
+    dtype=None,
+    unroll: int = 1,
+) -> Solution:
+    r"""Simulate a spiking network as an event SDE on ``[t0, t1]`` with fixed step ``dt``.
+
+    Between events the state solves ``dy = mu(t, y) dt + sigma dW``; neuron ``k`` fires at the
+    exact time its event function crosses zero inside a step; the reset and the synaptic jumps are
+    applied there and the step continues from the event (see :func:`spikesde._event_core.solve_events`).
+    The result is differentiable in every parameter of ``model`` with the noise held fixed, and
+    ``simulate`` works under ``jax.jit``, ``jax.vmap`` (over ``key``) and ``jax.grad``.
+
+    Arguments:
+        model: a :class:`Network`, or a neuron population (simulated without coupling).
+        t0, t1: the time span; ``t1 - t0`` must be a positive multiple of ``dt``.
+        dt: the step (a Python float; each distinct value compiles once).
+        key: random key for the exponential clocks and (unless ``brownian`` is given) the
+            Brownian path.
+        max_spikes: spike buffer length per neuron.
+        save_at: times on the step grid at which to save the state (default: ``t0`` and ``t1``).
+        stepper: the integrator step (default :class:`EulerMaruyama`).
+        brownian: the Brownian path (default :class:`GridBrownian` from ``key``); pass a
+            :class:`FineGridBrownian` to compare step sizes on one path.
+        max_events_per_step: events handled inside one step (default ``min(3, sources)``).
+        root_iterations: Newton iterations to locate a crossing when the step or the event
+            function is not affine in time.
+        on_overflow: ``"error"`` (default) raises when a spike buffer overflows or a step holds
+            more than ``max_events_per_step`` events; ``"warn"`` warns; ``"ignore"`` returns the first
+            ``max_spikes`` spikes and leaves the flags in the solution to the caller.
+        dtype: floating dtype of the solve (default: JAX's default float).
+        unroll: unroll factor of the step loop (speed only).
+    """
+    network = as_network(model)
+    _check_arguments(network, t0=t0, t1=t1, dt=dt, max_spikes=max_spikes, on_overflow=on_overflow)
+    num_steps = _num_steps(t0, t1, dt)
+    dtype = jnp.dtype(dtype) if dtype is not None else jnp.result_type(float)
+    save_times, save_slots, save_initial = _save_grid(save_at, t0=t0, dt=dt, num_steps=num_steps)
+    if max_events_per_step is None:
+        sources = network.n_neurons + (0 if network.input_spike_times is None else network.input_spike_times.shape[0])
+        max_events_per_step = min(3, sources)
+    if int(max_events_per_step) < 1:
+        raise ValueError(f"max_events_per_step must be at least 1, got {max_events_per_step}")
+    solution = _simulate_jit(
+        network,
+        key,
+        stepper if stepper is not None else EulerMaruyama(),
+        brownian,
+        save_times,
+        save_slots,
+        t0=float(t0),
+        dt=float(dt),
+        num_steps=num_steps,
+        max_spikes=int(max_spikes),
+        max_events_per_step=int(max_events_per_step),
+        root_iterations=int(root_iterations),
+        save_initial=save_initial,
+        on_overflow=on_overflow,
+        dtype=dtype,
+        unroll=int(unroll),
+    )
+    if on_overflow == "warn" and not isinstance(solution.overflow, jax.core.Tracer):
+        _warn_overflow(solution, max_spikes, max_events_per_step)
+    return solution
+
+
+@eqx.filter_jit
+def _simulate_jit(
+    network, key, stepper, brownian, save_times, save_slots, *, t0, dt, num_steps, max_spikes, max_events_per_step,
+    root_iterations, save_initial, on_overflow, dtype, unroll
+):
+    network = _cast(network, dtype)
+    network = _error_if_not_finite(network)
+    brownian_key, clock_key = jax.random.split(key)
+    if brownian is None:
+        brownian = GridBrownian(brownian_key)
+    neuron = network.neuron
+    shape = (neuron.state_dim, neuron.n_neurons)
+    increments = brownian.increments(t0, dt, num_steps, shape, dtype)
+    clocks = jax.random.exponential(clock_key, (neuron.n_neurons, max_spikes + 1), dtype)
+    out = solve_events(
+        network,
+        stepper,
+        t0=t0,
+        dt=dt,
+        brownian_increments=increments,
+        clocks=clocks,
+        max_spikes=max_spikes,
+        max_events_per_step=max_events_per_step,
+        save_slots=save_slots,
+        num_saved=save_times.shape[0],
+        save_initial=save_initial,
+        root_iterations=root_iterations,
+        unroll=unroll,
+    )
+    overflow = out.spike_counts > max_spikes
+    spike_times = out.spike_times
+    if on_overflow == "error":
+        spike_times = eqx.error_if(
+            spike_times,
+            jnp.any(overflow),
+            f"spike buffer overflow: a neuron fired more than max_spikes={max_spikes} times. Raise max_spikes, "
+            "or pass on_overflow='ignore' to keep the first max_spikes spikes of each neuron.",
+        )
+        spike_times = eqx.error_if(
+            spike_times,
+            out.missed_events,
+            f"a step held more than max_events_per_step={max_events_per_step} events, so its event times are "
+            "not exact. Reduce dt or raise max_events_per_step.",
+        )
+    return Solution(
+        spike_times=spike_times,
+        spike_counts=out.spike_counts,
+        overflow=overflow,
+        missed_events=out.missed_events,
+        ts=save_times.astype(dtype),
+        ys=out.saved_states,
+        final_state=out.final_state,
+        state_names=neuron.state_names,
+    )
+
+
+def _cast(tree, dtype):
+    return jax.tree_util.tree_map(lambda x: x.astype(dtype) if eqx.is_inexact_array(x) else x, tree)
+
+
+def _error_if_not_finite(network):
+    leaves = [leaf for leaf in jax.tree_util.tree_leaves(network) if eqx.is_inexact_array(leaf)]
+    bad = jnp.any(jnp.stack([jnp.any(jnp.isnan(leaf)) for leaf in leaves])) if leaves else False
+    return eqx.error_if(network, bad, "a parameter of the model is NaN")
+
+
+def _check_arguments(network: Network, *, t0, t1, dt, max_spikes, on_overflow):
+    for name, value in (("t0", t0), ("t1", t1), ("dt", dt)):
+        if isinstance(value, jax.core.Tracer) or not np.isscalar(value) and np.ndim(value) != 0:
+            raise ValueError(f"{name} must be a Python number (it fixes the step grid), got {type(value).__name__}")
+        if not math.isfinite(float(value)):
+            raise ValueError(f"{name} must be finite, got {value}")
+    if not float(dt) > 0:
+        raise ValueError(f"dt must be positive, got dt={dt}")
+    if not float(t1) > float(t0):
+        raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
+    if int(max_spikes) != max_spikes or int(max_spikes) < 1:
+        raise ValueError(f"max_spikes must be a positive integer, got {max_spikes}")
+    if on_overflow not in _ON_OVERFLOW:
+        raise ValueError(f"on_overflow must be one of {_ON_OVERFLOW}, got {on_overflow!r}")
+    errors = network.neuron.parameter_errors()
+    if errors:
+        raise ValueError("; ".join(errors))
+    for path, leaf in jax.tree_util.tree_flatten_with_path(network)[0]:
+        if eqx.is_inexact_array(leaf) and not isinstance(leaf, jax.core.Tracer):
+            if bool(jnp.any(jnp.isnan(leaf))):
+                raise ValueError(f"parameter {jax.tree_util.keystr(path)} contains NaN")
+
+
+def _save_grid(save_at, *, t0, dt, num_steps):
+    """Save times, the save slot of each step (``num_saved`` = not saved), and whether ``t0`` is saved."""
+    times = np.array([t0, t0 + num_steps * dt] if save_at is None else np.atleast_1d(np.asarray(save_at, dtype=float)))
+    positions = (times - t0) / dt
+    indices = np.round(positions).astype(int)
+    if np.any(np.abs(positions - indices) > 1e-6) or np.any(indices < 0) or np.any(indices > num_steps):
+        raise ValueError(f"save_at times must lie on the step grid t0 + k dt within [t0, t1], got {times.tolist()}")
+    if np.any(np.diff(indices) <= 0):
+        raise ValueError("save_at times must be strictly increasing")
+    slots = np.full(num_steps, len(times), dtype=np.int32)
+    save_initial = bool(indices[0] == 0)
+    for slot, index in enumerate(indices):
+        if index > 0:
+            slots[index - 1] = slot
+    return jnp.asarray(t0 + indices * dt), jnp.asarray(slots), save_initial
+
+
+def _warn_overflow(solution: Solution, max_spikes: int, max_events_per_step: int) -> None:
+    overflow = np.asarray(solution.overflow)
+    if overflow.any():
+        warnings.warn(
+            f"spike buffer overflow: {int(overflow.sum())} neuron buffer(s) exceeded max_spikes={max_spikes}; "
+            "only the first max_spikes spikes are stored",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    if np.asarray(solution.missed_events).any():
+        warnings.warn(
+            f"a step held more than max_events_per_step={max_events_per_step} events: its event times are not exact",
+            RuntimeWarning,
+            stacklevel=3,
+        )

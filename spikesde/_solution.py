@@ -1,0 +1,47 @@
+"""What a simulation returns."""
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Bool, Float, Int
+
+
+class Solution(eqx.Module):
+    """The result of :func:`spikesde.simulate`.
+
+    Fields:
+        spike_times: ``(n_neurons, max_spikes)``, spike ``j`` of neuron ``k`` at ``[k, j]``, padded
+            with ``+inf``; differentiable.
+        spike_counts: ``(n_neurons,)`` spikes of each neuron in ``[t0, t1]``, including any that did
+            not fit in the buffer.
+        overflow: ``(n_neurons,)`` whether a neuron fired more than ``max_spikes`` times.
+        missed_events: whether some step held more events than ``max_events_per_step`` (the event
+            times of that step are then not exact).
+        ts: ``(n_save,)`` the save times.
+        ys: ``(n_save, state_dim, n_neurons)`` the states at ``ts``.
+        final_state: ``(state_dim, n_neurons)`` the state at ``t1``.
+        state_names: names of the state rows.
+    """
+
+    spike_times: Float[Array, "n max_spikes"]
+    spike_counts: Int[Array, " n"]
+    overflow: Bool[Array, " n"]
+    missed_events: Bool[Array, ""]
+    ts: Float[Array, " n_save"]
+    ys: Float[Array, "n_save d n"]
+    final_state: Float[Array, "d n"]
+    state_names: tuple[str, ...] = eqx.field(static=True)
+
+    @property
+    def max_spikes(self) -> int:
+        return self.spike_times.shape[-1]
+
+    @property
+    def stored_counts(self) -> Int[Array, " n"]:
+        """Number of spikes held in the buffer of each neuron (at most ``max_spikes``)."""
+        return jnp.minimum(self.spike_counts, self.max_spikes)
+
+    def state(self, name: str) -> Float[Array, "n_save n"]:
+        """The saved trajectory of the state variable ``name`` (e.g. ``"V"``)."""
+        if name not in self.state_names:
+            raise KeyError(f"unknown state variable {name!r}; this model has {self.state_names}")
+        return self.ys[..., self.state_names.index(name), :]

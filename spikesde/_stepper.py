@@ -1,0 +1,47 @@
+"""Steps of the event core: how the state moves over a piece of a grid step."""
+
+import abc
+
+import equinox as eqx
+from jaxtyping import Array, ArrayLike, Float
+
+from ._neuron import AbstractNeuron
+
+
+class AbstractStepper(eqx.Module):
+    """One step of an integrator, from ``(t, y)`` over a time ``h`` with Brownian increment ``dW``.
+
+    The event core calls ``step`` for whole grid steps and for the pieces of a step split at event
+    times; ``h`` is then a scalar or one length per neuron (for locating each neuron's crossing),
+    and ``dW`` is the matching piece of the linearly interpolated Brownian increment.
+    Integrators differ only here: how events are found and applied is shared.
+    """
+
+    #: Whether the step is affine in ``h`` for a fixed ``dW / h`` (event times of an affine event
+    #: function then have a closed form and need no Newton iterations).
+    affine_in_time: eqx.AbstractClassVar[bool]
+
+    @abc.abstractmethod
+    def step(
+        self, neuron: AbstractNeuron, t: Float[ArrayLike, ""], y: Float[Array, "d n"], h: Float[ArrayLike, "*n"], dW: Float[Array, "d n"]
+    ) -> Float[Array, "d n"]:
+        """The state at ``t + h``."""
+
+
+class EulerMaruyama(AbstractStepper):
+    """``y + mu(t, y) h + sigma dW`` (strong order 1 for additive noise)."""
+
+    affine_in_time = True
+
+    def step(self, neuron, t, y, h, dW):
+        return y + neuron.drift(t, y) * h + neuron.diffusion() * dW
+
+
+class ExponentialEuler(AbstractStepper):
+    """Exact flow of the linear part of the drift with the non-linear part frozen at the step start,
+    plus ``sigma dW``: exact for a deterministic LIF with constant input, whatever the step."""
+
+    affine_in_time = False
+
+    def step(self, neuron, t, y, h, dW):
+        return neuron.linear_step(t, y, h) + neuron.diffusion() * dW
