@@ -1,4 +1,4 @@
-"""The event core: one loop over the step grid that finds, orders and applies every spike.
+"""The event core: one loop that advances a network to its next event or grid point.
 
 Every integrator shares this code; they differ only in their :class:`AbstractStepper`.
 """
@@ -16,7 +16,8 @@ from ._stepper import AbstractStepper
 class CoreOutput(NamedTuple):
     spike_times: Float[Array, "n max_spikes"]
     spike_counts: Int[Array, " n"]
-    missed_events: Bool[Array, ""]
+    overflow: Bool[Array, " n"]
+    t_final: Float[Array, ""]
     saved_states: Float[Array, "n_save d n"]
     final_state: Float[Array, "d n"]
 
@@ -24,10 +25,12 @@ class CoreOutput(NamedTuple):
 class _Carry(NamedTuple):
     y: Float[Array, "d n"]
     t: Float[Array, ""]
-    spike_times: Float[Array, "n max_spikes"]
+    step_index: Int[Array, ""]
+    stopped: Bool[Array, ""]
+    num_events: Int[Array, ""]
     spike_counts: Int[Array, " n"]
+    overflow: Bool[Array, " n"]
     input_pointer: Int[Array, " m"]
-    missed_events: Bool[Array, ""]
     saved_states: Float[Array, "n_save d n"]
 
 
@@ -37,49 +40,59 @@ def solve_events(
     *,
     t0: float,
     dt: float,
-    brownian_increments: Float[Array, "steps d n"],
+    brownian_increments: Float[Array, "steps r n"],
     clocks: Float[Array, "n max_spikes+1"],
     max_spikes: int,
-    max_events_per_step: int,
+    max_events: int,
     save_slots: Int[Array, " steps"],
     num_saved: int,
     save_initial: bool,
     root_iterations: int,
     unroll: int = 1,
 ) -> CoreOutput:
-    r"""Solve the network's event SDE on the grid ``t0 + i dt``, applying every event exactly.
+    r"""Solve the network's event SDE on the grid ``t_i = t0 + i dt``, applying every event exactly.
 
-    Within step ``i`` (Brownian increment ``dW_i``, linear in between) the core repeats, at most
-    ``max_events_per_step`` times: propose a step from the current time ``t_c`` to the grid point;
-    locate each neuron's crossing ``E_k(y(tau)) = 0`` of its event function on that step (closed
-    form for affine steps and events, Newton otherwise, with the implicit-function derivative
-    ``d tau = -dE / (dE/dt)``) and the next input spike; take the earliest event ``tau``; step from
-    ``t_c`` to ``tau`` with the increment ``dW_i (tau - t_c) / dt``; apply the reset and the synaptic
-    jump; continue from ``tau``. A crossing left over after the last permitted event sets
-    ``missed_events``.
+    Each iteration starts at the current time ``t_c`` inside grid step ``i`` (Brownian increment
+    ``dW_i``, linear in between) and proposes a step to ``t_{i+1}``. It locates every neuron's
+    crossing ``E_k(y(tau)) = 0`` on that step (closed form for affine steps and events, Newton
+    otherwise, differentiated by the implicit function theorem ``d tau = -dE / (dE/dt)``) and the
+    next input spike. If the earliest of them, ``tau``, is inside the step, the iteration steps from
+    ``t_c`` to ``tau`` with the increment ``dW_i (tau - t_c) / dt``, applies the reset and the
+    synaptic jump and stays in step ``i``; otherwise it accepts the step and moves to ``t_{i+1}``.
+    Events are therefore applied in time order, however many fall in one step, and the split step
+    reads the same Brownian path as the whole step, so the partial increments cancel in the
+    derivative with respect to ``tau``.
+
+    The loop has ``num_steps + max_events`` iterations. If an event is due when ``max_events``
+    have been applied, the solve stops there (``t_final < t1``) and that event's neuron is flagged
+    in ``overflow``; spikes before ``t_final`` are all exact and complete.
 
     Spike ``j`` of neuron ``k`` is stored in ``spike_times[k, j]`` (``+inf`` padding) for
-    ``j < max_spikes``; ``spike_counts`` counts every spike, stored or not. After its ``j``-th spike a
-    neuron with escape noise draws its clock from ``clocks[k, min(j, max_spikes)]``.
+    ``j < max_spikes``; a later spike sets ``overflow[k]`` (it still resets the neuron).
+    ``spike_counts`` counts every spike applied. After its ``j``-th spike a neuron with escape noise
+    draws its clock from ``clocks[k, min(j, max_spikes)]``.
     """
     neuron = network.neuron
     n = neuron.n_neurons
     dtype = brownian_increments.dtype
+    num_steps = brownian_increments.shape[0]
     coupling = network.coupling()
     synaptic_row = neuron.synaptic_row
     neuron_index = jnp.arange(n)
-    if network.input_spike_times is not None:
+    save_index = jnp.arange(num_saved)
+    has_inputs = network.input_spike_times is not None
+    if has_inputs:
         input_times = network.input_spike_times
         input_weights = network.input_weights
-    else:
-        input_times = jnp.full((1, 1), jnp.inf, dtype)
-        input_weights = jnp.zeros((1, n), dtype)
-    num_inputs, max_inputs = input_times.shape
+        num_inputs, max_inputs = input_times.shape
     dt = jnp.asarray(dt, dtype)
     closed_form_roots = stepper.affine_in_time and neuron.affine_event
 
     def next_input(pointer):
-        times = jnp.where(pointer < max_inputs, input_times[jnp.arange(num_inputs), jnp.minimum(pointer, max_inputs - 1)], jnp.inf)
+        if not has_inputs:
+            return jnp.asarray(jnp.inf, dtype), jnp.asarray(0, jnp.int32)
+        capped = jnp.minimum(pointer, max_inputs - 1)
+        times = jnp.where(pointer < max_inputs, input_times[jnp.arange(num_inputs), capped], jnp.inf)
         channel = jnp.argmin(times)
         return times[channel], channel
 
@@ -87,19 +100,19 @@ def solve_events(
         """Time from ``t_c`` to each neuron's crossing on the remaining step (valid where crossing)."""
         crossing = event_next >= 0
         rise = event_next - event_now
-        safe_rise = jnp.where(crossing & (rise > 0), rise, 1.0)
-        fraction = jnp.where(crossing & (rise > 0), jnp.clip(-event_now / safe_rise, 0.0, 1.0), 0.0)
-        offset = fraction * h_rem
+        rising = crossing & (rise > 0)
+        safe_rise = jnp.where(rising, rise, 1.0)
+        offset = jnp.where(rising, jnp.clip(-event_now / safe_rise, 0.0, 1.0), 0.0) * h_rem
         if closed_form_roots:
             return crossing, offset
 
         def event_after(h):
-            return neuron.event(stepper.step(neuron, t_c, y, h, dW * (h / dt)[None]))
+            return neuron.event(stepper.step(neuron, t_c, y, h, dW * (h / dt)))
 
         def newton(h):
             value, slope = jax.jvp(event_after, (h,), (jnp.ones_like(h),))
-            safe_slope = jnp.where(crossing & (slope > 0), slope, 1.0)
-            return jnp.where(crossing & (slope > 0), h - value / safe_slope, h)
+            usable = crossing & (slope > 0)
+            return jnp.where(usable, h - value / jnp.where(usable, slope, 1.0), h)
 
         root = jax.lax.stop_gradient(offset)
         for _ in range(root_iterations):
@@ -108,9 +121,12 @@ def solve_events(
         # derivative d tau = -dE / (dE/dt) without differentiating through the iterations.
         return crossing, jnp.clip(newton(jax.lax.stop_gradient(root)), 0.0, h_rem)
 
-    def sub_step(carry: _Carry, t_end, dW) -> _Carry:
-        y, t_c = carry.y, carry.t
-        h_rem = t_end - t_c
+    def iteration(carry: _Carry, _) -> tuple[_Carry, None]:
+        y, t_c, index = carry.y, carry.t, carry.step_index
+        running = (index < num_steps) & ~carry.stopped
+        dW = brownian_increments[jnp.minimum(index, num_steps - 1)]
+        t_end = t0 + (index + 1) * dt
+        h_rem = jnp.where(running, t_end - t_c, 0.0)
         y_next = stepper.step(neuron, t_c, y, h_rem, dW * (h_rem / dt))
         crossing, offset = crossing_offsets(t_c, y, h_rem, dW, neuron.event(y), neuron.event(y_next))
         neuron_times = jnp.where(crossing, t_c + offset, jnp.inf)
@@ -119,64 +135,62 @@ def solve_events(
         input_time, input_channel = next_input(carry.input_pointer)
         is_input = input_time < neuron_time
         tau = jnp.minimum(neuron_time, input_time)
-        has_event = tau <= t_end
+        event_due = running & (tau <= t_end)
+        over_budget = event_due & (carry.num_events >= max_events)
+        has_event = event_due & ~over_budget
+        advance = running & ~event_due
         # Keep every branch finite: a non-finite value in the branch not taken poisons gradients.
-        tau = jnp.where(has_event, tau, t_end)
+        tau = jnp.where(has_event, tau, t_c)
         h_event = tau - t_c
         y_event = stepper.step(neuron, t_c, y, h_event, dW * (h_event / dt))
 
         fires = has_event & ~is_input
         fired = fires & (neuron_index == first_neuron)
         count = carry.spike_counts[first_neuron]
-        clock = clocks[neuron_index, jnp.minimum(carry.spike_counts + 1, max_spikes)]
+        clock = clocks[first_neuron, jnp.minimum(count + 1, max_spikes)]
         y_reset = neuron.reset(y_event, fired, clock)
         jump = jnp.zeros((n,), dtype)
         if coupling is not None:
             jump = jnp.where(fires, coupling[first_neuron], jump)
-        jump = jnp.where(has_event & is_input, input_weights[input_channel], jump)
+        if has_inputs:
+            jump = jnp.where(has_event & is_input, input_weights[input_channel], jump)
+            input_pointer = carry.input_pointer.at[input_channel].add((has_event & is_input).astype(jnp.int32))
+        else:
+            input_pointer = carry.input_pointer
         y_reset = y_reset.at[synaptic_row].add(jump)
 
-        slot = jnp.where(fires & (count < max_spikes), count, max_spikes)
-        spike_times = carry.spike_times.at[first_neuron, slot].set(tau, mode="drop")
-        return _Carry(
-            y=jnp.where(has_event, y_reset, y_next),
-            t=tau,
-            spike_times=spike_times,
+        saved = jnp.where(advance & (save_index == save_slots[jnp.minimum(index, num_steps - 1)])[:, None, None], y_next, carry.saved_states)
+        lost = (fired & (carry.spike_counts >= max_spikes)) | (over_budget & ~is_input & (neuron_index == first_neuron))
+        carry = _Carry(
+            y=jnp.where(has_event, y_reset, jnp.where(advance, y_next, y)),
+            t=jnp.where(advance, t_end, tau),
+            step_index=index + advance.astype(index.dtype),
+            stopped=carry.stopped | over_budget,
+            num_events=carry.num_events + has_event.astype(carry.num_events.dtype),
             spike_counts=carry.spike_counts + fired.astype(carry.spike_counts.dtype),
-            input_pointer=carry.input_pointer.at[input_channel].add((has_event & is_input).astype(jnp.int32)),
-            missed_events=carry.missed_events,
-            saved_states=carry.saved_states,
+            overflow=carry.overflow | lost,
+            input_pointer=input_pointer,
+            saved_states=saved,
         )
-
-    def grid_step(carry: _Carry, inputs):
-        index, dW, save_slot = inputs
-        t_start = t0 + index * dt
-        t_end = t0 + (index + 1) * dt
-        carry = carry._replace(t=t_start)
-        for _ in range(max_events_per_step):
-            carry = sub_step(carry, t_end, dW)
-        h_rem = t_end - carry.t
-        y = stepper.step(neuron, carry.t, carry.y, h_rem, dW * (h_rem / dt))
-        input_time, _ = next_input(carry.input_pointer)
-        missed = jnp.any(neuron.event(y) >= 0) | (input_time <= t_end)
-        saved = carry.saved_states.at[save_slot].set(y, mode="drop")
-        return carry._replace(y=y, t=t_end, missed_events=carry.missed_events | missed, saved_states=saved), None
+        # Each iteration reports at most one spike; the buffers are filled once after the loop.
+        spike_slot = jnp.where(fires & (count < max_spikes), count, max_spikes)
+        return carry, (tau, first_neuron, spike_slot)
 
     y0 = neuron.initial_state(clocks[:, 0])
-    saved_states = jnp.zeros((num_saved, *y0.shape), dtype)
+    saved_states = jnp.full((num_saved, *y0.shape), jnp.nan, dtype)
     if save_initial:
         saved_states = saved_states.at[0].set(y0)
-    input_pointer = jnp.sum(input_times < t0, axis=1).astype(jnp.int32)
     carry = _Carry(
         y=y0,
         t=jnp.asarray(t0, dtype),
-        spike_times=jnp.full((n, max_spikes), jnp.inf, dtype),
+        step_index=jnp.asarray(0, jnp.int32),
+        stopped=jnp.asarray(False),
+        num_events=jnp.asarray(0, jnp.int32),
         spike_counts=jnp.zeros((n,), jnp.int32),
-        input_pointer=input_pointer,
-        missed_events=jnp.asarray(False),
+        overflow=jnp.zeros((n,), bool),
+        input_pointer=jnp.sum(input_times < t0, axis=1).astype(jnp.int32) if has_inputs else jnp.zeros((1,), jnp.int32),
         saved_states=saved_states,
     )
-    num_steps = brownian_increments.shape[0]
-    steps = (jnp.arange(num_steps), brownian_increments, save_slots)
-    carry, _ = jax.lax.scan(grid_step, carry, steps, unroll=unroll)
-    return CoreOutput(carry.spike_times, carry.spike_counts, carry.missed_events, carry.saved_states, carry.y)
+    carry, (times, neurons, slots) = jax.lax.scan(iteration, carry, None, length=num_steps + max_events, unroll=unroll)
+    spike_times = jnp.full((n, max_spikes), jnp.inf, dtype).at[neurons, slots].set(times, mode="drop")
+    return CoreOutput(spike_times, carry.spike_counts, carry.overflow, carry.t, carry.saved_states, carry.y)

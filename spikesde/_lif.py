@@ -42,6 +42,7 @@ class LIF(AbstractNeuron):
 
     state_names: ClassVar[tuple[str, ...]] = ("V", "I")
     synaptic_row: ClassVar[int] = 1
+    noise_rows: ClassVar[tuple[int, ...]] = (0, 1)
     uses_clock: ClassVar[bool] = False
     affine_event: ClassVar[bool] = True
 

@@ -76,6 +76,10 @@ class Network(eqx.Module):
     def n_neurons(self) -> int:
         return self.neuron.n_neurons
 
+    @property
+    def brownian_shape(self) -> tuple[int, int]:
+        return self.neuron.brownian_shape
+
     def coupling(self) -> Float[Array, "n n"] | None:
         """The effective weight matrix ``weights * mask`` (``None`` without coupling)."""
         if self.weights is None:

@@ -19,11 +19,11 @@ class AbstractNeuron(eqx.Module):
 
         dy = drift(t, y) dt + diffusion() dW,
 
-    with additive (state-independent) diagonal noise. Neuron ``k`` fires when its event function
+    with additive (state-independent) diagonal noise on the rows ``noise_rows``. Neuron ``k`` fires when its event function
     ``event(y)[k]`` crosses zero from below; the reset map then replaces ``y[:, k]``. For the
     gradients through spike times to exist, a subclass must keep to the conditions of the
-    event-SDE theory: the event function is not driven by the noise (``diffusion()`` is zero on
-    every row the event function reads), its time derivative is non-zero at a crossing, and the
+    event-SDE theory: the event function is not driven by the noise (it reads no row in
+    ``noise_rows``), its time derivative is non-zero at a crossing, and the
     reset leaves the noisy rows' sensitivities unchanged (it adds constants to them).
 
     Each neuron's continuous dynamics depend on its own state only: coupling between neurons
@@ -39,6 +39,8 @@ class AbstractNeuron(eqx.Module):
     state_names: ClassVar[tuple[str, ...]]
     #: Row of the state that receives synaptic jumps (the synaptic current).
     synaptic_row: ClassVar[int]
+    #: Rows of the state driven by noise (the others have no diffusion).
+    noise_rows: ClassVar[tuple[int, ...]]
     #: Whether the reset draws a fresh exponential clock (escape noise).
     uses_clock: ClassVar[bool]
     #: Whether the event function is affine in the state (crossing times inside an affine step
@@ -49,6 +51,11 @@ class AbstractNeuron(eqx.Module):
     def state_dim(self) -> int:
         return len(self.state_names)
 
+    @property
+    def brownian_shape(self) -> tuple[int, int]:
+        """Shape of the Brownian motion driving the population: ``(len(noise_rows), n_neurons)``."""
+        return (len(self.noise_rows), self.n_neurons)
+
     @abc.abstractmethod
     def initial_state(self, clock: Float[Array, " n"]) -> Float[Array, "d n"]:
         """The state at ``t0``; ``clock`` holds one Exp(1) draw per neuron."""
@@ -58,8 +65,9 @@ class AbstractNeuron(eqx.Module):
         """The drift ``mu(t, y)``."""
 
     @abc.abstractmethod
-    def diffusion(self) -> Float[Array, "d n"]:
-        """The additive noise scale ``sigma``: row ``i`` of ``y`` receives ``sigma[i] dW_i``."""
+    def diffusion(self) -> Float[Array, "r n"]:
+        """The additive noise scale ``sigma`` of the noisy rows: row ``noise_rows[i]`` of ``y``
+        receives ``sigma[i] dW_i``."""
 
     @abc.abstractmethod
     def event(self, y: Float[Array, "d n"]) -> Float[Array, " n"]:

@@ -31,7 +31,7 @@ def simulate(
     save_at: Sequence[float] | ArrayLike | None = None,
     stepper: AbstractStepper | None = None,
     brownian: AbstractBrownian | None = None,
-    max_events_per_step: int | None = None,
+    max_events: int | None = None,
     root_iterations: int = 8,
     on_overflow: str = "error",
     dtype=None,
@@ -56,12 +56,15 @@ def simulate(
         stepper: the integrator step (default :class:`EulerMaruyama`).
         brownian: the Brownian path (default :class:`GridBrownian` from ``key``); pass a
             :class:`FineGridBrownian` to compare step sizes on one path.
-        max_events_per_step: events handled inside one step (default ``min(3, sources)``).
+        max_events: budget of events (spikes and input spikes) for the whole solve; the loop runs
+            ``num_steps + max_events`` iterations. Default: ``n_neurons * max_spikes`` plus the
+            number of input spikes, which only runs out when some spike buffer overflows.
         root_iterations: Newton iterations to locate a crossing when the step or the event
             function is not affine in time.
-        on_overflow: ``"error"`` (default) raises when a spike buffer overflows or a step holds
-            more than ``max_events_per_step`` events; ``"warn"`` warns; ``"ignore"`` returns the first
-            ``max_spikes`` spikes and leaves the flags in the solution to the caller.
+        on_overflow: ``"error"`` (default) raises when a spike buffer overflows or the event
+            budget runs out before ``t1``; ``"warn"`` warns; ``"ignore"`` leaves the flags
+            (``overflow``, ``t_final``) to the caller: every spike before ``t_final`` is then exact,
+            and each neuron's buffer holds its first ``max_spikes`` of them.
         dtype: floating dtype of the solve (default: JAX's default float).
         unroll: unroll factor of the step loop (speed only).
     """
@@ -70,11 +73,11 @@ def simulate(
     num_steps = _num_steps(t0, t1, dt)
     dtype = jnp.dtype(dtype) if dtype is not None else jnp.result_type(float)
     save_times, save_slots, save_initial = _save_grid(save_at, t0=t0, dt=dt, num_steps=num_steps)
-    if max_events_per_step is None:
-        sources = network.n_neurons + (0 if network.input_spike_times is None else network.input_spike_times.shape[0])
-        max_events_per_step = min(3, sources)
-    if int(max_events_per_step) < 1:
-        raise ValueError(f"max_events_per_step must be at least 1, got {max_events_per_step}")
+    if max_events is None:
+        inputs = 0 if network.input_spike_times is None else int(np.prod(network.input_spike_times.shape))
+        max_events = network.n_neurons * int(max_spikes) + inputs
+    if int(max_events) != max_events or int(max_events) < 1:
+        raise ValueError(f"max_events must be a positive integer, got {max_events}")
     solution = _simulate_jit(
         network,
         key,
@@ -86,7 +89,7 @@ def simulate(
         dt=float(dt),
         num_steps=num_steps,
         max_spikes=int(max_spikes),
-        max_events_per_step=int(max_events_per_step),
+        max_events=int(max_events),
         root_iterations=int(root_iterations),
         save_initial=save_initial,
         on_overflow=on_overflow,
@@ -94,13 +97,13 @@ def simulate(
         unroll=int(unroll),
     )
     if on_overflow == "warn" and not isinstance(solution.overflow, jax.core.Tracer):
-        _warn_overflow(solution, max_spikes, max_events_per_step)
+        _warn_overflow(solution, max_spikes, t1)
     return solution
 
 
 @eqx.filter_jit
 def _simulate_jit(
-    network, key, stepper, brownian, save_times, save_slots, *, t0, dt, num_steps, max_spikes, max_events_per_step,
+    network, key, stepper, brownian, save_times, save_slots, *, t0, dt, num_steps, max_spikes, max_events,
     root_iterations, save_initial, on_overflow, dtype, unroll
 ):
     network = _cast(network, dtype)
@@ -109,7 +112,7 @@ def _simulate_jit(
     if brownian is None:
         brownian = GridBrownian(brownian_key)
     neuron = network.neuron
-    shape = (neuron.state_dim, neuron.n_neurons)
+    shape = neuron.brownian_shape
     increments = brownian.increments(t0, dt, num_steps, shape, dtype)
     clocks = jax.random.exponential(clock_key, (neuron.n_neurons, max_spikes + 1), dtype)
     out = solve_events(
@@ -120,33 +123,27 @@ def _simulate_jit(
         brownian_increments=increments,
         clocks=clocks,
         max_spikes=max_spikes,
-        max_events_per_step=max_events_per_step,
+        max_events=max_events,
         save_slots=save_slots,
         num_saved=save_times.shape[0],
         save_initial=save_initial,
         root_iterations=root_iterations,
         unroll=unroll,
     )
-    overflow = out.spike_counts > max_spikes
     spike_times = out.spike_times
     if on_overflow == "error":
         spike_times = eqx.error_if(
             spike_times,
-            jnp.any(overflow),
-            f"spike buffer overflow: a neuron fired more than max_spikes={max_spikes} times. Raise max_spikes, "
-            "or pass on_overflow='ignore' to keep the first max_spikes spikes of each neuron.",
-        )
-        spike_times = eqx.error_if(
-            spike_times,
-            out.missed_events,
-            f"a step held more than max_events_per_step={max_events_per_step} events, so its event times are "
-            "not exact. Reduce dt or raise max_events_per_step.",
+            jnp.any(out.overflow),
+            f"spike buffer overflow: a neuron fired more than max_spikes={max_spikes} times, or the event budget "
+            f"max_events={max_events} ran out. Raise max_spikes (and max_events), or pass on_overflow='ignore' "
+            "to keep the first spikes (all spikes before Solution.t_final are exact).",
         )
     return Solution(
         spike_times=spike_times,
         spike_counts=out.spike_counts,
-        overflow=overflow,
-        missed_events=out.missed_events,
+        overflow=out.overflow,
+        t_final=out.t_final,
         ts=save_times.astype(dtype),
         ys=out.saved_states,
         final_state=out.final_state,
@@ -183,7 +180,7 @@ def _check_arguments(network: Network, *, t0, t1, dt, max_spikes, on_overflow):
         raise ValueError("; ".join(errors))
     for path, leaf in jax.tree_util.tree_flatten_with_path(network)[0]:
         if eqx.is_inexact_array(leaf) and not isinstance(leaf, jax.core.Tracer):
-            if bool(jnp.any(jnp.isnan(leaf))):
+            if np.isnan(np.asarray(leaf)).any():
                 raise ValueError(f"parameter {jax.tree_util.keystr(path)} contains NaN")
 
 
@@ -204,18 +201,13 @@ def _save_grid(save_at, *, t0, dt, num_steps):
     return jnp.asarray(t0 + indices * dt), jnp.asarray(slots), save_initial
 
 
-def _warn_overflow(solution: Solution, max_spikes: int, max_events_per_step: int) -> None:
+def _warn_overflow(solution: Solution, max_spikes: int, t1: float) -> None:
     overflow = np.asarray(solution.overflow)
     if overflow.any():
+        t_final = np.min(np.asarray(solution.t_final))
         warnings.warn(
             f"spike buffer overflow: {int(overflow.sum())} neuron buffer(s) exceeded max_spikes={max_spikes}; "
-            "only the first max_spikes spikes are stored",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-    if np.asarray(solution.missed_events).any():
-        warnings.warn(
-            f"a step held more than max_events_per_step={max_events_per_step} events: its event times are not exact",
+            f"only the first max_spikes spikes are stored" + (f"; the event budget ran out at t={t_final:.6g} < t1={t1}" if t_final < t1 else ""),
             RuntimeWarning,
             stacklevel=3,
         )

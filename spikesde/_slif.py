@@ -52,6 +52,7 @@ class SLIF(AbstractNeuron):
 
     state_names: ClassVar[tuple[str, ...]] = ("V", "I", "s")
     synaptic_row: ClassVar[int] = 1
+    noise_rows: ClassVar[tuple[int, ...]] = (0, 1)
     uses_clock: ClassVar[bool] = True
     affine_event: ClassVar[bool] = True
 
@@ -110,8 +111,7 @@ class SLIF(AbstractNeuron):
 
     def diffusion(self):
         shape = (self.n_neurons,)
-        sigma_v = jnp.broadcast_to(self.sigma_v, shape)
-        return jnp.stack([sigma_v, jnp.broadcast_to(self.sigma_i, shape), jnp.zeros_like(sigma_v)])
+        return jnp.stack([jnp.broadcast_to(self.sigma_v, shape), jnp.broadcast_to(self.sigma_i, shape)])
 
     def event(self, y):
         return y[2]

@@ -13,11 +13,12 @@ class Solution(eqx.Module):
             with ``+inf``; differentiable.
         spike_counts: ``(n_neurons,)`` spikes of each neuron in ``[t0, t1]``, including any that did
             not fit in the buffer.
-        overflow: ``(n_neurons,)`` whether a neuron fired more than ``max_spikes`` times.
-        missed_events: whether some step held more events than ``max_events_per_step`` (the event
-            times of that step are then not exact).
+        overflow: ``(n_neurons,)`` whether a neuron fired more than ``max_spikes`` times, or had a
+            spike due when the event budget ran out.
+        t_final: the time the solve reached: ``t1``, or earlier if the event budget ran out (every
+            spike before ``t_final`` is exact and stored, buffer space permitting).
         ts: ``(n_save,)`` the save times.
-        ys: ``(n_save, state_dim, n_neurons)`` the states at ``ts``.
+        ys: ``(n_save, state_dim, n_neurons)`` the states at ``ts`` (NaN after ``t_final``).
         final_state: ``(state_dim, n_neurons)`` the state at ``t1``.
         state_names: names of the state rows.
     """
@@ -25,7 +26,7 @@ class Solution(eqx.Module):
     spike_times: Float[Array, "n max_spikes"]
     spike_counts: Int[Array, " n"]
     overflow: Bool[Array, " n"]
-    missed_events: Bool[Array, ""]
+    t_final: Float[Array, ""]
     ts: Float[Array, " n_save"]
     ys: Float[Array, "n_save d n"]
     final_state: Float[Array, "d n"]

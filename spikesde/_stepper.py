@@ -3,6 +3,7 @@
 import abc
 
 import equinox as eqx
+import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 from ._neuron import AbstractNeuron
@@ -13,7 +14,8 @@ class AbstractStepper(eqx.Module):
 
     The event core calls ``step`` for whole grid steps and for the pieces of a step split at event
     times; ``h`` is then a scalar or one length per neuron (for locating each neuron's crossing),
-    and ``dW`` is the matching piece of the linearly interpolated Brownian increment.
+    and ``dW`` is the matching piece of the linearly interpolated Brownian increment of the rows
+    ``neuron.noise_rows``.
     Integrators differ only here: how events are found and applied is shared.
     """
 
@@ -23,7 +25,7 @@ class AbstractStepper(eqx.Module):
 
     @abc.abstractmethod
     def step(
-        self, neuron: AbstractNeuron, t: Float[ArrayLike, ""], y: Float[Array, "d n"], h: Float[ArrayLike, "*n"], dW: Float[Array, "d n"]
+        self, neuron: AbstractNeuron, t: Float[ArrayLike, ""], y: Float[Array, "d n"], h: Float[ArrayLike, "*n"], dW: Float[Array, "r n"]
     ) -> Float[Array, "d n"]:
         """The state at ``t + h``."""
 
@@ -34,7 +36,7 @@ class EulerMaruyama(AbstractStepper):
     affine_in_time = True
 
     def step(self, neuron, t, y, h, dW):
-        return y + neuron.drift(t, y) * h + neuron.diffusion() * dW
+        return add_noise(neuron, y + neuron.drift(t, y) * h, dW)
 
 
 class ExponentialEuler(AbstractStepper):
@@ -44,4 +46,9 @@ class ExponentialEuler(AbstractStepper):
     affine_in_time = False
 
     def step(self, neuron, t, y, h, dW):
-        return neuron.linear_step(t, y, h) + neuron.diffusion() * dW
+        return add_noise(neuron, neuron.linear_step(t, y, h), dW)
+
+
+def add_noise(neuron: AbstractNeuron, y: Float[Array, "d n"], dW: Float[Array, "r n"]) -> Float[Array, "d n"]:
+    """``y + sigma dW`` on the noisy rows."""
+    return y.at[jnp.asarray(neuron.noise_rows)].add(neuron.diffusion() * dW)
