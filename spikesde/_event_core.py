@@ -7,10 +7,16 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
 from ._network import Network
 from ._stepper import AbstractStepper
+
+
+def clock_draws(clock_key: PRNGKeyArray, index: Int[ArrayLike, ""], n: int, dtype) -> Float[Array, " n"]:
+    """The Exp(1) draws for the ``index``-th clock of each of ``n`` neurons (index 0: at ``t0``;
+    index ``j``: after the ``j``-th spike). One fixed stream per key, whatever the buffer sizes."""
+    return jax.random.exponential(jax.random.fold_in(clock_key, index), (n,), dtype)
 
 
 class CoreOutput(NamedTuple):
@@ -41,7 +47,7 @@ def solve_events(
     t0: float,
     dt: float,
     brownian_increments: Float[Array, "steps r n"],
-    clocks: Float[Array, "n max_spikes+1"],
+    clock_key: PRNGKeyArray,
     max_spikes: int,
     max_events: int,
     save_slots: Int[Array, " steps"],
@@ -70,7 +76,7 @@ def solve_events(
     Spike ``j`` of neuron ``k`` is stored in ``spike_times[k, j]`` (``+inf`` padding) for
     ``j < max_spikes``; a later spike sets ``overflow[k]`` (it still resets the neuron).
     ``spike_counts`` counts every spike applied. After its ``j``-th spike a neuron with escape noise
-    draws its clock from ``clocks[k, min(j, max_spikes)]``.
+    draws its clock from ``clock_draws(clock_key, j, n)[k]``.
     """
     neuron = network.neuron
     n = neuron.n_neurons
@@ -147,7 +153,7 @@ def solve_events(
         fires = has_event & ~is_input
         fired = fires & (neuron_index == first_neuron)
         count = carry.spike_counts[first_neuron]
-        clock = clocks[first_neuron, jnp.minimum(count + 1, max_spikes)]
+        clock = clocks[first_neuron, jnp.minimum(count + 1, max_events)]
         y_reset = neuron.reset(y_event, fired, clock)
         jump = jnp.zeros((n,), dtype)
         if coupling is not None:
@@ -176,6 +182,8 @@ def solve_events(
         spike_slot = jnp.where(fires & (count < max_spikes), count, max_spikes)
         return carry, (tau, first_neuron, spike_slot)
 
+    # No neuron fires more than max_events times, so these are all the clocks the solve can use.
+    clocks = jax.vmap(lambda index: clock_draws(clock_key, index, n, dtype), out_axes=1)(jnp.arange(max_events + 1))
     y0 = neuron.initial_state(clocks[:, 0])
     saved_states = jnp.full((num_saved, *y0.shape), jnp.nan, dtype)
     if save_initial:

@@ -147,7 +147,7 @@ def recurrent(
         raise ValueError(f"connection_probability must be in (0, 1], got {connection_probability}")
     n = neuron.n_neurons
     mask_key, weight_key = jax.random.split(key)
-    mask = np.asarray(jax.random.bernoulli(mask_key, connection_probability, (n, n)))
+    mask = np.array(jax.random.bernoulli(mask_key, connection_probability, (n, n)))
     if not self_connections:
         np.fill_diagonal(mask, False)
     std = weight_scale / np.sqrt(connection_probability * n)

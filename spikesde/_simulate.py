@@ -114,14 +114,13 @@ def _simulate_jit(
     neuron = network.neuron
     shape = neuron.brownian_shape
     increments = brownian.increments(t0, dt, num_steps, shape, dtype)
-    clocks = jax.random.exponential(clock_key, (neuron.n_neurons, max_spikes + 1), dtype)
     out = solve_events(
         network,
         stepper,
         t0=t0,
         dt=dt,
         brownian_increments=increments,
-        clocks=clocks,
+        clock_key=clock_key,
         max_spikes=max_spikes,
         max_events=max_events,
         save_slots=save_slots,

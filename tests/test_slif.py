@@ -1,0 +1,59 @@
+"""SLIF: escape noise and membrane diffusion against their laws (acceptance 2 and 3)."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy import stats
+
+import spikesde as sd
+
+
+def test_interspike_intervals_follow_the_escape_law():
+    # V held fixed at v: the clock integrates lambda(v) at a constant rate, so every interval is
+    # (Exp(1) + alpha) / lambda(v).
+    alpha, v = 0.03, 1.2
+    model = sd.SLIF(mu_v=0.0, v0=v, v_reset=0.0, alpha=alpha)
+    rate = float(model.intensity(jnp.asarray(v)))
+    keys = jax.random.split(jax.random.key(1), 200)
+    solve = jax.vmap(lambda key: sd.simulate(model, t0=0.0, t1=40.0, dt=0.1, key=key, max_spikes=160).spike_times[0])
+    times = np.asarray(solve(keys))
+    assert np.all(np.isfinite(times[:, :51]))
+    intervals = np.diff(np.concatenate([np.zeros((200, 1)), times[:, :50]], axis=1), axis=1).ravel()
+    assert intervals.size == 10_000
+    scaled = intervals * rate - alpha
+    assert stats.kstest(scaled, "expon").pvalue > 0.01
+    # The test has power: the same intervals reject a law without the offset alpha.
+    assert stats.kstest(intervals * rate, "expon").pvalue < 1e-6
+
+
+def test_membrane_is_an_ornstein_uhlenbeck_process_without_spikes():
+    mu, c, sigma, v0 = 15.0, 1.5, 0.5, 0.0
+    model = sd.SLIF(input_current=c, mu_v=mu, sigma_v=sigma, v0=v0, v_threshold=1e6)
+    save_at = [0.05, 0.1, 0.2, 0.4]
+    keys = jax.random.split(jax.random.key(2), 10_000)
+    solve = jax.vmap(lambda key: sd.simulate(model, t0=0.0, t1=0.4, dt=1e-4, key=key, max_spikes=1, save_at=save_at).state("V")[:, 0])
+    v = np.asarray(solve(keys), dtype=np.float64)
+    for column, t in enumerate(save_at):
+        mean = c + (v0 - c) * math.exp(-mu * t)
+        variance = sigma**2 / (2 * mu) * (1 - math.exp(-2 * mu * t))
+        samples = v[:, column]
+        standard_error_mean = math.sqrt(variance / samples.size)
+        standard_error_variance = variance * math.sqrt(2 / (samples.size - 1))
+        assert abs(samples.mean() - mean) < 3 * standard_error_mean, (t, samples.mean(), mean)
+        assert abs(samples.var(ddof=1) - variance) < 3 * standard_error_variance, (t, samples.var(), variance)
+
+
+def test_intensity_formula_and_cap():
+    model = sd.SLIF(beta=5.0, v_threshold=1.0, tau_s=2.0)
+    v = jnp.asarray([0.0, 1.0, 1.5, 100.0])
+    expected = np.exp(5 * np.minimum(np.asarray(v) - 1, 10)) / 2
+    np.testing.assert_allclose(model.intensity(v), expected, rtol=1e-6)
+
+
+def test_reset_subtracts_and_redraws_the_clock():
+    model = sd.SLIF(2, v_reset=1.4, alpha=0.03)
+    y = jnp.asarray([[1.2, 0.5], [0.1, 0.2], [0.0, -0.3]])
+    reset = model.reset(y, jnp.asarray([True, False]), jnp.asarray([0.7, 0.9]))
+    np.testing.assert_allclose(reset, [[1.2 - 1.4, 0.5], [0.1, 0.2], [-0.73, -0.3]], rtol=1e-6)
