@@ -2,9 +2,11 @@
 
 from ._brownian import AbstractBrownian, DiffraxBrownian, FineGridBrownian, GridBrownian
 from ._currents import AbstractCurrent, ConstantCurrent, FunctionCurrent, PiecewiseConstantCurrent, SinusoidalCurrent
+from ._gradients import GradientCheck, check_gradients
 from ._lif import LIF
 from ._network import Network, feedforward, feedforward_mask, recurrent
 from ._neuron import AbstractNeuron
+from ._reference import reference_simulate
 from ._simulate import simulate
 from ._slif import SLIF
 from ._solution import Solution
@@ -21,6 +23,7 @@ __all__ = [
     "ExponentialEuler",
     "FineGridBrownian",
     "FunctionCurrent",
+    "GradientCheck",
     "GridBrownian",
     "LIF",
     "Network",
@@ -28,8 +31,10 @@ __all__ = [
     "SLIF",
     "SinusoidalCurrent",
     "Solution",
+    "check_gradients",
     "feedforward",
     "feedforward_mask",
     "recurrent",
+    "reference_simulate",
     "simulate",
 ]

@@ -54,6 +54,7 @@ def solve_events(
     num_saved: int,
     save_initial: bool,
     root_iterations: int,
+    event_gradient: str = "root",
     unroll: int = 1,
 ) -> CoreOutput:
     r"""Solve the network's event SDE on the grid ``t_i = t0 + i dt``, applying every event exactly.
@@ -72,6 +73,14 @@ def solve_events(
     The loop has ``num_steps + max_events`` iterations. If an event is due when ``max_events``
     have been applied, the solve stops there (``t_final < t1``) and that event's neuron is flagged
     in ``overflow``; spikes before ``t_final`` are all exact and complete.
+
+    Two exact routes differentiate the event times (``event_gradient``): ``"root"`` differentiates
+    the closed-form root (or one Newton step from the converged root); ``"recursion"`` holds the
+    root fixed and injects the event-time derivative of the gradient recursion,
+    ``d tau = -(<grad E, J> + d_theta E) / <grad E, mu>``, where ``mu`` is the slope of the step at the
+    root. In both, the jump of the sensitivity across the reset,
+    ``J+ = grad T J- + d_theta T + (grad T mu- - mu+) d tau``, follows from differentiating the split
+    step: its first piece ends at ``tau``, its second starts there.
 
     Spike ``j`` of neuron ``k`` is stored in ``spike_times[k, j]`` (``+inf`` padding) for
     ``j < max_spikes``; a later spike sets ``overflow[k]`` (it still resets the neuron).
@@ -109,23 +118,32 @@ def solve_events(
         rising = crossing & (rise > 0)
         safe_rise = jnp.where(rising, rise, 1.0)
         offset = jnp.where(rising, jnp.clip(-event_now / safe_rise, 0.0, 1.0), 0.0) * h_rem
-        if closed_form_roots:
+        if closed_form_roots and event_gradient == "root":
             return crossing, offset
 
         def event_after(h):
             return neuron.event(stepper.step(neuron, t_c, y, h, dW * (h / dt)))
 
-        def newton(h):
+        def value_and_slope(h):
             value, slope = jax.jvp(event_after, (h,), (jnp.ones_like(h),))
             usable = crossing & (slope > 0)
-            return jnp.where(usable, h - value / jnp.where(usable, slope, 1.0), h)
+            return value, jnp.where(usable, slope, 1.0), usable
 
         root = jax.lax.stop_gradient(offset)
-        for _ in range(root_iterations):
-            root = jnp.clip(newton(root), 0.0, h_rem)
-        # One differentiable Newton step from the converged root gives the implicit-function
-        # derivative d tau = -dE / (dE/dt) without differentiating through the iterations.
-        return crossing, jnp.clip(newton(jax.lax.stop_gradient(root)), 0.0, h_rem)
+        if not closed_form_roots:
+            for _ in range(root_iterations):
+                value, slope, usable = value_and_slope(root)
+                root = jnp.clip(jnp.where(usable, root - value / slope, root), 0.0, h_rem)
+            root = jax.lax.stop_gradient(root)
+        value, slope, usable = value_and_slope(root)
+        if event_gradient == "root":
+            # One differentiable Newton step from the converged root: the implicit-function
+            # derivative, without differentiating through the iterations.
+            return crossing, jnp.clip(jnp.where(usable, root - value / slope, root), 0.0, h_rem)
+        # The recursion: d tau = -(<grad E, J> + d_theta E) / <grad E, mu>, with J the sensitivity of
+        # the state reached at the (fixed) root. The added term is zero in value.
+        correction = (value - jax.lax.stop_gradient(value)) / jax.lax.stop_gradient(slope)
+        return crossing, root - jnp.where(usable, correction, 0.0)
 
     def iteration(carry: _Carry, _) -> tuple[_Carry, None]:
         y, t_c, index = carry.y, carry.t, carry.step_index

@@ -34,6 +34,7 @@ def simulate(
     max_events: int | None = None,
     root_iterations: int = 8,
     on_overflow: str = "error",
+    event_gradient: str = "root",
     dtype=None,
     unroll: int = 1,
 ) -> Solution:
@@ -65,11 +66,14 @@ def simulate(
             budget runs out before ``t1``; ``"warn"`` warns; ``"ignore"`` leaves the flags
             (``overflow``, ``t_final``) to the caller: every spike before ``t_final`` is then exact,
             and each neuron's buffer holds its first ``max_spikes`` of them.
+        event_gradient: how event times are differentiated: ``"root"`` (differentiate the root
+            formula) or ``"recursion"`` (inject ``d tau = -(<grad E, J> + d_theta E) / <grad E, mu>``
+            explicitly). Both are exact for the discretised pathwise map and agree to rounding.
         dtype: floating dtype of the solve (default: JAX's default float).
         unroll: unroll factor of the step loop (speed only).
     """
     network = as_network(model)
-    _check_arguments(network, t0=t0, t1=t1, dt=dt, max_spikes=max_spikes, on_overflow=on_overflow)
+    _check_arguments(network, t0=t0, t1=t1, dt=dt, max_spikes=max_spikes, on_overflow=on_overflow, event_gradient=event_gradient)
     num_steps = _num_steps(t0, t1, dt)
     dtype = jnp.dtype(dtype) if dtype is not None else jnp.result_type(float)
     save_times, save_slots, save_initial = _save_grid(save_at, t0=t0, dt=dt, num_steps=num_steps)
@@ -93,6 +97,7 @@ def simulate(
         root_iterations=int(root_iterations),
         save_initial=save_initial,
         on_overflow=on_overflow,
+        event_gradient=event_gradient,
         dtype=dtype,
         unroll=int(unroll),
     )
@@ -104,7 +109,7 @@ def simulate(
 @eqx.filter_jit
 def _simulate_jit(
     network, key, stepper, brownian, save_times, save_slots, *, t0, dt, num_steps, max_spikes, max_events,
-    root_iterations, save_initial, on_overflow, dtype, unroll
+    root_iterations, save_initial, on_overflow, event_gradient, dtype, unroll
 ):
     network = _cast(network, dtype)
     network = _error_if_not_finite(network)
@@ -127,6 +132,7 @@ def _simulate_jit(
         num_saved=save_times.shape[0],
         save_initial=save_initial,
         root_iterations=root_iterations,
+        event_gradient=event_gradient,
         unroll=unroll,
     )
     spike_times = out.spike_times
@@ -160,7 +166,7 @@ def _error_if_not_finite(network):
     return eqx.error_if(network, bad, "a parameter of the model is NaN")
 
 
-def _check_arguments(network: Network, *, t0, t1, dt, max_spikes, on_overflow):
+def _check_arguments(network: Network, *, t0, t1, dt, max_spikes, on_overflow, event_gradient):
     for name, value in (("t0", t0), ("t1", t1), ("dt", dt)):
         if isinstance(value, jax.core.Tracer) or not np.isscalar(value) and np.ndim(value) != 0:
             raise ValueError(f"{name} must be a Python number (it fixes the step grid), got {type(value).__name__}")
@@ -172,6 +178,8 @@ def _check_arguments(network: Network, *, t0, t1, dt, max_spikes, on_overflow):
         raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
     if int(max_spikes) != max_spikes or int(max_spikes) < 1:
         raise ValueError(f"max_spikes must be a positive integer, got {max_spikes}")
+    if event_gradient not in ("root", "recursion"):
+        raise ValueError(f"event_gradient must be 'root' or 'recursion', got {event_gradient!r}")
     if on_overflow not in _ON_OVERFLOW:
         raise ValueError(f"on_overflow must be one of {_ON_OVERFLOW}, got {on_overflow!r}")
     errors = network.neuron.parameter_errors()
