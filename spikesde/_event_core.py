@@ -53,6 +53,7 @@ def solve_events(
     save_slots: Int[Array, " steps"],
     num_saved: int,
     save_initial: bool,
+    save_in_loop: bool,
     root_iterations: int,
     event_gradient: str = "root",
     unroll: int = 1,
@@ -73,6 +74,10 @@ def solve_events(
     The loop has ``num_steps + max_events`` iterations. If an event is due when ``max_events``
     have been applied, the solve stops there (``t_final < t1``) and that event's neuron is flagged
     in ``overflow``; spikes before ``t_final`` are all exact and complete.
+
+    States are saved at the grid points of ``save_slots`` (slot ``s`` after step ``i`` when
+    ``save_slots[i] == s``; ``num_saved`` means none), at ``t0`` in slot 0 if ``save_initial``. Without
+    ``save_in_loop`` only the last slot is used, for the state at ``t1``, taken from the final carry.
 
     Two exact routes differentiate the event times (``event_gradient``): ``"root"`` differentiates
     the closed-form root (or one Newton step from the converged root); ``"recursion"`` holds the
@@ -166,7 +171,12 @@ def solve_events(
         # Keep every branch finite: a non-finite value in the branch not taken poisons gradients.
         tau = jnp.where(has_event, tau, t_c)
         h_event = tau - t_c
-        y_event = stepper.step(neuron, t_c, y, h_event, dW * (h_event / dt))
+        if stepper.affine_in_time:
+            # The step is affine in its length: the state at the event lies on the proposal's chord.
+            fraction = jnp.where(h_rem > 0, h_event / jnp.where(h_rem > 0, h_rem, 1.0), 0.0)
+            y_event = y + fraction * (y_next - y)
+        else:
+            y_event = stepper.step(neuron, t_c, y, h_event, dW * (h_event / dt))
 
         fires = has_event & ~is_input
         fired = fires & (neuron_index == first_neuron)
@@ -183,7 +193,11 @@ def solve_events(
             input_pointer = carry.input_pointer
         y_reset = y_reset.at[synaptic_row].add(jump)
 
-        saved = jnp.where(advance & (save_index == save_slots[jnp.minimum(index, num_steps - 1)])[:, None, None], y_next, carry.saved_states)
+        if save_in_loop:
+            slot = save_slots[jnp.minimum(index, num_steps - 1)]
+            saved = jnp.where(advance & (save_index == slot)[:, None, None], y_next, carry.saved_states)
+        else:
+            saved = carry.saved_states
         lost = (fired & (carry.spike_counts >= max_spikes)) | (over_budget & ~is_input & (neuron_index == first_neuron))
         carry = _Carry(
             y=jnp.where(has_event, y_reset, jnp.where(advance, y_next, y)),
@@ -218,5 +232,9 @@ def solve_events(
         saved_states=saved_states,
     )
     carry, (times, neurons, slots) = jax.lax.scan(iteration, carry, None, length=num_steps + max_events, unroll=unroll)
+    if not save_in_loop:
+        reached = carry.step_index == num_steps
+        saved = carry.saved_states.at[num_saved - 1].set(jnp.where(reached, carry.y, jnp.nan))
+        carry = carry._replace(saved_states=saved)
     spike_times = jnp.full((n, max_spikes), jnp.inf, dtype).at[neurons, slots].set(times, mode="drop")
     return CoreOutput(spike_times, carry.spike_counts, carry.overflow, carry.t, carry.saved_states, carry.y)

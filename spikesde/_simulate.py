@@ -77,6 +77,8 @@ def simulate(
     num_steps = _num_steps(t0, t1, dt)
     dtype = jnp.dtype(dtype) if dtype is not None else jnp.result_type(float)
     save_times, save_slots, save_initial = _save_grid(save_at, t0=t0, dt=dt, num_steps=num_steps)
+    # Saving nothing but t0 and t1 needs no work inside the loop.
+    save_in_loop = not (np.all(save_slots[:-1] == len(save_times)) and save_slots[-1] == len(save_times) - 1)
     if max_events is None:
         inputs = 0 if network.input_spike_times is None else int(np.prod(network.input_spike_times.shape))
         max_events = network.n_neurons * int(max_spikes) + inputs
@@ -96,6 +98,7 @@ def simulate(
         max_events=int(max_events),
         root_iterations=int(root_iterations),
         save_initial=save_initial,
+        save_in_loop=bool(save_in_loop),
         on_overflow=on_overflow,
         event_gradient=event_gradient,
         dtype=dtype,
@@ -109,7 +112,7 @@ def simulate(
 @eqx.filter_jit
 def _simulate_jit(
     network, key, stepper, brownian, save_times, save_slots, *, t0, dt, num_steps, max_spikes, max_events,
-    root_iterations, save_initial, on_overflow, event_gradient, dtype, unroll
+    root_iterations, save_initial, save_in_loop, on_overflow, event_gradient, dtype, unroll
 ):
     network = _cast(network, dtype)
     network = _error_if_not_finite(network)
@@ -128,9 +131,10 @@ def _simulate_jit(
         clock_key=clock_key,
         max_spikes=max_spikes,
         max_events=max_events,
-        save_slots=save_slots,
+        save_slots=jnp.asarray(save_slots),
         num_saved=save_times.shape[0],
         save_initial=save_initial,
+        save_in_loop=save_in_loop,
         root_iterations=root_iterations,
         event_gradient=event_gradient,
         unroll=unroll,
@@ -205,7 +209,7 @@ def _save_grid(save_at, *, t0, dt, num_steps):
     for slot, index in enumerate(indices):
         if index > 0:
             slots[index - 1] = slot
-    return jnp.asarray(t0 + indices * dt), jnp.asarray(slots), save_initial
+    return jnp.asarray(t0 + indices * dt), slots, save_initial
 
 
 def _warn_overflow(solution: Solution, max_spikes: int, t1: float) -> None:
