@@ -1,0 +1,114 @@
+r"""Spike trains as paths: the Marcus lift of the time-augmented counting process.
+
+A spike train of ``n`` neurons on ``[t0, t1]`` is the counting process
+``N(t) = (N_1(t), ..., N_n(t))``. Its time augmentation ``X(t) = (t, N_1(t), ..., N_n(t))`` jumps,
+and the Marcus lift fills every jump with a straight segment traversed at a fixed time. For a
+counting process this gives the piecewise-linear path through the vertices
+
+    (t0, 0), (tau_1, N(tau_1-)), (tau_1, N(tau_1)), ..., (tau_m, N(tau_m-)), (tau_m, N(tau_m)), (t1, N(t1)),
+
+with ``tau_1 <= ... <= tau_m`` the spikes of all neurons merged in time order. Its signature is then
+an ordinary (Riemann-Stieltjes) iterated integral; e.g. for one neuron
+``int int dt dN = sum_j (tau_j - t0)`` and ``int int dN dt = sum_j (t1 - tau_j)``. The vertices
+depend on the data only through the spike times, so gradients reach a path loss through ``tau_j``.
+"""
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+
+def finite_spike_times(
+    spike_times: Float[ArrayLike, "*batch"], fill_value: float | Float[ArrayLike, ""]
+) -> Float[Array, "*batch"]:
+    r"""Replace the ``+inf`` padding of a spike buffer by ``fill_value`` (typically ``t1``).
+
+    The gradient with respect to a padded entry is exactly zero (not ``0 * inf = NaN``): the
+    padding is swapped out before any arithmetic touches it (the first half of the "double where"
+    trick; every later use of the result is finite, so no second ``where`` is needed).
+    """
+    spike_times = jnp.asarray(spike_times)
+    present = jnp.isfinite(spike_times)
+    return jnp.where(present, spike_times, jnp.asarray(fill_value, spike_times.dtype))
+
+
+def first_spike_times(
+    spike_times: Float[ArrayLike, "*batch n max_spikes"], num_spikes: int, t1: float
+) -> Float[Array, "*batch n num_spikes"]:
+    """The first ``num_spikes`` spike times of each neuron; a spike that did not happen counts as ``t1``.
+
+    The simulator stores spikes in time order per neuron, so these are the first buffer entries.
+    """
+    spike_times = jnp.asarray(spike_times)
+    if not 1 <= num_spikes <= spike_times.shape[-1]:
+        raise ValueError(f"num_spikes must be between 1 and the buffer length {spike_times.shape[-1]}, got {num_spikes}")
+    return finite_spike_times(spike_times[..., :num_spikes], t1)
+
+
+def marcus_lift(
+    spike_times: Float[ArrayLike, "*batch n max_spikes"],
+    *,
+    t0: float,
+    t1: float,
+    time_scale: float = 1.0,
+    count_scale: float = 1.0,
+    taper: float = 0.0,
+) -> Float[Array, "*batch 2*n*max_spikes+2 n+1"]:
+    r"""The Marcus lift of spike trains, as piecewise-linear paths with a fixed number of vertices.
+
+    Arguments:
+        spike_times: spike buffers as returned by :func:`spikesde.simulate` (``Solution.spike_times``,
+            padded with ``+inf``), with any number of leading batch axes (samples, noise levels, ...).
+        t0, t1: the observation window; spikes after ``t1`` are ignored.
+        time_scale, count_scale: the path is ``(time_scale * (t - t0), count_scale * N(t))``.
+            Signature-kernel values grow like ``exp(|x|_1 |y|_1)`` in the 1-variation of the paths,
+            and level-``m`` signature terms like ``|x|_1^m``, so scaling both axes to order one keeps
+            losses well conditioned (e.g. ``1 / (t1 - t0)`` and ``1 / max_spikes``).
+        taper: if positive, a spike at ``tau`` jumps by ``min(1, (t1 - tau) / taper)`` instead of 1, so a
+            spike entering the window at ``t1`` starts with a zero jump. Without it the path (and every
+            loss of it) jumps when a spike crosses ``t1`` as the parameters change, and pathwise
+            gradients, which see spike times move but never spikes appear, miss that part of the
+            derivative of an expected loss. Spikes cannot appear anywhere else (the clocks make spike
+            times continuous in the parameters), so with a taper the lifted path is continuous in the
+            parameters and the pathwise gradient of a smooth loss of it is unbiased.
+
+    Returns:
+        Paths of ``2 n max_spikes + 2`` vertices in ``1 + n`` dimensions (time first): the start
+        ``(0, 0)``, two vertices per buffer entry (before and after its jump) in time order, and the
+        end ``(time_scale (t1 - t0), count_scale N(t1))``. A padded entry contributes two copies of
+        the end vertex, i.e. zero increments, which leave every signature term unchanged; so do
+        spikes beyond the buffer (``on_overflow="ignore"``): the path counts stored spikes only.
+
+    Differentiable in ``spike_times``; padded entries get a zero (never NaN) gradient.
+    """
+    spike_times = jnp.asarray(spike_times)
+    if spike_times.ndim < 2:
+        raise ValueError(f"spike_times must have shape (*batch, n_neurons, max_spikes), got {spike_times.shape}")
+    *batch, n, k = spike_times.shape
+    dtype = spike_times.dtype if jnp.issubdtype(spike_times.dtype, jnp.floating) else jnp.result_type(float)
+    spike_times = spike_times.astype(dtype)
+    present = jnp.isfinite(spike_times) & (spike_times <= t1)
+    # Missing spikes sit at t1 with a zero jump: they sort after every real spike and duplicate the
+    # end vertex.
+    times = jnp.where(present, spike_times, jnp.asarray(t1, dtype)).reshape(*batch, n * k)
+    heights = present.astype(dtype)
+    if taper > 0:
+        safe = jnp.where(present, spike_times, jnp.asarray(t1, dtype))
+        heights = heights * jnp.clip((t1 - safe) / taper, 0.0, 1.0)
+    jumps = (heights[..., None] * jnp.eye(n, dtype=dtype)[:, None, :]).reshape(*batch, n * k, n)
+
+    order = jnp.argsort(jax.lax.stop_gradient(times), axis=-1, stable=True)
+    times = jnp.take_along_axis(times, order, axis=-1)
+    jumps = jnp.take_along_axis(jumps, order[..., None], axis=-2)
+    after = jnp.cumsum(jumps, axis=-2)
+    before = after - jumps
+
+    t = (times - t0)[..., None] * time_scale
+    vertices = jnp.stack(
+        [jnp.concatenate([t, before * count_scale], axis=-1), jnp.concatenate([t, after * count_scale], axis=-1)],
+        axis=-2,
+    ).reshape(*batch, 2 * n * k, n + 1)
+    start = jnp.zeros((*batch, 1, n + 1), dtype)
+    end_time = jnp.full((*batch, 1, 1), (t1 - t0) * time_scale, dtype)
+    end = jnp.concatenate([end_time, after[..., -1:, :] * count_scale], axis=-1)
+    return jnp.concatenate([start, vertices, end], axis=-2)
