@@ -26,6 +26,8 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/simulate.py
+	$(BIN)/python benchmarks/gradients.py
+	$(BIN)/python benchmarks/gradient_convergence.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
