@@ -55,8 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         print((result.out_dir / "summary.md").read_text(), end="")
         print(f"run folder: {result.out_dir}")
-        if result.figure is not None:
-            print(f"figure: {result.figure}")
+        print(f"figure: {result.figure}")
         return 0
     return 1  # pragma: no cover (argparse rejects unknown commands)
 

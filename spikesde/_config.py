@@ -186,6 +186,9 @@ class TrainingConfig:
     checkpoint_every: int = _field(100, doc="steps between checkpoints (0: only at the end)")
     final_window: int = _field(100, doc="steps averaged for the final estimate")
     tolerance: float = _field(0.05, doc="report the first step with every learned value this close to the truth")
+    gradient: Literal["auto", "forward", "reverse"] = _field(
+        "auto", doc="differentiation mode; auto: forward for at most 4 learned scalars (cheaper), else reverse"
+    )
 
     def check(self, path):
         for name in ("steps", "final_window"):

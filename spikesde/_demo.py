@@ -29,11 +29,10 @@ def main(argv=None) -> int:
     config = load_config(args.config)
     result = fit(config, args.out, overwrite=True)
     print((result.out_dir / "summary.md").read_text(), end="")
-    if result.figure is not None:
-        figure = Path(args.figure)
-        figure.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(result.figure, figure)
-        print(f"figure: {figure}")
+    figure = Path(args.figure)
+    figure.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(result.figure, figure)
+    print(f"figure: {figure}")
     print(f"run folder: {result.out_dir}  ({time.perf_counter() - start:.0f} s)")
     return 0
 

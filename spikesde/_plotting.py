@@ -8,6 +8,11 @@ import numpy as np
 from ._config import Config
 
 
+def run_dir_name(sigma_v: float, sample_size: int) -> str:
+    """Folder of one run of a sweep, relative to the run folder."""
+    return f"sigma_v={sigma_v:g}/n={sample_size}"
+
+
 def _records(path: Path) -> list[dict]:
     records = []
     if path.exists():
@@ -28,6 +33,16 @@ def _components(config: Config) -> list[tuple[str, int | None]]:
         else:
             out.append((name, None))
     return out
+
+
+def _label(config: Config, name: str, index: int | None) -> str:
+    """A reader's name for a learned scalar: c, c on [t_a, t_b), amplitude, ..."""
+    if config.current.kind == "constant":
+        return "c"
+    if config.current.kind == "piecewise_constant" and name == "values" and index is not None:
+        edges = [config.simulation.t0, *config.current.true["breakpoints"], config.simulation.t1]
+        return f"c on [{edges[index]:g}, {edges[index + 1]:g})"
+    return name if index is None else f"{name}[{index}]"
 
 
 def _centred_mean(values: np.ndarray, window: int) -> np.ndarray:
@@ -51,8 +66,6 @@ def plot_sweep(out_dir: str | Path, config: Config, path: str | Path | None = No
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
-
-    from ._training import run_dir_name  # noqa: PLC0415 (avoid a cycle at import)
 
     out_dir = Path(out_dir)
     path = Path(path) if path is not None else out_dir / "figure.png"
@@ -108,9 +121,7 @@ def plot_sweep(out_dir: str | Path, config: Config, path: str | Path | None = No
                 inset.set_ylim(truth - half, truth + half)
                 inset.tick_params(labelsize=7)
                 inset.set_title(f"zoom on the last 60% (band: true $\\pm$ {tol / 5:g})", fontsize=7)
-            label = name if index is None else f"{name}[{index}]"
-            if config.current.kind == "constant":
-                label = "c"
+            label = _label(config, name, index)
             ax.set_ylabel(f"estimate of {label}")
             ax.set_title(f"$\\sigma_V = {sigma:g}$: {label}")
     for ax in axes.flat:

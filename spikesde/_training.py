@@ -39,9 +39,11 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 
-from ._config import Config, ConfigError, config_from_dict, config_to_toml, load_config
+from ._config import Config, ConfigError, config_to_toml, load_config
 from ._currents import AbstractCurrent, ConstantCurrent, PiecewiseConstantCurrent, SinusoidalCurrent
+from ._forward import forward_value_and_grad
 from ._losses import AbstractSpikeTrainLoss, ExpectedSignatureLoss, FirstSpikeTimeLoss, SignatureKernelMMD
+from ._plotting import plot_sweep, run_dir_name
 from ._simulate import simulate
 from ._slif import SLIF
 
@@ -176,6 +178,16 @@ class Experiment:
     optimizer: optax.GradientTransformation
     model_samples: int
 
+    def value_and_grad(self, objective):
+        """Reverse mode, or forward sensitivities (one tangent per learned scalar: cheaper for a few)."""
+        mode = self.config.training.gradient
+        if mode == "auto":
+            size = sum(int(np.size(v)) for v in self.config.current.init.values())
+            mode = "forward" if size <= 4 else "reverse"
+        if mode == "forward":
+            return forward_value_and_grad(objective, has_aux=True)
+        return jax.value_and_grad(objective, has_aux=True)
+
     def init(self, key: PRNGKeyArray) -> TrainState:
         params = initial_parameters(self.config)
         return TrainState(jnp.asarray(0), params, self.optimizer.init(params), key)
@@ -188,7 +200,7 @@ class Experiment:
             spikes = sample_spike_times(self.config, params, sigma_v, sample_key, self.model_samples)
             return self.loss(spikes, data), spikes
 
-        (loss, spikes), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
+        (loss, spikes), grads = self.value_and_grad(objective)(state.params)
         # The model samples are independent of the test set, so they estimate the test metrics too.
         spikes = jax.lax.stop_gradient(spikes)
         metrics = {
@@ -249,6 +261,7 @@ class RunSummary:
     test_mae: float  # mean over the last `final_window` steps
     test_loss: float
     steps_to_tolerance: int | None
+    seconds_to_tolerance: float | None  # wall time of the steps before it (compilation excluded)
     seconds_per_step: float
     compile_seconds: float | None  # None: the compiled step was reused from a run with the same shapes
     forward_seconds: float  # one forward pass of the model samples (no gradient), for comparison
@@ -261,11 +274,7 @@ class RunSummary:
 class FitResult:
     out_dir: Path
     runs: list[RunSummary]
-    figure: Path | None
-
-
-def run_dir_name(sigma_v: float, sample_size: int) -> str:
-    return f"sigma_v={sigma_v:g}/n={sample_size}"
+    figure: Path
 
 
 def _run_key(seed: int, sigma_v: float, sample_size: int) -> PRNGKeyArray:
@@ -344,23 +353,42 @@ class _Compiled:
     and on the shapes; re-running a notebook cell or resuming in the same process skips compiling.
     """
 
-    max_entries = 8
+    max_entries = 16
 
     def __init__(self):
         self._cache: dict = {}
 
+    @staticmethod
+    def _program(config: Config) -> str:
+        """What the compiled code depends on (the schedule depends on the number of steps)."""
+        data = config.to_dict()
+        program = {k: data[k] for k in ("simulation", "model", "current", "loss", "optimizer")}
+        program["training"] = {k: data["training"][k] for k in ("steps", "gradient")}
+        return json.dumps(program, sort_keys=True)
+
+    def sampler(self, config: Config):
+        """``sample(key, sigma_v, num)``: true spike trains (jitted once per configuration)."""
+        signature = ("sampler", self._program(config))
+        if signature not in self._cache:
+            truth = true_parameters(config)
+            sample = jax.jit(lambda key, sigma, num: sample_spike_times(config, truth, sigma, key, num), static_argnums=2)
+            self._store(signature, sample)
+        return self._cache[signature]
+
+    def _store(self, signature, value):
+        while len(self._cache) >= self.max_entries:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[signature] = value
+
     def get(self, experiment: Experiment, state, data, test_data, sigma_v):
-        program = {k: v for k, v in experiment.config.to_dict().items() if k not in ("name", "sweep")}
-        signature = (json.dumps(program, sort_keys=True), experiment.model_samples, data.shape, test_data.shape)
+        signature = (self._program(experiment.config), experiment.model_samples, data.shape, test_data.shape)
         if signature in self._cache:
             return (*self._cache[signature], None)
         start = time.perf_counter()
         step = jax.jit(experiment.step).lower(state, data, test_data, sigma_v).compile()
         compile_seconds = time.perf_counter() - start
         evaluate = jax.jit(experiment.evaluate).lower(state.params, state.key, test_data, sigma_v).compile()
-        while len(self._cache) >= self.max_entries:
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[signature] = (step, evaluate)
+        self._store(signature, (step, evaluate))
         return step, evaluate, compile_seconds
 
 
@@ -393,24 +421,16 @@ def fit(
     """
     out_dir = Path(out_dir) if out_dir is not None else Path("runs") / config.name
     _prepare_out_dir(config, out_dir, resume, overwrite)
-    compiled = _COMPILED
     runs = []
     for sigma_v in config.sweep.sigma_v:
         for sample_size in config.sweep.sample_size:
             runs.append(
-                _fit_one(config, sigma_v, sample_size, out_dir / run_dir_name(sigma_v, sample_size), compiled,
+                _fit_one(config, sigma_v, sample_size, out_dir / run_dir_name(sigma_v, sample_size), _COMPILED,
                          progress=progress, callback=callback)
             )
     (out_dir / "summary.json").write_text(json.dumps([r.to_dict() for r in runs], indent=2) + "\n")
     (out_dir / "summary.md").write_text(summary_table(runs))
-    figure = None
-    try:
-        from ._plotting import plot_sweep  # noqa: PLC0415 (matplotlib is only needed here)
-
-        figure = plot_sweep(out_dir, config)
-    except ImportError:  # pragma: no cover
-        pass
-    return FitResult(out_dir, runs, figure)
+    return FitResult(out_dir, runs, plot_sweep(out_dir, config))
 
 
 def _fit_one(config: Config, sigma_v: float, sample_size: int, run_dir: Path, compiled: _Compiled, *, progress, callback):
@@ -427,9 +447,9 @@ def _fit_one(config: Config, sigma_v: float, sample_size: int, run_dir: Path, co
     data_key, test_key, train_key, eval_key = jax.random.split(_run_key(t.seed, sigma_v, sample_size), 4)
     sigma = jnp.asarray(sigma_v, dtype=float)
     truth = true_parameters(config)
-    sample = jax.jit(lambda key, num: sample_spike_times(config, truth, sigma, key, num), static_argnums=1)
-    data = sample(data_key, sample_size)
-    test_data = sample(test_key, test_size)
+    sample = compiled.sampler(config)
+    data = sample(data_key, sigma, sample_size)
+    test_data = sample(test_key, sigma, test_size)
 
     state = experiment.init(train_key)
     checkpoint_path = run_dir / "checkpoint.eqx"
@@ -442,7 +462,6 @@ def _fit_one(config: Config, sigma_v: float, sample_size: int, run_dir: Path, co
     metrics_path.write_text("".join(json.dumps(r) + "\n" for r in records))
 
     step_fn, evaluate_fn, compile_seconds = compiled.get(experiment, state, data, test_data, sigma)
-    forward_seconds = _time_forward(evaluate_fn, state.params, eval_key, test_data, sigma)
 
     bar = _progress_bar(progress, t.steps, start_step, f"sigma_v={sigma_v:g} n={sample_size}")
     step_seconds = []
@@ -471,6 +490,7 @@ def _fit_one(config: Config, sigma_v: float, sample_size: int, run_dir: Path, co
     if bar is not None:
         bar.close()
     save_checkpoint(checkpoint_path, state)
+    forward_seconds = _time_forward(evaluate_fn, state.params, eval_key, test_data, sigma)
 
     records = _read_metrics(metrics_path)
     window = [r for r in records if r["step"] > t.steps - t.final_window]
@@ -490,6 +510,7 @@ def _fit_one(config: Config, sigma_v: float, sample_size: int, run_dir: Path, co
         test_mae=float(np.mean([r["test_mae"] for r in window])),
         test_loss=float(np.mean([r["test_loss"] for r in window])),
         steps_to_tolerance=within[0] if within else None,
+        seconds_to_tolerance=float(sum(r["seconds"] for r in records if r["step"] < within[0])) if within else None,
         seconds_per_step=float(np.median(timed)) if timed else math.nan,
         compile_seconds=compile_seconds,
         forward_seconds=forward_seconds,
@@ -498,7 +519,8 @@ def _fit_one(config: Config, sigma_v: float, sample_size: int, run_dir: Path, co
     return summary
 
 
-def _time_forward(evaluate_fn, params, key, test_data, sigma, repeats: int = 5) -> float:
+def _time_forward(evaluate_fn, params, key, test_data, sigma, repeats: int = 20) -> float:
+    """Median seconds of one forward pass (model samples and test metrics, no gradient) at ``params``."""
     jax.block_until_ready(evaluate_fn(params, key, test_data, sigma))
     times = []
     for i in range(repeats):
@@ -519,7 +541,7 @@ def _progress_bar(enabled: bool, total: int, initial: int, description: str):
 def summary_table(runs: list[RunSummary]) -> str:
     """A Markdown table of the runs' final estimates, test MAE and timings."""
     lines = [
-        "| sigma_v | n | final estimate (mean of last window) | error | test MAE | steps to tolerance | s / step | forward s | compile s |",
+        "| sigma_v | n | final estimate (mean of last window) | error | test MAE | steps (s) to tolerance | s / step | forward s | compile s |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
@@ -527,14 +549,13 @@ def summary_table(runs: list[RunSummary]) -> str:
         compile_text = f"{r.compile_seconds:.1f}" if r.compile_seconds is not None else "(reused)"
         lines.append(
             f"| {r.sigma_v:g} | {r.sample_size} | {estimate} | {r.final_error:.4f} | {r.test_mae:.4f} | "
-            f"{r.steps_to_tolerance if r.steps_to_tolerance is not None else 'never'} | {r.seconds_per_step:.4f} | "
+            f"{_to_tolerance(r)} | {r.seconds_per_step:.4f} | "
             f"{r.forward_seconds:.4f} | {compile_text} |"
         )
     return "\n".join(lines) + "\n"
 
 
-def load_run_config(out_dir: str | Path) -> Config:
-    """The configuration stored in a run folder."""
-    import tomllib  # noqa: PLC0415
-
-    return config_from_dict(tomllib.loads((Path(out_dir) / "config.toml").read_text()))
+def _to_tolerance(run: RunSummary) -> str:
+    if run.steps_to_tolerance is None:
+        return "never"
+    return f"{run.steps_to_tolerance} ({run.seconds_to_tolerance:.2f} s)"

@@ -123,7 +123,7 @@ def test_overrides_are_typed_and_checked():
 
 
 def test_resolved_config_fills_defaults_and_drops_other_variants(tmp_path):
-    config = load_config(CONFIGS / "slif_input_current_fast.toml")
+    config = load_config(CONFIGS / "slif_sinusoid.toml")
     text = config_to_toml(config)
     assert "decay" not in text  # an RMSprop option; this config uses Adam
     assert "b2 = 0.999" in text  # an Adam default, made explicit
