@@ -88,9 +88,10 @@ def main():
             seconds, compile_seconds, memory = timed(value_and_grad, point, keys, repeats=repeats)
             rows.append(dict(case=label, route=f"reverse ({route})", seconds=seconds, compile_seconds=compile_seconds, temp_bytes=memory))
         tangent = jnp.ones_like(point) if name == "a" else direction
-        forward_mode = jax.jit(lambda p, k, build=build, tangent=tangent: jax.jvp(lambda q: build("recursion")(q, k), (p,), (tangent,)))
-        seconds, compile_seconds, memory = timed(forward_mode, point, keys, repeats=repeats)
-        rows.append(dict(case=label, route="forward mode (recursion), 1 tangent", seconds=seconds, compile_seconds=compile_seconds, temp_bytes=memory))
+        for route in ("root", "recursion"):
+            forward_mode = jax.jit(lambda p, k, build=build, tangent=tangent, route=route: jax.jvp(lambda q: build(route)(q, k), (p,), (tangent,)))
+            seconds, compile_seconds, memory = timed(forward_mode, point, keys, repeats=repeats)
+            rows.append(dict(case=label, route=f"forward mode ({route}), 1 tangent", seconds=seconds, compile_seconds=compile_seconds, temp_bytes=memory))
     print(f"{'case':<26} {'route':<38} {'ms/call':>9} {'compile s':>10} {'temp MB':>9}")
     for row in rows:
         print(f"{row['case']:<26} {row['route']:<38} {1e3 * row['seconds']:>9.2f} {row['compile_seconds']:>10.2f} {row['temp_bytes'] / 2**20:>9.2f}")
