@@ -71,6 +71,7 @@ def test_buffer_overflow_is_reported():
     # With a larger budget it runs to t1, resets at every spike, and keeps the first two.
     longer = sd.simulate(model, on_overflow="ignore", max_events=500, **kwargs)
     assert bool(longer.overflow[0]) and int(longer.spike_counts[0]) == int(full.spike_counts[0])
+    assert int(longer.stored_counts[0]) == 2 == longer.max_spikes
     assert float(longer.t_final) == 2.0
     np.testing.assert_array_equal(longer.spike_times[0], full.spike_times[0, :2])
 
