@@ -69,19 +69,29 @@ class FineGridBrownian(AbstractBrownian):
         fine = self.fine_increments(dtype)[offset : offset + num_steps * ratio]
         return fine.reshape(num_steps, ratio, *shape).sum(axis=1)
 
+    def cumulative(self, dtype) -> Float[Array, "fine+1 *shape"]:
+        """``W`` at the fine grid points, starting from ``W(t0) = 0``."""
+        return jnp.concatenate([jnp.zeros((1, *self.shape), dtype), jnp.cumsum(self.fine_increments(dtype), axis=0)])
+
     def evaluate(self, t0, t1=None, left=True, use_levy=False):
-        """``W(t1) - W(t0)`` of the piecewise-linear path (``W(t0) - W(self.t0)`` if ``t1`` is None)."""
-        cumulative = jnp.concatenate([jnp.zeros((1, *self.shape)), jnp.cumsum(self.fine_increments(jnp.result_type(float)), axis=0)])
+        """``W(t1) - W(t0)`` of the piecewise-linear path (``W(t0) - W(self.t0)`` if ``t1`` is None).
 
-        def value(t):
-            position = jnp.clip((t - self.t0) / self.dt, 0, self.num_fine_steps)
-            index = jnp.clip(jnp.floor(position).astype(int), 0, self.num_fine_steps - 1)
-            weight = position - index
-            return cumulative[index] * (1 - weight) + cumulative[index + 1] * weight
-
+        Draws the path on every call; to query it many times, keep :meth:`cumulative` and use
+        :func:`interpolate_path`.
+        """
+        cumulative = self.cumulative(jnp.result_type(float))
         if t1 is None:
-            return value(t0)
-        return value(t1) - value(t0)
+            return interpolate_path(cumulative, t0, self.t0, self.dt)
+        return interpolate_path(cumulative, t1, self.t0, self.dt) - interpolate_path(cumulative, t0, self.t0, self.dt)
+
+
+def interpolate_path(cumulative: Float[Array, "fine+1 *shape"], t, start: float, spacing: float) -> Float[Array, "*shape"]:
+    """The piecewise-linear path through ``cumulative[i]`` at ``start + i spacing``, at time ``t``."""
+    num_fine = cumulative.shape[0] - 1
+    position = jnp.clip((t - start) / spacing, 0, num_fine)
+    index = jnp.clip(jnp.floor(position).astype(jnp.int32), 0, num_fine - 1)
+    weight = position - index
+    return cumulative[index] * (1 - weight) + cumulative[index + 1] * weight
 
 
 class DiffraxBrownian(AbstractBrownian):

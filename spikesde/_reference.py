@@ -11,10 +11,11 @@ import numpy as np
 import optimistix as optx
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
-from ._brownian import FineGridBrownian
+from ._brownian import FineGridBrownian, interpolate_path
 from ._event_core import clock_draws
 from ._network import Network, as_network
 from ._neuron import AbstractNeuron
+from ._simulate import _cast
 from ._solution import Solution
 
 
@@ -35,8 +36,7 @@ class _StateBrownianPath(diffrax.AbstractPath):
     state_dim: int = eqx.field(static=True)
 
     def __init__(self, brownian: FineGridBrownian, noise_rows: tuple[int, ...], state_dim: int, dtype):
-        fine = brownian.fine_increments(dtype)
-        self.cumulative = jnp.concatenate([jnp.zeros((1, *brownian.shape), dtype), jnp.cumsum(fine, axis=0)])
+        self.cumulative = brownian.cumulative(dtype)
         self.t0 = brownian.t0
         self.t1 = brownian.t1
         self.spacing = brownian.dt
@@ -44,11 +44,7 @@ class _StateBrownianPath(diffrax.AbstractPath):
         self.state_dim = int(state_dim)
 
     def _value(self, t):
-        num_fine = self.cumulative.shape[0] - 1
-        position = jnp.clip((t - self.t0) / self.spacing, 0, num_fine)
-        index = jnp.clip(jnp.floor(position).astype(jnp.int32), 0, num_fine - 1)
-        weight = position - index
-        return self.cumulative[index] * (1 - weight) + self.cumulative[index + 1] * weight
+        return interpolate_path(self.cumulative, t, self.t0, self.spacing)
 
     def evaluate(self, t0, t1=None, left=True):
         del left
@@ -145,10 +141,6 @@ def _fire(network: Network, y: Float[Array, "d n"], k: Array, clock: Float[Array
     if coupling is not None:
         y = y.at[neuron.synaptic_row].add(coupling[k].astype(y.dtype))
     return y
-
-
-def _cast(tree, dtype):
-    return jax.tree_util.tree_map(lambda x: x.astype(dtype) if eqx.is_inexact_array(x) else x, tree)
 
 
 def reference_simulate(

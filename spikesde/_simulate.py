@@ -115,7 +115,7 @@ def _simulate_jit(
     root_iterations, save_initial, save_in_loop, on_overflow, event_gradient, dtype, unroll
 ):
     network = _cast(network, dtype)
-    network = _error_if_not_finite(network)
+    network = _error_if_nan(network)
     brownian_key, clock_key = jax.random.split(key)
     if brownian is None:
         brownian = GridBrownian(brownian_key)
@@ -164,7 +164,7 @@ def _cast(tree, dtype):
     return jax.tree_util.tree_map(lambda x: x.astype(dtype) if eqx.is_inexact_array(x) else x, tree)
 
 
-def _error_if_not_finite(network):
+def _error_if_nan(network):
     leaves = [leaf for leaf in jax.tree_util.tree_leaves(network) if eqx.is_inexact_array(leaf)]
     bad = jnp.any(jnp.stack([jnp.any(jnp.isnan(leaf)) for leaf in leaves])) if leaves else False
     return eqx.error_if(network, bad, "a parameter of the model is NaN")

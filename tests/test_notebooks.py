@@ -1,6 +1,5 @@
 """Execute every notebook in small settings (each reads SPIKESDE_NOTEBOOK_SMALL)."""
 
-import os
 from pathlib import Path
 
 import nbformat
