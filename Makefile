@@ -16,7 +16,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m spikesde._demo
+	$(BIN)/python -m spikesde._experiments.demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -q

@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import spikesde as sd
-from spikesde._network import as_network
+from spikesde._core.network import as_network
 
 BATCH = 128
 DT = 0.01

@@ -1,29 +1,46 @@
 """spikesde: stochastic spiking neural networks as event SDEs, with exact pathwise gradients."""
 
-from ._config import Config, ConfigError, load_config
+from ._core import (
+    AbstractBrownian,
+    AbstractCurrent,
+    AbstractNeuron,
+    AbstractStepper,
+    DiffraxBrownian,
+    EulerMaruyama,
+    ExponentialEuler,
+    FineGridBrownian,
+    GridBrownian,
+    Network,
+    Solution,
+    reference_simulate,
+    simulate,
+)
+from ._experiments.config import Config, ConfigError, load_config
+from ._experiments.plotting import plot_sweep
+from ._gradients import GradientCheck, check_gradients, forward_value_and_grad
 from ._losses import (
     AbstractSpikeTrainLoss,
     ExpectedSignatureLoss,
     FirstSpikeTimeLoss,
     SignatureKernelMMD,
     expected_signature,
+    finite_spike_times,
+    first_spike_times,
+    marcus_lift,
     signature_kernel,
 )
-from ._paths import finite_spike_times, first_spike_times, marcus_lift
-from ._plotting import plot_sweep
-from ._training import FitResult, RunSummary, TrainState, fit
-from ._brownian import AbstractBrownian, DiffraxBrownian, FineGridBrownian, GridBrownian
-from ._currents import AbstractCurrent, ConstantCurrent, FunctionCurrent, PiecewiseConstantCurrent, SinusoidalCurrent
-from ._forward import forward_value_and_grad
-from ._gradients import GradientCheck, check_gradients
-from ._lif import LIF
-from ._network import Network, feedforward, feedforward_mask, recurrent
-from ._neuron import AbstractNeuron
-from ._reference import reference_simulate
-from ._simulate import simulate
-from ._slif import SLIF
-from ._solution import Solution
-from ._stepper import AbstractStepper, EulerMaruyama, ExponentialEuler
+from ._models import (
+    LIF,
+    SLIF,
+    ConstantCurrent,
+    FunctionCurrent,
+    PiecewiseConstantCurrent,
+    SinusoidalCurrent,
+    feedforward,
+    feedforward_mask,
+    recurrent,
+)
+from ._training.fit import FitResult, RunSummary, TrainState, fit
 
 __all__ = [
     "AbstractSpikeTrainLoss",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from spikesde._cli import main
+from spikesde._experiments.cli import main
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 SMALL = ["--set", "sweep.sigma_v=[0.5]", "--set", "sweep.sample_size=[8]", "--set", "training.steps=12",
@@ -41,7 +41,7 @@ def test_console_script_reports_config_errors(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text((CONFIGS / "demo.toml").read_text().replace("[optimizer]", "[optimizer]\nwarmup = 10"))
     result = subprocess.run(
-        [sys.executable, "-m", "spikesde._cli", "fit", str(bad), "--out", str(tmp_path / "run")],
+        [sys.executable, "-m", "spikesde._experiments.cli", "fit", str(bad), "--out", str(tmp_path / "run")],
         capture_output=True,
         text=True,
         timeout=120,
@@ -55,7 +55,7 @@ def test_process_killed_mid_run_resumes_to_the_same_parameters(tmp_path):
     """A real SIGKILL of the console program, then --resume in a fresh process (fresh compilation)."""
     overrides = ["--set", "sweep.sigma_v=[0.5]", "--set", "sweep.sample_size=[8]", "--set", "training.steps=400",
                  "--set", "training.checkpoint_every=50", "--quiet"]  # fmt: skip
-    command = [sys.executable, "-m", "spikesde._cli", "fit", str(CONFIGS / "demo.toml"), *overrides]
+    command = [sys.executable, "-m", "spikesde._experiments.cli", "fit", str(CONFIGS / "demo.toml"), *overrides]
     subprocess.run([*command, "--out", str(tmp_path / "straight")], check=True, capture_output=True, timeout=600)
 
     killed = tmp_path / "killed"

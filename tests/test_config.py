@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from spikesde import ConfigError, load_config
-from spikesde._config import apply_overrides, config_from_dict, config_to_toml
+from spikesde._experiments.config import apply_overrides, config_from_dict, config_to_toml
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 REFERENCE = CONFIGS / "slif_input_current.toml"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import spikesde as sd
-from spikesde._reference import _StateBrownianPath
+from spikesde._core.reference import _StateBrownianPath
 
 # Float64 throughout, through conftest's fixture so that the setting does not leak into the
 # other test modules of the session.

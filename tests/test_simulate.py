@@ -3,13 +3,16 @@
 import math
 import warnings
 
+import importlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import spikesde as sd
-import spikesde._simulate as simulate_module
+
+simulate_module = importlib.import_module("spikesde._core.simulate")
 
 
 def lif_first_spike(c, tau=1.0, theta=1.0):

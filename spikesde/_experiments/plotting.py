@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._config import Config
+from .config import Config
 
 
 def run_dir_name(sigma_v: float, sample_size: int) -> str:

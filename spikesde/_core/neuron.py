@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float
 
-from ._currents import AbstractCurrent
+from .current import AbstractCurrent
 
 
 class AbstractNeuron(eqx.Module):

@@ -12,10 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-from ._config import load_config
-from ._training import fit
+from .config import load_config
+from .._training.fit import fit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def main(argv=None) -> int:

@@ -1,22 +1,12 @@
 """Input currents c(t): differentiable, time-dependent drives of the membrane potential."""
 
-import abc
 from collections.abc import Callable
 
 import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-
-class AbstractCurrent(eqx.Module):
-    """An input current ``c(t)``, broadcastable to ``(n_neurons,)``.
-
-    Every array field is a parameter: gradients of a simulation reach it.
-    """
-
-    @abc.abstractmethod
-    def __call__(self, t: Float[ArrayLike, ""]) -> Float[Array, "*n"]:
-        """Return ``c(t)``."""
+from .._core.current import AbstractCurrent
 
 
 class ConstantCurrent(AbstractCurrent):

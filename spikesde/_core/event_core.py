@@ -9,8 +9,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
-from ._network import Network
-from ._stepper import AbstractStepper
+from .network import Network
+from .stepper import AbstractStepper
 
 
 def clock_draws(clock_key: PRNGKeyArray, index: Int[ArrayLike, ""], n: int, dtype) -> Float[Array, " n"]:

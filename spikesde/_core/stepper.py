@@ -6,7 +6,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._neuron import AbstractNeuron
+from .neuron import AbstractNeuron
 
 
 class AbstractStepper(eqx.Module):

@@ -10,12 +10,12 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import ArrayLike, PRNGKeyArray
 
-from ._brownian import AbstractBrownian, GridBrownian, _num_steps
-from ._event_core import solve_events
-from ._network import Network, as_network
-from ._neuron import AbstractNeuron
-from ._solution import Solution
-from ._stepper import AbstractStepper, EulerMaruyama
+from .brownian import AbstractBrownian, GridBrownian, _num_steps
+from .event_core import solve_events
+from .network import Network, as_network
+from .neuron import AbstractNeuron
+from .solution import Solution
+from .stepper import AbstractStepper, EulerMaruyama
 
 _ON_OVERFLOW = ("error", "warn", "ignore")
 

@@ -6,8 +6,9 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._currents import AbstractCurrent, as_current
-from ._neuron import AbstractNeuron, _as_parameter, phi1
+from .._core.current import AbstractCurrent
+from .currents import as_current
+from .._core.neuron import AbstractNeuron, _as_parameter, phi1
 
 
 class LIF(AbstractNeuron):

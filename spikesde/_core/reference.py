@@ -11,12 +11,12 @@ import numpy as np
 import optimistix as optx
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
-from ._brownian import FineGridBrownian, interpolate_path
-from ._event_core import clock_draws
-from ._network import Network, as_network
-from ._neuron import AbstractNeuron
-from ._simulate import _cast
-from ._solution import Solution
+from .brownian import FineGridBrownian, interpolate_path
+from .event_core import clock_draws
+from .network import Network, as_network
+from .neuron import AbstractNeuron
+from .simulate import _cast
+from .solution import Solution
 
 
 class _StateBrownianPath(diffrax.AbstractPath):

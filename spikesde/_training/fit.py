@@ -39,13 +39,17 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 
-from ._config import Config, ConfigError, config_to_toml, load_config
-from ._currents import AbstractCurrent, ConstantCurrent, PiecewiseConstantCurrent, SinusoidalCurrent
-from ._forward import forward_value_and_grad
-from ._losses import AbstractSpikeTrainLoss, ExpectedSignatureLoss, FirstSpikeTimeLoss, SignatureKernelMMD
-from ._plotting import plot_sweep, run_dir_name
-from ._simulate import simulate
-from ._slif import SLIF
+from .._experiments.config import Config, ConfigError, config_to_toml, load_config
+from .._core.current import AbstractCurrent
+from .._models.currents import ConstantCurrent, PiecewiseConstantCurrent, SinusoidalCurrent
+from .._gradients.forward import forward_value_and_grad
+from .._losses.base import AbstractSpikeTrainLoss
+from .._losses.kernel import SignatureKernelMMD
+from .._losses.signature import ExpectedSignatureLoss
+from .._losses.spike_time import FirstSpikeTimeLoss
+from .._experiments.plotting import plot_sweep, run_dir_name
+from .._core.simulate import simulate
+from .._models.slif import SLIF
 
 Params = dict[str, Float[Array, "..."]]
 

@@ -1,0 +1,1 @@
+"""Spike-train data: containers, readers and writers."""
