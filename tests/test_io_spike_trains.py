@@ -124,3 +124,14 @@ def test_equality_sees_single_bits():
     other = SpikeTrains(times, 0.0, 2.0, covariates=trains.covariates, neuron_names=("a", "b"))
     assert other != trains
     assert example() == trains
+
+
+def test_float32_buffers_snap_rounding_onto_the_window_only():
+    t1 = 0.1  # float32(0.1) = 0.10000000149 > 0.1
+    buffers = np.array([[[0.05, t1]]], dtype=np.float32)
+    trains = SpikeTrains.from_buffers(buffers, 0.0, t1)
+    assert trains.times[0][0].tolist() == [float(np.float32(0.05)), t1]
+    with pytest.raises(ValueError, match="trial 0, neuron 0: spike 1 at 0.10000000149011612 is outside"):
+        SpikeTrains.from_buffers(buffers.astype(np.float64), 0.0, t1)  # float64 buffers are taken as exact
+    with pytest.raises(ValueError, match="trial 0, neuron 0: spike 0 at 0.10.* is outside"):
+        SpikeTrains.from_buffers(np.array([[[0.1001]]], dtype=np.float32), 0.0, t1)

@@ -103,6 +103,17 @@ def _check_names(names, n_neurons: int) -> tuple[str, ...] | None:
     return names
 
 
+def _snap_rounding(buffers, t0: float, t1: float) -> np.ndarray:
+    """float64 buffers, spikes rounded past the window by a coarser dtype put on its edge."""
+    buffers = np.asarray(buffers)
+    if not np.issubdtype(buffers.dtype, np.floating) or buffers.dtype.itemsize >= 8:
+        return np.asarray(buffers, dtype=np.float64)
+    tolerance = 4 * float(np.finfo(buffers.dtype).eps) * max(abs(t0), abs(t1), 1.0)
+    buffers = buffers.astype(np.float64)
+    near = np.isfinite(buffers) & (buffers >= t0 - tolerance) & (buffers <= t1 + tolerance)
+    return np.where(near, np.clip(buffers, t0, t1), buffers)
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class SpikeTrains:
     """Observed spike trains: trials x neurons, ragged sorted times in ``[t0, t1]``.
@@ -188,8 +199,12 @@ class SpikeTrains:
         The finite entries of each row are its spikes, the ``+inf`` entries padding (as in
         :attr:`spikesde.Solution.spike_times`). A ``(neurons, k)`` buffer is one trial. NaN, ``-inf``
         and padding followed by a finite time are errors naming the trial and neuron.
+
+        Buffers of a floating dtype coarser than float64 (a float32 solve) cannot hold ``t0`` and
+        ``t1`` exactly: their spikes within ``4 eps max(|t0|, |t1|, 1)`` (``eps`` of that dtype)
+        outside the window are put on its edge; anything further out is an error.
         """
-        buffers = np.asarray(buffers, dtype=np.float64)
+        buffers = _snap_rounding(buffers, float(t0), float(t1))
         if buffers.ndim == 2:
             buffers = buffers[None]
         if buffers.ndim != 3:
