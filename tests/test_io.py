@@ -269,3 +269,19 @@ def test_nwb_with_edited_spike_times_is_refused(trains, tmp_path):
         file["units/spike_times"][3] += 1e-3
     with pytest.raises(ValueError, match=r"edited.nwb: unit \d: trial_spike_times .* disagrees with spike_times"):
         load_spike_trains(path)
+
+
+def test_foreign_nwb_with_unsorted_spikes_names_trial_and_neuron(tmp_path):
+    import datetime
+
+    import pynwb
+
+    nwb = pynwb.NWBFile(session_description="foreign", identifier="u", session_start_time=datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc))
+    nwb.add_trial(start_time=0.0, stop_time=1.0)
+    nwb.add_trial(start_time=2.0, stop_time=3.0)
+    nwb.add_unit(spike_times=[0.5, 2.5])
+    nwb.add_unit(spike_times=[0.25, 2.75, 2.5])
+    with pynwb.NWBHDF5IO(str(tmp_path / "unsorted.nwb"), "w") as io:
+        io.write(nwb)
+    with pytest.raises(ValueError, match=r"unsorted.nwb: trial 1, neuron 1: spike times are not sorted \(spike 0 at 0.75 > spike 1 at 0.5\)"):
+        load_spike_trains(tmp_path / "unsorted.nwb")
