@@ -34,7 +34,8 @@ def _check_train(train: np.ndarray, where: str, t0: float, t1: float) -> None:
     down = np.flatnonzero(np.diff(train) < 0)
     if down.size:
         k = down[0]
-        raise ValueError(f"{where}: spike times are not sorted (spike {k} at {float(train[k])!r} > spike {k + 1} at {float(train[k + 1])!r})")
+        first, second = float(train[k]), float(train[k + 1])
+        raise ValueError(f"{where}: spike times are not sorted (spike {k} at {first!r} > spike {k + 1} at {second!r})")
     outside = np.flatnonzero((train < t0) | (train > t1))
     if outside.size:
         k = outside[0]
