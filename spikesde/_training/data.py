@@ -43,7 +43,8 @@ def _check_array(buffers: np.ndarray, simulation: Simulation, name: str) -> np.n
     finite = np.isfinite(buffers)
     bad |= finite & ((buffers < simulation.t0) | (buffers > simulation.t1))
     bad[..., 1:] |= finite[..., 1:] & ~finite[..., :-1]  # a spike after the +inf padding
-    bad[..., 1:] |= finite[..., 1:] & finite[..., :-1] & (np.diff(buffers, axis=-1) < 0)
+    with np.errstate(invalid="ignore"):  # inf - inf in the padding
+        bad[..., 1:] |= finite[..., 1:] & finite[..., :-1] & (np.diff(buffers, axis=-1) < 0)
     if bad.any():
         trial, neuron, slot = np.argwhere(bad)[0]
         raise ValueError(
