@@ -47,7 +47,8 @@ def run_network(steps: int = 150, n_data: int = 128, model_samples: int = 32, se
     tic = time.perf_counter()
     result = sd.fit(
         start, sd.Simulated(truth, n_data, jax.random.key(seed + 1)), learn=["weights"],
-        loss=sd.ExpectedSignatureLoss(t0=0.0, t1=1.0, depth=3), optimizer=optax.adam(3e-3), simulation=simulation,
+        loss=sd.ExpectedSignatureLoss(t0=0.0, t1=1.0, depth=3, count_scale=0.1, taper=0.05), optimizer=optax.adam(3e-3),
+        simulation=simulation,
         steps=steps, key=jax.random.key(seed), model_samples=model_samples,
         test=sd.Simulated(truth, n_data, jax.random.key(seed + 2)), progress=False,
     )  # fmt: skip
