@@ -41,9 +41,32 @@ from ._models import (
     feedforward_mask,
     recurrent,
 )
-from ._training.fit import FitResult, RunSummary, TrainState, fit
+from ._training.legacy_sweep import RunSummary
+from ._training import (
+    CheckpointError,
+    FitResult,
+    JsonLinesTracker,
+    Learn,
+    RunFolderError,
+    Simulated,
+    Simulation,
+    Trainer,
+    TrainState,
+    fit,
+)
 
 __all__ = [
+    # fitting (_training)
+    "CheckpointError",
+    "FitResult",
+    "JsonLinesTracker",
+    "Learn",
+    "RunFolderError",
+    "Simulated",
+    "Simulation",
+    "Trainer",
+    "TrainState",
+    "fit",
     # spike-train data (_io)
     "SpikeTrains",
     "from_neo",
@@ -56,14 +79,11 @@ __all__ = [
     "ConfigError",
     "ExpectedSignatureLoss",
     "FirstSpikeTimeLoss",
-    "FitResult",
     "RunSummary",
     "SignatureKernelMMD",
-    "TrainState",
     "expected_signature",
     "finite_spike_times",
     "first_spike_times",
-    "fit",
     "load_config",
     "marcus_lift",
     "plot_sweep",
