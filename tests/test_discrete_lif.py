@@ -1,5 +1,6 @@
 import math
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -48,8 +49,6 @@ def test_surrogate_gradient_matches_the_hand_written_recursion(x64, detach, surr
 
 
 def eqx_value_and_grad(fn, model):
-    import equinox as eqx
-
     return eqx.filter_value_and_grad(fn)(model)
 
 
