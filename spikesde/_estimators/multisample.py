@@ -30,6 +30,26 @@ class MultiSampleEM(eqx.Module):
         if int(self.num_compartments) != self.num_compartments or self.num_compartments < 1:
             raise ValueError(f"num_compartments must be a positive integer, got {self.num_compartments}")
 
+    def _sample(self, model, inputs, observed, visible, key):
+        """The ``K`` rasters (visible neurons clamped) and their ``log p(x || h^k)``."""
+        visible = jnp.asarray(visible, bool)
+        keys = jax.random.split(key, self.num_compartments)
+        rasters = jax.vmap(lambda k: model.sample(inputs, k, observed=observed, visible=visible))(keys)
+        per_neuron = jax.vmap(lambda s: model.log_prob_per_neuron(inputs, s))(rasters)
+        return rasters, jnp.sum(jnp.where(visible, per_neuron, 0.0), axis=-1)
+
+    def log_likelihood(
+        self,
+        model: BernoulliSNN,
+        inputs: Float[Array, "T m"],
+        observed: Float[Array, "T n"],
+        visible: Bool[Array, " n"],
+        key: PRNGKeyArray,
+    ) -> Float[Array, ""]:
+        """The estimate ``log mean_k p(x || h^k)`` of ``log p(x)`` (a lower bound in expectation)."""
+        _, log_visible = self._sample(model, inputs, observed, visible, key)
+        return jax.scipy.special.logsumexp(log_visible) - jnp.log(self.num_compartments)
+
     def value_and_grad(
         self,
         model: BernoulliSNN,
@@ -43,11 +63,7 @@ class MultiSampleEM(eqx.Module):
         ``observed`` holds the visible neurons' spikes (other columns are ignored); ``visible`` marks
         the observed neurons.
         """
-        visible = jnp.asarray(visible, bool)
-        keys = jax.random.split(key, self.num_compartments)
-        rasters = jax.vmap(lambda k: model.sample(inputs, k, observed=observed, visible=visible))(keys)
-        per_neuron = jax.vmap(lambda s: model.log_prob_per_neuron(inputs, s))(rasters)
-        log_visible = jnp.sum(jnp.where(visible, per_neuron, 0.0), axis=-1)
+        rasters, log_visible = self._sample(model, inputs, observed, visible, key)
         weights = jax.nn.softmax(jax.lax.stop_gradient(log_visible))
         bound = jax.scipy.special.logsumexp(log_visible) - jnp.log(self.num_compartments)
 
