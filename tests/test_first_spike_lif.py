@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import spikesde as sd
-from spikesde._estimators.first_spike_lif import FirstSpikeLIFNetwork, first_spike_times, psp_kernel
+from spikesde._estimators.first_spike_lif import FirstSpikeLIFNetwork, lif_first_spike_times, psp_kernel
 
 TAU = 2.5
 # Off-grid input spike times (the event core's grid is 0.5), unsorted, one absent.
@@ -28,10 +28,10 @@ def test_single_input_closed_form(x64):
     # One input of weight w at 0: V = 2 tau w (x - x^2) = theta, x = (1 + sqrt(1 - 2 theta / (tau w))) / 2.
     w, theta = 0.9, 1.0
     x = (1 + np.sqrt(1 - 2 * theta / (TAU * w))) / 2
-    t = first_spike_times(jnp.array([0.0]), jnp.array([[w], [0.3]])[:1], tau=TAU, threshold=theta)
+    t = lif_first_spike_times(jnp.array([0.0]), jnp.array([[w], [0.3]])[:1], tau=TAU, threshold=theta)
     np.testing.assert_allclose(t, [-2 * TAU * np.log(x)], rtol=1e-12)
     # Peak tau w / 2 below threshold: no spike.
-    assert np.isinf(first_spike_times(jnp.array([0.0]), jnp.array([[0.7]]), tau=TAU, threshold=1.0)).all()
+    assert np.isinf(lif_first_spike_times(jnp.array([0.0]), jnp.array([[0.7]]), tau=TAU, threshold=1.0)).all()
 
 
 def test_matches_the_event_core_values_and_gradients(x64):
@@ -48,7 +48,7 @@ def test_matches_the_event_core_values_and_gradients(x64):
         return sol.spike_times[:, 0]
 
     def closed(w):
-        return first_spike_times(INPUT_TIMES, w, tau=TAU, threshold=1.0)
+        return lif_first_spike_times(INPUT_TIMES, w, tau=TAU, threshold=1.0)
 
     t_core, t_closed = core(weights), closed(weights)
     assert np.isfinite(t_closed).sum() >= 3

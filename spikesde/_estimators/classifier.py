@@ -56,6 +56,10 @@ class AbstractClassifierEstimator(eqx.Module):
         """Predicted classes (default: the most probable)."""
         return jnp.argmax(self.probabilities(model, inputs, key), axis=-1)
 
+    def extra_metrics(self, model: PyTree, inputs: Array, labels: Int[Array, " B"], key: PRNGKeyArray) -> dict[str, Float[Array, " B"]]:
+        """Further per-example evaluation metrics (averaged by the caller); none by default."""
+        return {}
+
 
 class _PathwiseClassifier(AbstractClassifierEstimator):
     """A deterministic network giving logits, trained by softmax cross-entropy (pathwise gradients)."""

@@ -36,7 +36,7 @@ def psp_kernel(s: Float[ArrayLike, "*shape"], tau: float) -> Float[Array, "*shap
     return jnp.where(positive, 2 * tau * (jnp.exp(-safe / (2 * tau)) - jnp.exp(-safe / tau)), 0.0)
 
 
-def first_spike_times(
+def lif_first_spike_times(
     input_times: Float[ArrayLike, " m"], weights: Float[ArrayLike, "m n"], *, tau: float, threshold: float
 ) -> Float[Array, " n"]:
     """The first spike time of each of ``n`` neurons driven by ``m`` input spikes (``+inf`` entries
@@ -110,12 +110,16 @@ class FirstSpikeLIFNetwork(eqx.Module):
 
     def hidden_spike_times(self, input_times: Float[ArrayLike, " n_in"]) -> Float[Array, " n_hidden"]:
         """First spike time of every hidden neuron (``+inf`` if silent)."""
-        return first_spike_times(input_times, self.hidden_weights, tau=self.tau_syn, threshold=self.threshold)
+        return lif_first_spike_times(input_times, self.hidden_weights, tau=self.tau_syn, threshold=self.threshold)
 
     def output_potentials(self, input_times: Float[ArrayLike, " n_in"]) -> Float[Array, "T n_out"]:
         """Output membrane potentials on ``readout_times``."""
-        spikes = self.hidden_spike_times(input_times)
-        lag = self.readout_times[:, None] - jnp.where(jnp.isfinite(spikes), spikes, jnp.inf)[None]
+        return self.potentials_from_hidden(self.hidden_spike_times(input_times))
+
+    def potentials_from_hidden(self, hidden_times: Float[ArrayLike, " n_hidden"]) -> Float[Array, "T n_out"]:
+        """Output potentials on ``readout_times`` given the hidden first-spike times (``+inf``: silent)."""
+        hidden_times = jnp.asarray(hidden_times)
+        lag = self.readout_times[:, None] - jnp.where(jnp.isfinite(hidden_times), hidden_times, jnp.inf)[None]
         return psp_kernel(lag, self.tau_syn) @ self.output_weights
 
     def __call__(self, input_times: Float[ArrayLike, " n_in"]) -> Float[Array, " n_out"]:

@@ -134,6 +134,11 @@ class MultiSampleEMClassifier(_BernoulliClassifier):
     def probabilities(self, model, inputs, key):
         return jax.nn.softmax(self.log_likelihoods(model, inputs, key), axis=-1)
 
+    def extra_metrics(self, model, inputs, labels, key):
+        """``em_log_likelihood``: ``log p_K(x_y)`` of the label's target raster."""
+        log_likelihoods = self.log_likelihoods(model, inputs, key)
+        return {"em_log_likelihood": jnp.take_along_axis(log_likelihoods, labels[:, None], axis=1)[:, 0]}
+
     def predict(self, model, inputs, key) -> Int[Array, " B"]:
         """Classes by the output spike counts, summed over ``eval_samples`` free runs."""
         return jnp.argmax(jnp.sum(self.output_counts(model, inputs, key), axis=1), axis=-1)

@@ -61,14 +61,22 @@ def make_step(estimator: AbstractClassifierEstimator, optimiser: optax.GradientT
 
 def evaluate(estimator, model, inputs, labels, key, *, chunk: int = 500) -> dict:
     """Accuracy, log-likelihood of the labels and ECE on a whole split (in chunks)."""
-    probabilities, predictions = [], []
-    evaluate_chunk = eqx.filter_jit(lambda m, x, k: (estimator.probabilities(m, x, k), estimator.predict(m, x, k)))
+    probabilities, predictions, extras = [], [], {}
+
+    @eqx.filter_jit
+    def evaluate_chunk(m, x, y, k):
+        k_prob, k_pred, k_extra = jax.random.split(k, 3)
+        return estimator.probabilities(m, x, k_prob), estimator.predict(m, x, k_pred), estimator.extra_metrics(m, x, y, k_extra)
+
     for start in range(0, len(labels), chunk):
         key, sub = jax.random.split(key)
-        p, y = evaluate_chunk(model, jnp.asarray(inputs[start : start + chunk]), sub)
+        p, y, extra = evaluate_chunk(model, jnp.asarray(inputs[start : start + chunk]), jnp.asarray(labels[start : start + chunk]), sub)
         probabilities.append(np.asarray(p))
         predictions.append(np.asarray(y))
-    return classification_metrics(np.concatenate(probabilities), labels, np.concatenate(predictions))
+        for name, values in extra.items():
+            extras.setdefault(name, []).append(np.asarray(values))
+    metrics = classification_metrics(np.concatenate(probabilities), labels, np.concatenate(predictions))
+    return {**metrics, **{name: float(np.mean(np.concatenate(v))) for name, v in extras.items()}}
 
 
 def train(
