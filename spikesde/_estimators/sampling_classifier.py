@@ -15,6 +15,8 @@ keep their information.
   class's target raster.
 """
 
+from collections.abc import Callable
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -26,6 +28,19 @@ from .bernoulli_snn import random_bernoulli_snn
 from .classifier import AbstractClassifierEstimator, _check_positive
 from .multisample import MultiSampleEM
 from .score_function import AbstractBaseline, LeaveOneOut, ScoreFunction
+
+
+def count_cross_entropy(counts: Float[Array, " C"], label: Int[Array, ""]) -> Float[Array, ""]:
+    """Softmax cross-entropy of the output spike counts taken as logits."""
+    return optax.softmax_cross_entropy_with_integer_labels(counts, label)
+
+
+def count_margin(counts: Float[Array, " C"], label: Int[Array, ""]) -> Float[Array, ""]:
+    """``mean_{c != y} n_c - n_y``: the label's neuron should fire more than the others on average.
+
+    Unlike the cross-entropy, silencing every output neuron is not a stationary point."""
+    others = (jnp.sum(counts) - counts[label]) / (counts.shape[0] - 1)
+    return others - counts[label]
 
 
 def _batch_mean(tree):
@@ -70,19 +85,19 @@ class _BernoulliClassifier(AbstractClassifierEstimator):
 
 
 class ScoreFunctionClassifier(_BernoulliClassifier):
-    """Score-function gradients with ``num_samples`` rasters per example and a ``baseline``;
-    probabilities ``softmax(mean counts)`` over ``eval_samples`` runs."""
+    """Score-function gradients of ``E[loss(output counts, label)]`` with ``num_samples`` rasters per
+    example and a ``baseline``; probabilities ``softmax(mean counts)`` over ``eval_samples`` runs."""
 
     num_samples: int = eqx.field(static=True, default=8)
     baseline: AbstractBaseline = LeaveOneOut()
+    loss: Callable[[Array, Array], Array] = eqx.field(static=True, default=count_cross_entropy)
 
     def loss_and_grad(self, model, inputs, labels, key):
         estimator = ScoreFunction(self.num_samples, self.baseline)
 
         def one(x, y, k):
             def loss(raster):
-                counts = jnp.sum(raster[:, -self.n_out :], axis=0)
-                return optax.softmax_cross_entropy_with_integer_labels(counts, y)
+                return self.loss(jnp.sum(raster[:, -self.n_out :], axis=0), y)
 
             value, grad, _ = estimator.value_and_grad(loss, model, x, k)
             return value, grad
