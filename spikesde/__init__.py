@@ -1,4 +1,8 @@
-"""spikesde: stochastic spiking neural networks as event SDEs, with exact pathwise gradients."""
+"""spikesde: stochastic spiking neural networks as event SDEs, with exact pathwise gradients.
+
+The public API, by layer (imports inside the package point one way: experiments -> training ->
+losses, gradients and estimators -> models -> core).
+"""
 
 from ._core import (
     AbstractBrownian,
@@ -18,6 +22,30 @@ from ._core import (
 from ._experiments.config import Config, ConfigError, load_config
 from ._experiments.plotting import plot_sweep
 from ._io import SpikeTrains, from_neo, load_spike_trains, save_spike_trains, simulate_spike_trains, to_neo
+from ._datasets import encode_first_spike_times, yinyang
+from ._estimators import (
+    AbstractBaseline,
+    AbstractClassifierEstimator,
+    AbstractSurrogate,
+    ArcTan,
+    BernoulliSNN,
+    DiscreteLIFNetwork,
+    ExactGradient,
+    FastSigmoid,
+    FirstSpikeLIFNetwork,
+    LeaveOneOut,
+    MultiSampleEM,
+    MultiSampleEMClassifier,
+    NoBaseline,
+    RunningMean,
+    ScoreFunction,
+    ScoreFunctionClassifier,
+    SigmoidDerivative,
+    SurrogateGradient,
+    Triangle,
+    expected_calibration_error,
+    lif_first_spike_times,
+)
 from ._gradients import GradientCheck, check_gradients, forward_value_and_grad
 from ._losses import (
     AbstractSpikeTrainLoss,
@@ -55,62 +83,4 @@ from ._training import (
     fit,
 )
 
-__all__ = [
-    # fitting (_training)
-    "CheckpointError",
-    "FitResult",
-    "JsonLinesTracker",
-    "Learn",
-    "RunFolderError",
-    "Simulated",
-    "Simulation",
-    "Trainer",
-    "TrainState",
-    "fit",
-    # spike-train data (_io)
-    "SpikeTrains",
-    "from_neo",
-    "load_spike_trains",
-    "save_spike_trains",
-    "simulate_spike_trains",
-    "to_neo",
-    "AbstractSpikeTrainLoss",
-    "Config",
-    "ConfigError",
-    "ExpectedSignatureLoss",
-    "FirstSpikeTimeLoss",
-    "RunSummary",
-    "SignatureKernelMMD",
-    "expected_signature",
-    "finite_spike_times",
-    "first_spike_times",
-    "load_config",
-    "marcus_lift",
-    "plot_sweep",
-    "signature_kernel",
-    "AbstractBrownian",
-    "AbstractCurrent",
-    "AbstractNeuron",
-    "AbstractStepper",
-    "ConstantCurrent",
-    "DiffraxBrownian",
-    "EulerMaruyama",
-    "ExponentialEuler",
-    "FineGridBrownian",
-    "FunctionCurrent",
-    "GradientCheck",
-    "GridBrownian",
-    "LIF",
-    "Network",
-    "PiecewiseConstantCurrent",
-    "SLIF",
-    "SinusoidalCurrent",
-    "Solution",
-    "check_gradients",
-    "feedforward",
-    "feedforward_mask",
-    "forward_value_and_grad",
-    "recurrent",
-    "reference_simulate",
-    "simulate",
-]
+__all__ = sorted(name for name in dir() if not name.startswith("_"))
