@@ -29,6 +29,7 @@ from ._losses import (
     marcus_lift,
     signature_kernel,
 )
+from ._losses import spike_events, spike_train_signature
 from ._models import (
     LIF,
     SLIF,
@@ -43,6 +44,8 @@ from ._models import (
 from ._training.fit import FitResult, RunSummary, TrainState, fit
 
 __all__ = [
+    "spike_events",
+    "spike_train_signature",
     "AbstractSpikeTrainLoss",
     "Config",
     "ConfigError",
