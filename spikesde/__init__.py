@@ -29,7 +29,22 @@ from ._losses import (
     marcus_lift,
     signature_kernel,
 )
-from ._losses import spike_events, spike_train_signature
+from ._losses import (
+    AbstractKernelSolver,
+    AbstractSpikeTrainKernel,
+    AbstractStaticKernel,
+    KernelMMD,
+    KernelScore,
+    LinearKernel,
+    PDESolver,
+    PySigLibSolver,
+    RBFKernel,
+    SignaturePDEKernel,
+    TruncatedSignatureKernel,
+    signature_kernel_gram,
+    spike_events,
+    spike_train_signature,
+)
 from ._models import (
     LIF,
     SLIF,
@@ -44,6 +59,18 @@ from ._models import (
 from ._training.fit import FitResult, RunSummary, TrainState, fit
 
 __all__ = [
+    "AbstractKernelSolver",
+    "AbstractSpikeTrainKernel",
+    "AbstractStaticKernel",
+    "KernelMMD",
+    "KernelScore",
+    "LinearKernel",
+    "PDESolver",
+    "PySigLibSolver",
+    "RBFKernel",
+    "SignaturePDEKernel",
+    "TruncatedSignatureKernel",
+    "signature_kernel_gram",
     "spike_events",
     "spike_train_signature",
     "AbstractSpikeTrainLoss",
