@@ -24,55 +24,73 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 
-def _coefficients(delta, s, refinement):
-    """``D`` on diagonal ``s`` (indexed by the row ``i = 0..m``), and where the cell is interior."""
-    pairs, rows, cols = delta.shape
+def _skew(delta, refinement):
+    """``D`` on every diagonal: ``out[s - 1, i, p]`` is cell ``(i, s - i)`` of pair ``p`` (zero off the interior).
+
+    Row ``i`` of the (padded) grid is shifted by ``i`` with a pad-flatten-reshape: block copies of
+    the pairs axis (last), no gather.
+    """
+    rows, cols, pairs = delta.shape
     split = 2**refinement
     m, n = rows * split, cols * split
-    i = jnp.arange(m + 1)
-    j = s - i
+    d = delta / (split * split)
+    if refinement:
+        d = jnp.repeat(jnp.repeat(d, split, axis=0), split, axis=1)
+    grid = jnp.pad(d, ((1, 0), (1, 0), (0, 0)))  # (m + 1, n + 1, pairs); zero on the boundary
+    width = m + n + 2
+    skewed = jnp.pad(grid, ((0, 0), (0, m + 1), (0, 0))).reshape(-1, pairs)[: (m + 1) * (width - 1)]
+    skewed = skewed.reshape(m + 1, width - 1, pairs)[:, 1:]  # columns s = 1 .. m + n
+    i = np.arange(m + 1)[None, :]
+    j = np.arange(1, m + n + 1)[:, None] - i
     interior = (i >= 1) & (j >= 1) & (j <= n)
-    flat = ((jnp.clip(i, 1, m) - 1) // split) * cols + (jnp.clip(j, 1, n) - 1) // split
-    d = jnp.take(delta.reshape(pairs, rows * cols), flat, axis=1) / (split * split)
-    return jnp.where(interior, d, 0.0), interior
+    return jnp.swapaxes(skewed, 0, 1), jnp.asarray(interior)
+
+
+def _unskew(diagonals, m, n):
+    """Inverse of :func:`_skew`'s layout: ``(m + n, m + 1, pairs)`` diagonals to ``(m, n, pairs)`` cells."""
+    pairs = diagonals.shape[-1]
+    width = m + n + 2
+    skewed = jnp.pad(jnp.swapaxes(diagonals, 0, 1), ((0, 0), (1, 0), (0, 0))).reshape(-1, pairs)
+    flat = jnp.pad(skewed, ((0, (m + 1) * width - skewed.shape[0]), (0, 0)))
+    return flat.reshape(m + 1, width, pairs)[1:, 1 : n + 1]
 
 
 def _shift_down(diagonal, fill):
     """``out[i] = diagonal[i - 1]`` (``fill`` at ``i = 0``)."""
-    return jnp.concatenate([jnp.full_like(diagonal[:, :1], fill), diagonal[:, :-1]], axis=1)
+    return jnp.concatenate([jnp.full_like(diagonal[:1], fill), diagonal[:-1]], axis=0)
 
 
 def _shift_up(diagonal):
     """``out[i] = diagonal[i + 1]`` (zero at the end)."""
-    return jnp.concatenate([diagonal[:, 1:], jnp.zeros_like(diagonal[:, :1])], axis=1)
+    return jnp.concatenate([diagonal[1:], jnp.zeros_like(diagonal[:1])], axis=0)
 
 
-def _sweep(delta, refinement, keep):
-    """Forward wavefront: the corner values, and every diagonal when ``keep``."""
-    pairs, rows, cols = delta.shape
-    m, n = rows * 2**refinement, cols * 2**refinement
-    ones = jnp.ones((pairs, m + 1), delta.dtype)
+def _sweep(skewed, interior, keep):
+    """Forward wavefront: the last diagonal, and every diagonal when ``keep``."""
+    _, rows, pairs = skewed.shape
+    ones = jnp.ones((rows, pairs), skewed.dtype)
 
-    def step(carry, s):
+    def step(carry, inputs):
         previous, before = carry  # diagonals s - 1 and s - 2
-        d, interior = _coefficients(delta, s, refinement)
-        value = (_shift_down(previous, 1.0) + previous) * (1 + d / 2 + d * d / 12) - _shift_down(before, 1.0) * (
-            1 - d * d / 12
-        )
-        current = jnp.where(interior, value, 1.0)
+        d, inside = inputs
+        d2 = d * d / 12
+        value = (_shift_down(previous, 1.0) + previous) * (1 + d / 2 + d2) - _shift_down(before, 1.0) * (1 - d2)
+        current = jnp.where(inside[:, None], value, 1.0)
         return (current, previous), (current if keep else None)
 
-    (last, _), diagonals = jax.lax.scan(step, (ones, ones), jnp.arange(1, m + n + 1))
-    return last[:, m], diagonals
+    (last, _), diagonals = jax.lax.scan(step, (ones, ones), (skewed, interior))
+    return last, diagonals
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
-def goursat_corner(delta: Float[Array, "pairs rows cols"], refinement: int) -> Float[Array, " pairs"]:
-    """``K`` at the far corner for each pair's increment grid ``Delta`` (the signature kernel)."""
-    return _sweep(delta, refinement, keep=False)[0]
+def goursat_corner(delta: Float[Array, "rows cols pairs"], refinement: int) -> Float[Array, " pairs"]:
+    """``K`` at the far corner for each pair's increment grid ``Delta`` (pairs last: the signature kernel)."""
+    last, _ = _sweep(*_skew(delta, refinement), keep=False)
+    return last[-1]
 
 
 def _forward(delta, refinement):
@@ -80,35 +98,33 @@ def _forward(delta, refinement):
 
 
 def _backward(refinement, delta, cotangent):
-    pairs, rows, cols = delta.shape
+    rows, cols, pairs = delta.shape
     split = 2**refinement
     m, n = rows * split, cols * split
-    _, diagonals = _sweep(delta, refinement, keep=True)  # diagonals[s - 1] is diagonal s
-    ones = jnp.ones((1, pairs, m + 1), delta.dtype)
-    diagonals = jnp.concatenate([ones, diagonals], axis=0)  # now indexed by s = 0 .. m + n
-    zeros = jnp.zeros((pairs, m + 1), delta.dtype)
-    corner = zeros.at[:, m].set(cotangent)
+    skewed, interior = _skew(delta, refinement)
+    _, diagonals = _sweep(skewed, interior, keep=True)  # diagonals[s - 1] is diagonal s
+    ones = jnp.ones((1, m + 1, pairs), delta.dtype)
+    k1s = jnp.concatenate([ones, diagonals[:-1]], axis=0)  # diagonal s - 1, for s = 1 .. m + n
+    k2s = jnp.concatenate([ones, ones, diagonals[:-2]], axis=0)  # diagonal s - 2
+    zeros = jnp.zeros((m + 1, pairs), delta.dtype)
+    corner = zeros.at[m].set(cotangent)
 
-    def step(carry, s):
-        later, latest = carry  # adjoints on diagonals s + 1, s + 2
-        d_here, interior = _coefficients(delta, s, refinement)
-        d_right, _ = _coefficients(delta, s + 1, refinement)  # cells (i, j + 1) at index i
-        d_diag, _ = _coefficients(delta, s + 2, refinement)  # cells (i + 1, j + 1) at index i + 1
-        a_right = 1 + d_right / 2 + d_right**2 / 12
-        a_down = _shift_up(a_right)  # cell (i + 1, j) sits at index i + 1 of diagonal s + 1
-        b_diag = _shift_up(1 - d_diag**2 / 12)
+    def step(carry, inputs):
+        later, latest, d_right, d_diag = carry  # adjoints and D on diagonals s + 1, s + 2
+        d_here, inside, k1, k2, last = inputs
+        a_right = 1 + d_right / 2 + d_right**2 / 12  # cells (i, j + 1), at index i of diagonal s + 1
+        a_down = _shift_up(a_right)  # cells (i + 1, j), at index i + 1
+        b_diag = _shift_up(1 - d_diag**2 / 12)  # cells (i + 1, j + 1), at index i + 1 of diagonal s + 2
         propagated = _shift_up(later) * a_down + later * a_right - _shift_up(latest) * b_diag
-        adjoint = jnp.where(s == m + n, corner, jnp.where(interior, propagated, 0.0))
-        k1, k2 = diagonals[s - 1], diagonals[jnp.maximum(s - 2, 0)]
+        adjoint = jnp.where(last, corner, jnp.where(inside[:, None], propagated, 0.0))
         local = (_shift_down(k1, 1.0) + k1) * (0.5 + d_here / 6) + _shift_down(k2, 1.0) * d_here / 6
-        return (adjoint, later), jnp.where(interior, adjoint * local, 0.0)
+        return (adjoint, later, d_here, d_right), jnp.where(inside[:, None], adjoint * local, 0.0)
 
-    _, grads = jax.lax.scan(step, (zeros, zeros), jnp.arange(m + n, 0, -1))
-    grads = grads[::-1]  # grads[s - 1]: diagonal s
-    i = jnp.arange(1, m + 1)[:, None]
-    j = jnp.arange(1, n + 1)[None, :]
-    cells = grads[i + j - 1, :, i]  # (m, n, pairs)
-    cells = jnp.moveaxis(cells, -1, 0).reshape(pairs, rows, split, cols, split).sum(axis=(2, 4))
+    last = jnp.arange(m + n, 0, -1) == m + n
+    inputs = (skewed[::-1], interior[::-1], k1s[::-1], k2s[::-1], last)
+    _, grads = jax.lax.scan(step, (zeros, zeros, zeros, zeros), inputs)
+    cells = _unskew(grads[::-1], m, n)  # grads[::-1][s - 1]: diagonal s
+    cells = cells.reshape(rows, split, cols, split, pairs).sum(axis=(1, 3))
     return (cells / (split * split),)
 
 

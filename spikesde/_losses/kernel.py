@@ -43,10 +43,12 @@ class PDESolver(AbstractKernelSolver):
 
     def gram(self, xs, ys):
         bx, by = xs.shape[0], ys.shape[0]
-        delta = self.static_kernel.increments(xs[:, None], ys[None, :]).reshape(bx * by, xs.shape[1] - 1, ys.shape[1] - 1)
+        delta = self.static_kernel.increments(xs, ys).reshape(xs.shape[1] - 1, ys.shape[1] - 1, bx * by)
         if self.pair_chunk is None or self.pair_chunk >= bx * by:
             return goursat_corner(delta, self.refinement).reshape(bx, by)
-        chunks = [goursat_corner(delta[i : i + self.pair_chunk], self.refinement) for i in range(0, bx * by, self.pair_chunk)]
+        chunks = [
+            goursat_corner(delta[..., i : i + self.pair_chunk], self.refinement) for i in range(0, bx * by, self.pair_chunk)
+        ]
         return jnp.concatenate(chunks).reshape(bx, by)
 
 

@@ -13,13 +13,13 @@ from jaxtyping import Array, Float
 
 
 class AbstractStaticKernel(eqx.Module):
-    """A static kernel on path values; ``increments(x, y)`` is its grid ``Delta`` for batches of paths."""
+    """A static kernel on path values; ``increments(xs, ys)`` is its grid ``Delta`` for all pairs."""
 
     @abc.abstractmethod
     def increments(
-        self, x: Float[Array, "*batch length_x d"], y: Float[Array, "*batch length_y d"]
-    ) -> Float[Array, "*batch length_x-1 length_y-1"]:
-        """``Delta`` for paired (broadcast) batches of paths."""
+        self, xs: Float[Array, "bx length_x d"], ys: Float[Array, "by length_y d"]
+    ) -> Float[Array, "length_x-1 length_y-1 bx by"]:
+        """``Delta[i, j, a, b]`` for paths ``xs[a]`` and ``ys[b]`` (pairs last: the solver's layout)."""
 
 
 class LinearKernel(AbstractStaticKernel):
@@ -27,9 +27,9 @@ class LinearKernel(AbstractStaticKernel):
 
     scale: float = eqx.field(static=True, default=1.0)
 
-    def increments(self, x, y):
-        dx, dy = jnp.diff(x, axis=-2), jnp.diff(y, axis=-2)
-        return self.scale * jnp.einsum("...id,...jd->...ij", dx, dy)
+    def increments(self, xs, ys):
+        dx, dy = jnp.diff(xs, axis=1), jnp.diff(ys, axis=1)
+        return self.scale * jnp.einsum("aid,bjd->ijab", dx, dy)
 
 
 class RBFKernel(AbstractStaticKernel):
@@ -41,9 +41,11 @@ class RBFKernel(AbstractStaticKernel):
         if not self.sigma > 0:
             raise ValueError(f"sigma must be positive, got {self.sigma}")
 
-    def increments(self, x, y):
+    def increments(self, xs, ys):
         squared = (
-            jnp.sum(x**2, -1)[..., :, None] + jnp.sum(y**2, -1)[..., None, :] - 2 * jnp.einsum("...id,...jd->...ij", x, y)
+            jnp.sum(xs**2, -1).T[:, None, :, None]
+            + jnp.sum(ys**2, -1).T[None, :, None, :]
+            - 2 * jnp.einsum("aid,bjd->ijab", xs, ys)
         )
         k = jnp.exp(-jnp.maximum(squared, 0.0) / (2 * self.sigma**2))
-        return k[..., 1:, 1:] - k[..., 1:, :-1] - k[..., :-1, 1:] + k[..., :-1, :-1]
+        return k[1:, 1:] - k[1:, :-1] - k[:-1, 1:] + k[:-1, :-1]
