@@ -73,3 +73,13 @@ def test_expected_signature_loss_caches_the_target(x64):
     np.testing.assert_allclose(eqx.filter_jit(prepared)(x, y), expected, rtol=1e-10)
     grad = jax.grad(lambda s: prepared(s, y))(x)
     np.testing.assert_allclose(grad, jax.grad(lambda s: loss(s, y))(x), rtol=1e-10, atol=1e-12)
+
+
+def test_minibatch_targets_from_cached_sample_signatures(x64):
+    y = jnp.asarray(_random_trains(4, (6, 3, 4)))
+    loss = ExpectedSignatureLoss(t0=0.0, t1=1.0, depth=2, count_scale=0.5)
+    features = loss.sample_signatures(y)
+    index = jnp.array([0, 2, 5])
+    minibatch = loss.with_expected_signature(jnp.mean(features[index], axis=0))
+    x = jnp.asarray(_random_trains(5))
+    np.testing.assert_allclose(minibatch(x, y[index]), loss(x, y[index]), rtol=1e-12)

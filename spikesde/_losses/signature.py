@@ -69,8 +69,19 @@ class ExpectedSignatureLoss(AbstractSpikeTrainLoss):
 
     def with_target(self, data_spike_times) -> "ExpectedSignatureLoss":
         """A copy that holds the data's expected signature (computed once, here)."""
-        target = self.signature(jnp.asarray(data_spike_times))
+        return self.with_expected_signature(self.signature(jnp.asarray(data_spike_times)))
+
+    def with_expected_signature(self, target: Float[Array, " features"]) -> "ExpectedSignatureLoss":
+        """A copy that holds ``target`` as the data's expected signature (e.g. the mean of per-sample
+        signatures over a minibatch: the expected signature is linear in the samples)."""
         return eqx.tree_at(lambda loss: loss.target, self, target, is_leaf=lambda x: x is None)
+
+    def sample_signatures(self, spike_times) -> Float[Array, "*batch features"]:
+        """Per-sample signatures under this loss's lift (cache them once to draw minibatch targets)."""
+        return spike_train_signature(
+            spike_times, t0=self.t0, t1=self.t1, depth=self.depth, time_scale=self.time_scale,
+            count_scale=self.count_scale, taper=self.taper, max_events=self.max_events,
+        )
 
     def prepare(self, data_spike_times) -> "ExpectedSignatureLoss":
         return self.with_target(data_spike_times)
