@@ -136,7 +136,7 @@ def axis_segment_signature(
             (prefixes[level - j][..., :, None] * powers[j][..., None, :]).reshape(*lengths.shape, -1)
             for j in range(1, level + 1)
         )
-        inclusive = jnp.cumsum(increment, axis=1)
+        inclusive = _cumsum(increment)
         prefixes.append(inclusive - increment)
         totals.append(inclusive[:, -1])
     # Top level: sum_r sum_j P^{N-j}_{<r} (x) l^j/j! e_c^{(x)j} as contractions over segments.
