@@ -58,6 +58,22 @@ from ._losses import (
     marcus_lift,
     signature_kernel,
 )
+from ._losses import (
+    AbstractKernelSolver,
+    AbstractSpikeTrainKernel,
+    AbstractStaticKernel,
+    KernelMMD,
+    KernelScore,
+    LinearKernel,
+    PDESolver,
+    PySigLibSolver,
+    RBFKernel,
+    SignaturePDEKernel,
+    TruncatedSignatureKernel,
+    signature_kernel_gram,
+    spike_events,
+    spike_train_signature,
+)
 from ._models import (
     LIF,
     SLIF,

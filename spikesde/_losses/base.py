@@ -23,6 +23,13 @@ class AbstractSpikeTrainLoss(eqx.Module):
     ) -> Float[Array, ""]:
         """Return the loss (a scalar)."""
 
+    def prepare(self, data_spike_times: Float[ArrayLike, "b2 n k"]) -> "AbstractSpikeTrainLoss":
+        """A copy with whatever depends on the data alone computed once (a trainer calls it once per fit).
+
+        ``loss.prepare(data)(model, data) == loss(model, data)``. The default returns ``self``.
+        """
+        return self
+
 
 def _check_batches(x, y):
     x, y = jnp.asarray(x), jnp.asarray(y)

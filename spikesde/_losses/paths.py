@@ -13,6 +13,7 @@ an ordinary (Riemann-Stieltjes) iterated integral; e.g. for one neuron
 depend on the data only through the spike times, so gradients reach a path loss through ``tau_j``.
 """
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
@@ -53,7 +54,8 @@ def marcus_lift(
     time_scale: float = 1.0,
     count_scale: float = 1.0,
     taper: float = 0.0,
-) -> Float[Array, "*batch 2*n*max_spikes+2 n+1"]:
+    max_events: int | None = None,
+) -> Float[Array, "*batch 2*events+2 n+1"]:
     r"""The Marcus lift of spike trains, as piecewise-linear paths with a fixed number of vertices.
 
     Arguments:
@@ -71,9 +73,12 @@ def marcus_lift(
             derivative of an expected loss. Spikes cannot appear anywhere else (the clocks make spike
             times continuous in the parameters), so with a taper the lifted path is continuous in the
             parameters and the pathwise gradient of a smooth loss of it is unbiased.
+        max_events: keep only the first ``max_events`` spikes in time order (the simulator's bound on
+            spikes per solve), so the path has ``2 max_events + 2`` vertices instead of
+            ``2 n max_spikes + 2``; a train with more spikes raises (``eqx.error_if``).
 
     Returns:
-        Paths of ``2 n max_spikes + 2`` vertices in ``1 + n`` dimensions (time first): the start
+        Paths of ``2 n max_spikes + 2`` (or ``2 max_events + 2``) vertices in ``1 + n`` dimensions (time first): the start
         ``(0, 0)``, two vertices per buffer entry (before and after its jump) in time order, and the
         end ``(time_scale (t1 - t0), count_scale N(t1))``. A padded entry contributes two copies of
         the end vertex, i.e. zero increments, which leave every signature term unchanged; so do
@@ -97,9 +102,19 @@ def marcus_lift(
         heights = heights * jnp.clip((t1 - safe) / taper, 0.0, 1.0)
     jumps = (heights[..., None] * jnp.eye(n, dtype=dtype)[:, None, :]).reshape(*batch, n * k, n)
 
-    order = jnp.argsort(jax.lax.stop_gradient(times), axis=-1, stable=True)
+    # Real spikes first in time order (a spike exactly at t1 still precedes the padding).
+    sort_key = jnp.where(present.reshape(*batch, n * k), jax.lax.stop_gradient(times), jnp.inf)
+    order = jnp.argsort(sort_key, axis=-1, stable=True)
     times = jnp.take_along_axis(times, order, axis=-1)
     jumps = jnp.take_along_axis(jumps, order[..., None], axis=-2)
+    if max_events is not None and max_events < n * k:
+        if max_events < 1:
+            raise ValueError(f"max_events must be positive, got {max_events}")
+        overflow = jnp.any(jnp.take_along_axis(present.reshape(*batch, n * k), order, axis=-1)[..., max_events:])
+        times = eqx.error_if(times, overflow, f"a spike train has more spikes than max_events={max_events}")
+        times, jumps, n_events = times[..., :max_events], jumps[..., :max_events, :], max_events
+    else:
+        n_events = n * k
     after = jnp.cumsum(jumps, axis=-2)
     before = after - jumps
 
@@ -107,7 +122,7 @@ def marcus_lift(
     vertices = jnp.stack(
         [jnp.concatenate([t, before * count_scale], axis=-1), jnp.concatenate([t, after * count_scale], axis=-1)],
         axis=-2,
-    ).reshape(*batch, 2 * n * k, n + 1)
+    ).reshape(*batch, 2 * n_events, n + 1)
     start = jnp.zeros((*batch, 1, n + 1), dtype)
     end_time = jnp.full((*batch, 1, 1), (t1 - t0) * time_scale, dtype)
     end = jnp.concatenate([end_time, after[..., -1:, :] * count_scale], axis=-1)
