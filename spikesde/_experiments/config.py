@@ -294,4 +294,4 @@ def expand_sweep(data: Mapping[str, Any]) -> list[Run]:
 
 
 def _run_name(values: Mapping[str, Any], labels: Mapping[str, str]) -> str:
-    return "/".join(f"{labels[key]}={_format(value)}" for key, value in values.items()) or "."
+    return "/".join(f"{labels[key]}={_format(value)}" for key, value in values.items()) or "run"

@@ -212,7 +212,8 @@ class SimulationSection(_Section, kw_only=True):
     t0: float = 0.0
     t1: float
     dt: float
-    max_spikes: int
+    max_spikes: int  # spike buffer per neuron
+    keep_first: bool = False  # compare only each neuron's first max_spikes spikes (experiment (a))
 
     def __post_init__(self):
         if not self.t1 > self.t0:
