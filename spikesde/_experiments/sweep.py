@@ -1,0 +1,267 @@
+"""Run every configuration of a sweep through :func:`spikesde.fit` and write the sweep's folder.
+
+    <out>/config.toml              the resolved configuration (every default filled in)
+    <out>/sweep.json               what makes the folder a sweep folder: the runs and their folders
+    <out>/summary.json, summary.md final estimates (truth and error when the data are simulated), test metrics
+    <out>/figure.png               test metric and learned values against the step
+    <out>/<key>=<value>/.../       one run folder of :func:`spikesde.fit` per run (``run/`` without a sweep)
+
+Everything is built and checked (every run's model, data, loss, optimiser) before anything is
+written, so a bad value leaves no folder behind. ``--overwrite`` deletes only the files this
+program writes, and refuses a folder that is not a sweep folder; ``--resume`` takes a lock on the
+folder, refuses a folder made by another configuration, skips finished runs and resumes the others
+from their checkpoints.
+"""
+
+import dataclasses
+import json
+import os
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from .._training import Learn, RunFolderError, Simulated, Simulation, Trainer, fit
+from .._training.run_folder import OWNED_FILES, RunLock, check_out_dir, remove_owned_files
+from .._training.tracker import read_metrics
+from . import schema
+from .build import build_loss, build_model, build_optimizer, check_learn, test_metric, true_model
+from .config import ConfigError, Run, config_to_toml, convert, expand_sweep, read_toml, to_builtins
+from .summary import RunSummary, summarize, summary_table
+
+SWEEP_FILE = "sweep.json"
+SWEEP_FILES = ("config.toml", SWEEP_FILE, "summary.json", "summary.md", "figure.png")
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedRun:
+    """One run, fully built: everything :func:`spikesde.fit` takes, and the truth if known."""
+
+    run: Run
+    kwargs: dict
+    truth: dict | None
+    masks: dict
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepResult:
+    out_dir: Path
+    runs: list[RunSummary]
+    figure: Path | None
+
+
+def _run_key(seed: int, run: Run) -> jax.Array:
+    # Keyed by the run's values, not its position: editing the sweep does not change a run.
+    tag = zlib.crc32(json.dumps(run.values, sort_keys=True).encode())
+    return jax.random.fold_in(jax.random.key(seed), tag)
+
+
+def _simulation(c: schema.Config) -> Simulation:
+    s = c.simulation
+    try:
+        return Simulation(s.t0, s.t1, s.dt, s.max_spikes, keep_first=s.keep_first)
+    except (TypeError, ValueError) as error:
+        raise ConfigError("simulation", str(error)) from None
+
+
+def _data(c: schema.Config, run: Run, model):
+    """Training and test data of a run, and the true model (``None`` for a file)."""
+    if isinstance(c.data, schema.FileData):
+        from .._io import load_spike_trains  # noqa: PLC0415
+
+        try:
+            trains = load_spike_trains(c.data.path, format=None if c.data.format == "auto" else c.data.format)
+        except (OSError, ValueError, TypeError) as error:
+            raise ConfigError("data.path", f"{c.data.path}: {error}") from None
+        return trains, (c.data.test_fraction or None), None
+    truth = true_model(c, model)
+    data_key, test_key = jax.random.split(_run_key(c.data.seed, run))
+    test_size = c.data.test_size or c.data.num_samples
+    return Simulated(truth, c.data.num_samples, data_key), Simulated(truth, test_size, test_key), truth
+
+
+def plan(runs: list[Run], out_dir: Path) -> list[PlannedRun]:
+    """Build every run's arguments to :func:`spikesde.fit` and check them; writes nothing."""
+    planned = []
+    for run in runs:
+        c = run.config
+        model = build_model(c.model)
+        check_learn(c, model)
+        data, test, truth_model = _data(c, run, model)
+        learn = [Learn(path, init=e.init, lower=e.lower, upper=e.upper) for path, e in c.learn.items()]
+        kwargs = dict(
+            learn=learn, loss=build_loss(c), optimizer=build_optimizer(c), simulation=_simulation(c),
+            model_samples=c.training.model_samples or None, gradient=c.training.gradient,
+            metrics={"mae": test_metric(c)},
+        )  # fmt: skip
+        try:  # the trainer checks the learned paths against the model, as fit will
+            Trainer(model, **{**kwargs, "model_samples": kwargs["model_samples"] or 2})
+        except (TypeError, ValueError) as error:
+            raise ConfigError("learn", str(error)) from None
+        kwargs.update(model=model, data=data, test=test, steps=c.training.steps, checkpoint_every=c.training.checkpoint_every,
+                      key=_run_key(c.training.seed, run), out_dir=out_dir / run.folder)  # fmt: skip
+        truth = None if truth_model is None else {p: np.asarray(_get(truth_model, p)) for p in c.learn}
+        mask = getattr(model, "mask", None)
+        masks = {"weights": np.asarray(mask)} if mask is not None and "weights" in c.learn else {}
+        planned.append(PlannedRun(run, kwargs, truth, masks))
+    return planned
+
+
+def _get(model, path: str):
+    for part in path.split("."):
+        model = getattr(model, part)
+    return model
+
+
+# ---------------------------------------------------------------------------------------------
+# The sweep folder.
+
+
+def check_sweep_folder(out_dir: Path, config: schema.Config, *, resume: bool, overwrite: bool) -> str:
+    """``"new"``, ``"resume"`` or ``"overwrite"`` for ``out_dir``, or a one-line error; writes nothing."""
+    if out_dir.exists() and out_dir.is_dir() and any(out_dir.iterdir()):
+        if not (out_dir / SWEEP_FILE).is_file():
+            raise RunFolderError(out_dir, "is not empty and is not a spikesde sweep folder (no sweep.json); "
+                                 "choose an empty or new folder with --out (nothing was changed)")  # fmt: skip
+        _read_sweep_file(out_dir)  # a corrupted sweep.json is refused, whatever the mode
+        if resume:
+            _check_same_config(out_dir, config)
+            return "resume"
+        if overwrite:
+            return "overwrite"
+        raise RunFolderError(out_dir, "already holds a run; pass --resume to continue it, --overwrite to replace it, "
+                             "or choose another folder with --out")  # fmt: skip
+    check_out_dir(out_dir, resume=False, overwrite=False)  # a file, an unwritable parent: one-line errors
+    return "new"
+
+
+def _read_sweep_file(out_dir: Path) -> dict:
+    path = out_dir / SWEEP_FILE
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(info, dict) or info.get("spikesde_sweep") != 1 or not isinstance(info.get("runs"), list):
+            raise ValueError
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise RunFolderError(path, "is corrupted or not a spikesde sweep file; move the folder aside") from None
+    return info
+
+
+def _check_same_config(out_dir: Path, config: schema.Config) -> None:
+    try:
+        stored = to_builtins(convert(read_toml(out_dir / "config.toml")))
+    except ConfigError as error:
+        raise RunFolderError(out_dir / "config.toml", f"cannot be read back ({error}); start a new run with --out") from None
+    changed = _diff(stored, to_builtins(config))
+    if changed:
+        raise ConfigError(changed[0], f"differs from the configuration of the run in {out_dir} ({', '.join(changed)}); "
+                          "resume with the same configuration and --set values, or start a new run with --out")  # fmt: skip
+
+
+def _diff(a, b, prefix: str = "") -> list[str]:
+    keys = []
+    for key in sorted(set(a) | set(b)):
+        path = f"{prefix}{key}"
+        if isinstance(a.get(key), dict) and isinstance(b.get(key), dict):
+            keys += _diff(a[key], b[key], path + ".")
+        elif a.get(key) != b.get(key):
+            keys.append(path)
+    return keys
+
+
+def _remove_written(out_dir: Path) -> None:
+    """Delete what an earlier sweep wrote in ``out_dir`` (its own files only; user files stay)."""
+    for folder in _read_sweep_file(out_dir)["runs"]:
+        run_dir = (out_dir / folder).resolve()
+        if out_dir.resolve() not in run_dir.parents or not run_dir.is_dir():
+            continue  # never follow a path out of the sweep folder
+        remove_owned_files(run_dir)
+        if _lock_is_stale(run_dir):  # left by a killed process; the sweep's own lock is held
+            (run_dir / ".lock").unlink(missing_ok=True)
+        while run_dir != out_dir.resolve() and not any(run_dir.iterdir()):
+            run_dir.rmdir()
+            run_dir = run_dir.parent
+    for name in SWEEP_FILES:
+        (out_dir / name).unlink(missing_ok=True)
+
+
+def _lock_is_stale(folder: Path) -> bool:
+    try:
+        os.kill(int((folder / ".lock").read_text().strip()), 0)
+    except (OSError, ValueError):
+        return True
+    return False
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running.
+
+
+def run_sweep(raw: dict, out_dir: str | Path | None = None, *, resume: bool = False, overwrite: bool = False,
+              progress: bool = True, plot: bool = True, callback: Callable | None = None) -> SweepResult:  # fmt: skip
+    """Run the sweep of the raw configuration ``raw`` into ``out_dir`` (default ``runs/<name>``)."""
+    config = convert(raw)
+    runs = expand_sweep(raw)
+    out_dir = Path(out_dir) if out_dir is not None else Path("runs") / config.name
+    planned = plan(runs, out_dir)
+    mode = check_sweep_folder(out_dir, config, resume=resume, overwrite=overwrite)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunFolderError(out_dir, f"cannot be created ({error.strerror})") from None
+    with RunLock(out_dir):
+        if mode == "overwrite":
+            _remove_written(out_dir)
+        if mode != "resume":
+            _write(out_dir / "config.toml", config_to_toml(config))
+            _write(out_dir / SWEEP_FILE, json.dumps({"spikesde_sweep": 1, "runs": [r.folder for r in runs]}, indent=2) + "\n")
+        summaries = [_execute(p, resume=mode == "resume", progress=progress, callback=callback) for p in planned]
+        _write(out_dir / "summary.json", json.dumps([_plain(s) for s in summaries], indent=2) + "\n")
+        _write(out_dir / "summary.md", summary_table(summaries))
+        figure = None
+        if plot:
+            from .plotting import plot_sweep  # noqa: PLC0415 (matplotlib only when plotting)
+
+            figure = plot_sweep(out_dir, config, summaries)
+    return SweepResult(out_dir, summaries, figure)
+
+
+def _plain(summary: RunSummary) -> dict:
+    import msgspec  # noqa: PLC0415
+
+    return msgspec.to_builtins(summary)
+
+
+def _execute(p: PlannedRun, *, resume: bool, progress: bool, callback) -> RunSummary:
+    folder = p.kwargs["out_dir"]
+    t = p.run.config.training
+    finished = _finished(folder, t.steps)
+    tic = time.perf_counter()
+    if finished:
+        records = read_metrics(folder / "metrics.jsonl")
+        wall = None
+    else:
+        records = fit(**p.kwargs, resume=resume, progress=progress, callback=callback).history
+        wall = time.perf_counter() - tic
+        records = read_metrics(folder / "metrics.jsonl")  # every step, also those of a killed earlier session
+    return summarize(p.run.folder, p.run.values, records, steps=t.steps, final_window=t.final_window,
+                     tolerance=t.tolerance, truth=p.truth, masks=p.masks, wall_seconds=wall)  # fmt: skip
+
+
+def _finished(folder: Path, steps: int) -> bool:
+    """A run that completed in an earlier session (its ``final.json`` records every step)."""
+    try:
+        return json.loads((folder / "final.json").read_text(encoding="utf-8")).get("steps") == steps
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+__all__ = ["OWNED_FILES", "SweepResult", "run_sweep"]
