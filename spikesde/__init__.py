@@ -15,8 +15,7 @@ from ._core import (
     reference_simulate,
     simulate,
 )
-from ._experiments.config import Config, ConfigError, load_config
-from ._experiments.plotting import plot_sweep
+from ._io import SpikeTrains, from_neo, load_spike_trains, save_spike_trains, to_neo
 from ._gradients import GradientCheck, check_gradients, forward_value_and_grad
 from ._losses import (
     AbstractSpikeTrainLoss,
@@ -40,7 +39,6 @@ from ._models import (
     feedforward_mask,
     recurrent,
 )
-from ._training.legacy_sweep import RunSummary
 from ._training import (
     CheckpointError,
     FitResult,
@@ -54,6 +52,11 @@ from ._training import (
     fit,
 )
 
+# Configurations and sweeps (the command line's layer; imports the training layer).
+from ._experiments.config import ConfigError, load_config
+from ._experiments.schema import Config
+from ._experiments.sweep import run_sweep
+
 __all__ = [
     "CheckpointError",
     "FitResult",
@@ -65,19 +68,20 @@ __all__ = [
     "Trainer",
     "TrainState",
     "fit",
+    # spike-train data (_io)
+    "SpikeTrains",
+    "from_neo",
+    "load_spike_trains",
+    "save_spike_trains",
+    "to_neo",
     "AbstractSpikeTrainLoss",
-    "Config",
-    "ConfigError",
     "ExpectedSignatureLoss",
     "FirstSpikeTimeLoss",
-    "RunSummary",
     "SignatureKernelMMD",
     "expected_signature",
     "finite_spike_times",
     "first_spike_times",
-    "load_config",
     "marcus_lift",
-    "plot_sweep",
     "signature_kernel",
     "AbstractBrownian",
     "AbstractCurrent",
@@ -104,4 +108,9 @@ __all__ = [
     "recurrent",
     "reference_simulate",
     "simulate",
+    # configurations, sweeps and the command line (_experiments)
+    "Config",
+    "ConfigError",
+    "load_config",
+    "run_sweep",
 ]

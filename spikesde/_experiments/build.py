@@ -25,6 +25,7 @@ from .._models.currents import ConstantCurrent, PiecewiseConstantCurrent, Sinuso
 from .._models.lif import LIF
 from .._models.slif import SLIF
 from .._models.topology import feedforward, recurrent
+from .._training.simulation import Simulation
 from . import schema
 from .config import ConfigError
 
@@ -153,7 +154,16 @@ def check_learn(config: schema.Config, model) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Loss and optimiser.
+# Simulation, loss and optimiser.
+
+
+def build_simulation(c: schema.Config) -> Simulation:
+    """The :class:`spikesde.Simulation` of ``[simulation]``."""
+    s = c.simulation
+    try:
+        return Simulation(s.t0, s.t1, s.dt, s.max_spikes, keep_first=s.keep_first)
+    except (TypeError, ValueError) as error:
+        raise ConfigError("simulation", str(error)) from None
 
 
 def build_loss(config: schema.Config) -> AbstractSpikeTrainLoss:

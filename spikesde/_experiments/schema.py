@@ -360,6 +360,11 @@ class Config(_Section):
                 raise ValueError("model.input_current.breakpoints: must lie inside (simulation.t0, simulation.t1)")
 
 
+def tag(section) -> str:
+    """The variant of a tagged section (``loss.kind``, ``optimizer.name``, ...)."""
+    return section.__struct_config__.tag
+
+
 def _numeric(value) -> bool:
     if isinstance(value, list):
         return all(_numeric(v) for v in value)

@@ -24,11 +24,11 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from .._training import Learn, RunFolderError, Simulated, Simulation, Trainer, fit
+from .._training import Learn, RunFolderError, Simulated, Trainer, fit
 from .._training.run_folder import OWNED_FILES, RunLock, check_out_dir, remove_owned_files
 from .._training.tracker import read_metrics
 from . import schema
-from .build import build_loss, build_model, build_optimizer, check_learn, test_metric, true_model
+from .build import build_loss, build_model, build_simulation, build_optimizer, check_learn, test_metric, true_model
 from .config import ConfigError, Run, config_to_toml, convert, expand_sweep, read_toml, to_builtins
 from .summary import RunSummary, summarize, summary_table
 
@@ -59,14 +59,6 @@ def _run_key(seed: int, run: Run) -> jax.Array:
     return jax.random.fold_in(jax.random.key(seed), tag)
 
 
-def _simulation(c: schema.Config) -> Simulation:
-    s = c.simulation
-    try:
-        return Simulation(s.t0, s.t1, s.dt, s.max_spikes, keep_first=s.keep_first)
-    except (TypeError, ValueError) as error:
-        raise ConfigError("simulation", str(error)) from None
-
-
 def _data(c: schema.Config, run: Run, model):
     """Training and test data of a run, and the true model (``None`` for a file)."""
     if isinstance(c.data, schema.FileData):
@@ -93,7 +85,7 @@ def plan(runs: list[Run], out_dir: Path) -> list[PlannedRun]:
         data, test, truth_model = _data(c, run, model)
         learn = [Learn(path, init=e.init, lower=e.lower, upper=e.upper) for path, e in c.learn.items()]
         kwargs = dict(
-            learn=learn, loss=build_loss(c), optimizer=build_optimizer(c), simulation=_simulation(c),
+            learn=learn, loss=build_loss(c), optimizer=build_optimizer(c), simulation=build_simulation(c),
             model_samples=c.training.model_samples or None, gradient=c.training.gradient,
             metrics={"mae": test_metric(c)},
         )  # fmt: skip
@@ -230,7 +222,7 @@ def run_sweep(raw: dict, out_dir: str | Path | None = None, *, resume: bool = Fa
         if plot:
             from .plotting import plot_sweep  # noqa: PLC0415 (matplotlib only when plotting)
 
-            figure = plot_sweep(out_dir, config, summaries)
+            figure = plot_sweep(out_dir, config, summaries, planned[0].masks)
     return SweepResult(out_dir, summaries, figure)
 
 
