@@ -215,8 +215,10 @@ def load_raw(path: str | Path, overrides: Sequence[str] = ()) -> dict:
 
 
 def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
-    """Read a TOML configuration, apply ``overrides`` (``key.path=value``) and check it."""
-    return convert(load_raw(path, overrides))
+    """Read a TOML configuration, apply ``overrides`` (``key.path=value``) and check it, every sweep run too."""
+    raw = load_raw(path, overrides)
+    expand_sweep(raw)
+    return convert(raw)
 
 
 def to_builtins(config: Config) -> dict:
@@ -288,7 +290,9 @@ def expand_sweep(data: Mapping[str, Any]) -> list[Run]:
         try:
             config = convert(run_data)
         except ConfigError as error:
-            raise ConfigError(error.path, f"{error.message} (in the sweep run {_run_name(values, labels)})") from None
+            swept = [k for k in sweep if error.path == k or error.path.startswith((f"{k}.", f"{k}["))]
+            path = f'sweep."{swept[0]}"' if swept else error.path
+            raise ConfigError(path, f"{error} (in the sweep run {_run_name(values, labels)})") from None
         runs.append(Run(_run_name(values, labels), values, config))
     return runs
 
