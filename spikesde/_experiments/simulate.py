@@ -45,10 +45,10 @@ def simulate_to_file(raw: dict, out: Path, *, overwrite: bool = False):
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
-    if out.suffix.lower() not in _SUFFIXES:
-        raise ConfigError("--out", f"{out}: the suffix must be one of {', '.join(_SUFFIXES)} (it picks the format)")
     if out.is_dir():
         raise ConfigError("--out", f"{out} is a folder; name a file")
+    if out.suffix.lower() not in _SUFFIXES:
+        raise ConfigError("--out", f"{out}: the suffix must be one of {', '.join(_SUFFIXES)} (it picks the format)")
     if out.exists() and not overwrite:
         raise ConfigError("--out", f"{out} exists; pass --overwrite to replace it, or choose another file")
     parent = out.absolute().parent

@@ -163,9 +163,14 @@ def _diff(a, b, prefix: str = "") -> list[str]:
     return keys
 
 
-def _remove_written(out_dir: Path) -> None:
-    """Delete what an earlier sweep wrote in ``out_dir`` (its own files only; user files stay)."""
+def _remove_written(out_dir: Path, keep: list[str]) -> None:
+    """Delete what an earlier sweep wrote in ``out_dir`` (its own files only; user files stay).
+
+    Run folders in ``keep`` are left to :func:`spikesde.fit` (``overwrite=True``), which replaces its files.
+    """
     for folder in _read_sweep_file(out_dir)["runs"]:
+        if folder in keep:
+            continue
         run_dir = (out_dir / folder).resolve()
         if out_dir.resolve() not in run_dir.parents or not run_dir.is_dir():
             continue  # never follow a path out of the sweep folder
@@ -211,11 +216,11 @@ def run_sweep(raw: dict, out_dir: str | Path | None = None, *, resume: bool = Fa
         raise RunFolderError(out_dir, f"cannot be created ({error.strerror})") from None
     with RunLock(out_dir):
         if mode == "overwrite":
-            _remove_written(out_dir)
+            _remove_written(out_dir, keep=[r.folder for r in runs])
         if mode != "resume":
             _write(out_dir / "config.toml", config_to_toml(config))
             _write(out_dir / SWEEP_FILE, json.dumps({"spikesde_sweep": 1, "runs": [r.folder for r in runs]}, indent=2) + "\n")
-        summaries = [_execute(p, resume=mode == "resume", progress=progress, callback=callback) for p in planned]
+        summaries = [_execute(p, mode, progress=progress, callback=callback) for p in planned]
         _write(out_dir / "summary.json", json.dumps([_plain(s) for s in summaries], indent=2) + "\n")
         _write(out_dir / "summary.md", summary_table(summaries))
         figure = None
@@ -232,18 +237,15 @@ def _plain(summary: RunSummary) -> dict:
     return msgspec.to_builtins(summary)
 
 
-def _execute(p: PlannedRun, *, resume: bool, progress: bool, callback) -> RunSummary:
+def _execute(p: PlannedRun, mode: str, *, progress: bool, callback) -> RunSummary:
     folder = p.kwargs["out_dir"]
     t = p.run.config.training
-    finished = _finished(folder, t.steps)
-    tic = time.perf_counter()
-    if finished:
-        records = read_metrics(folder / "metrics.jsonl")
-        wall = None
-    else:
-        records = fit(**p.kwargs, resume=resume, progress=progress, callback=callback).history
+    wall = None
+    if not (mode == "resume" and _finished(folder, t.steps)):
+        tic = time.perf_counter()
+        fit(**p.kwargs, resume=mode == "resume", overwrite=mode == "overwrite", progress=progress, callback=callback)
         wall = time.perf_counter() - tic
-        records = read_metrics(folder / "metrics.jsonl")  # every step, also those of a killed earlier session
+    records = read_metrics(folder / "metrics.jsonl")  # every step, also those of a killed earlier session
     return summarize(p.run.folder, p.run.values, records, steps=t.steps, final_window=t.final_window,
                      tolerance=t.tolerance, truth=p.truth, masks=p.masks, wall_seconds=wall)  # fmt: skip
 
