@@ -217,9 +217,21 @@ def _write(path: Path, text: str) -> None:
 # Running.
 
 
-def run_sweep(raw: dict, out_dir: str | Path | None = None, *, resume: bool = False, overwrite: bool = False,
-              progress: bool = True, plot: bool = True, callback: Callable | None = None) -> SweepResult:  # fmt: skip
-    """Run the sweep of the raw configuration ``raw`` into ``out_dir`` (default ``runs/<name>``)."""
+def run_sweep(config: schema.Config | dict, out_dir: str | Path | None = None, *, resume: bool = False,
+              overwrite: bool = False, progress: bool = True, plot: bool = True,
+              callback: Callable | None = None) -> SweepResult:  # fmt: skip
+    """Run every run of a configuration's sweep through :func:`spikesde.fit` into ``out_dir``.
+
+    Arguments:
+        config: a :class:`spikesde.Config` (:func:`spikesde.load_config`) or its raw TOML data.
+        out_dir: the sweep folder (default ``runs/<config.name>``).
+        resume: continue the sweep in ``out_dir``: finished runs are kept, the others resume from
+            their checkpoints; the configuration must be the one the sweep was started with.
+        overwrite: replace the sweep in ``out_dir`` (only files this program wrote are deleted).
+        progress: progress bars; plot: draw ``figure.png`` (needs matplotlib).
+        callback: passed to :func:`spikesde.fit` (``callback(step, state, record)``).
+    """
+    raw = to_builtins(config) if isinstance(config, schema.Config) else config
     config = convert(raw)
     runs = expand_sweep(raw)
     out_dir = Path(out_dir) if out_dir is not None else Path("runs") / config.name
