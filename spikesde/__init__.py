@@ -15,7 +15,7 @@ from ._core import (
     reference_simulate,
     simulate,
 )
-from ._io import SpikeTrains, from_neo, load_spike_trains, save_spike_trains, to_neo
+from ._io import SpikeTrains, from_neo, load_spike_trains, save_spike_trains, simulate_spike_trains, to_neo
 from ._gradients import GradientCheck, check_gradients, forward_value_and_grad
 from ._losses import (
     AbstractSpikeTrainLoss,
@@ -58,6 +58,7 @@ from ._experiments.schema import Config
 from ._experiments.sweep import run_sweep
 
 __all__ = [
+    # fitting (_training)
     "CheckpointError",
     "FitResult",
     "JsonLinesTracker",
@@ -73,6 +74,7 @@ __all__ = [
     "from_neo",
     "load_spike_trains",
     "save_spike_trains",
+    "simulate_spike_trains",
     "to_neo",
     "AbstractSpikeTrainLoss",
     "ExpectedSignatureLoss",

@@ -3,3 +3,4 @@
 from .formats import load_spike_trains, save_spike_trains
 from .neo_convert import from_neo, to_neo
 from .spike_trains import SpikeTrains
+from .simulated import simulate_spike_trains

@@ -5,6 +5,7 @@ import hashlib
 import jax
 import numpy as np
 
+from .._io import SpikeTrains
 from .simulation import Simulated, Simulation
 
 
@@ -17,7 +18,7 @@ def as_buffers(data, simulation: Simulation, name: str) -> np.ndarray:
     if isinstance(data, Simulated):
         buffers, _ = data.draw(simulation)
         return buffers
-    if hasattr(data, "to_buffers") and hasattr(data, "t0") and hasattr(data, "t1"):
+    if isinstance(data, SpikeTrains):
         if (float(data.t0), float(data.t1)) != (float(simulation.t0), float(simulation.t1)):
             raise ValueError(
                 f"{name}: the window [{data.t0}, {data.t1}] of the spike trains is not the simulation's "
@@ -43,7 +44,8 @@ def _check_array(buffers: np.ndarray, simulation: Simulation, name: str) -> np.n
     finite = np.isfinite(buffers)
     bad |= finite & ((buffers < simulation.t0) | (buffers > simulation.t1))
     bad[..., 1:] |= finite[..., 1:] & ~finite[..., :-1]  # a spike after the +inf padding
-    bad[..., 1:] |= finite[..., 1:] & finite[..., :-1] & (np.diff(buffers, axis=-1) < 0)
+    with np.errstate(invalid="ignore"):  # inf - inf in the padding
+        bad[..., 1:] |= finite[..., 1:] & finite[..., :-1] & (np.diff(buffers, axis=-1) < 0)
     if bad.any():
         trial, neuron, slot = np.argwhere(bad)[0]
         raise ValueError(
