@@ -1,5 +1,7 @@
 """Readers and writers of spike trains: npz, NWB, Neo; round trips and every bad-file error."""
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -44,14 +46,29 @@ def test_npz_round_trip_is_bit_identical(trains, tmp_path):
     assert load_spike_trains(save_spike_trains(unnamed, tmp_path / "plain.npz")) == unnamed
 
 
-def test_nwb_round_trip(trains, tmp_path):
+def test_nwb_round_trip_is_bit_identical(trains, tmp_path):
     path = save_spike_trains(trains, tmp_path / "data.nwb")
+    assert load_spike_trains(path) == trains
+
+
+def test_nwb_session_clock_as_other_tools_see_it(trains, tmp_path, monkeypatch):
+    """spike_times are on the session clock; without the exact column a time comes back within
+    half an ulp of its session time."""
+    import pynwb
+
+    path = save_spike_trains(trains, tmp_path / "data.nwb")
+    with pynwb.NWBHDF5IO(str(path), "r") as io:
+        nwb = io.read()
+        stride = 4.0  # the smallest power of two >= 1.5 * (t1 - t0) = 3 s
+        np.testing.assert_array_equal(nwb.trials["start_time"].data[:], -0.5 + stride * np.arange(4))
+        np.testing.assert_array_equal(nwb.trials["stop_time"].data[:], 1.5 + stride * np.arange(4))
+        session = np.asarray(nwb.units["spike_times"][1])
+    want = np.concatenate([trains.times[i][1] + stride * i for i in range(4)])
+    np.testing.assert_array_equal(session, want)
+    # Read as a tool that knows nothing of the exact column does: within half an ulp.
+    monkeypatch.setattr(importlib.import_module("spikesde._io.nwb"), "_EXACT", "no_such_column")
     got = load_spike_trains(path)
-    # Trial i > 0 lives at i * stride on the session clock: a time comes back within half an ulp
-    # of its session time (documented), trial 0 bit-identical.
-    stride = 4.0  # the smallest power of two >= 1.5 * 2 s
     assert_same(got, trains, atol=0.5 * np.spacing(trains.t1 + 3 * stride))
-    assert all(np.array_equal(a, b) for a, b in zip(got.times[0], trains.times[0]))
 
 
 def test_neo_in_memory_round_trip(trains):
@@ -214,3 +231,57 @@ def test_reserved_nwb_covariate_names(tmp_path):
     bad = SpikeTrains([[[0.1]]], 0.0, 1.0, covariates={"start_time": np.zeros(1)})
     with pytest.raises(ValueError, match=r"covariate name\(s\) \['start_time'\] are reserved"):
         save_spike_trains(bad, tmp_path / "bad.nwb")
+
+
+def test_hdf5_file_that_is_not_nwb(tmp_path):
+    import h5py
+
+    with h5py.File(tmp_path / "plain.nwb", "w") as file:
+        file["x"] = np.arange(3)
+    with pytest.raises(ValueError, match=r"plain.nwb: not (an|a readable) NWB file"):
+        load_spike_trains(tmp_path / "plain.nwb")
+
+
+def test_npz_with_zero_trials(tmp_path):
+    arrays = dict(format="spikesde.spike_trains", version=1, t0=0.0, t1=1.0, shape=[0, 3], offsets=[0], times=np.zeros(0))
+    np.savez(tmp_path / "none.npz", **arrays)
+    with pytest.raises(ValueError, match="none.npz: times: zero trials"):
+        load_spike_trains(tmp_path / "none.npz")
+
+
+@pytest.mark.parametrize(("module", "suffix", "extra"), [("pynwb", ".nwb", "nwb"), ("neo", ".mat", "neo")])
+def test_missing_optional_dependency_names_the_extra(trains, tmp_path, monkeypatch, module, suffix, extra):
+    import sys
+
+    monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
+    with pytest.raises(ImportError, match=rf"pip install spikesde\[{extra}\]"):
+        save_spike_trains(trains, tmp_path / f"data{suffix}")
+    if extra == "neo":
+        with pytest.raises(ImportError, match=r"pip install spikesde\[neo\]"):
+            to_neo(trains)
+
+
+def test_nwb_with_edited_spike_times_is_refused(trains, tmp_path):
+    import h5py
+
+    path = save_spike_trains(trains, tmp_path / "edited.nwb")
+    with h5py.File(path, "r+") as file:
+        file["units/spike_times"][3] += 1e-3
+    with pytest.raises(ValueError, match=r"edited.nwb: unit \d: trial_spike_times .* disagrees with spike_times"):
+        load_spike_trains(path)
+
+
+def test_foreign_nwb_with_unsorted_spikes_names_trial_and_neuron(tmp_path):
+    import datetime
+
+    import pynwb
+
+    nwb = pynwb.NWBFile(session_description="foreign", identifier="u", session_start_time=datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc))
+    nwb.add_trial(start_time=0.0, stop_time=1.0)
+    nwb.add_trial(start_time=2.0, stop_time=3.0)
+    nwb.add_unit(spike_times=[0.5, 2.5])
+    nwb.add_unit(spike_times=[0.25, 2.75, 2.5])
+    with pynwb.NWBHDF5IO(str(tmp_path / "unsorted.nwb"), "w") as io:
+        io.write(nwb)
+    with pytest.raises(ValueError, match=r"unsorted.nwb: trial 1, neuron 1: spike times are not sorted \(spike 0 at 0.75 > spike 1 at 0.5\)"):
+        load_spike_trains(tmp_path / "unsorted.nwb")

@@ -124,3 +124,25 @@ def test_equality_sees_single_bits():
     other = SpikeTrains(times, 0.0, 2.0, covariates=trains.covariates, neuron_names=("a", "b"))
     assert other != trains
     assert example() == trains
+
+
+def test_float32_buffers_snap_rounding_onto_the_window_only():
+    t1 = 0.1  # float32(0.1) = 0.10000000149 > 0.1
+    buffers = np.array([[[0.05, t1]]], dtype=np.float32)
+    trains = SpikeTrains.from_buffers(buffers, 0.0, t1)
+    assert trains.times[0][0].tolist() == [float(np.float32(0.05)), t1]
+    with pytest.raises(ValueError, match="trial 0, neuron 0: spike 1 at 0.10000000149011612 is outside"):
+        SpikeTrains.from_buffers(buffers.astype(np.float64), 0.0, t1)  # float64 buffers are taken as exact
+    with pytest.raises(ValueError, match="trial 0, neuron 0: spike 0 at 0.10.* is outside"):
+        SpikeTrains.from_buffers(np.array([[[0.1001]]], dtype=np.float32), 0.0, t1)
+
+
+def test_the_vectorised_check_names_the_one_bad_train():
+    rng = np.random.default_rng(5)
+    times = [[np.sort(rng.uniform(0, 1, 4)) for _ in range(5)] for _ in range(6)]
+    SpikeTrains(times, 0.0, 1.0)  # trains that fall between each other are fine
+    for i, k in [(0, 0), (3, 2), (5, 4)]:
+        bad = [list(trial) for trial in times]
+        bad[i][k] = bad[i][k][::-1].copy()
+        with pytest.raises(ValueError, match=rf"^trial {i}, neuron {k}: spike times are not sorted"):
+            SpikeTrains(bad, 0.0, 1.0)

@@ -67,7 +67,10 @@ def from_neo(segments_or_block) -> SpikeTrains:
         raise ValueError("from_neo: zero trials (no Segments)")
     bounds = np.array([_bounds(segment, i, pq) for i, segment in enumerate(segments)])
     t0, t1, shifts = _common_window(bounds)
-    times = [[st.rescale(pq.s).magnitude.astype(np.float64) - shift for st in segment.spiketrains] for segment, shift in zip(segments, shifts)]
+    times = [
+        [st.rescale(pq.s).magnitude.astype(np.float64) - shift for st in segment.spiketrains]
+        for segment, shift in zip(segments, shifts)
+    ]
     return SpikeTrains(times, t0, t1, covariates=_covariates(segments), neuron_names=_names(segments))
 
 
@@ -78,7 +81,9 @@ def _bounds(segment, i: int, pq) -> tuple[float, float]:
     starts = {float(st.t_start.rescale(pq.s).magnitude) for st in trains}
     stops = {float(st.t_stop.rescale(pq.s).magnitude) for st in trains}
     if len(starts) > 1 or len(stops) > 1:
-        raise ValueError(f"trial {i}: the SpikeTrains of Segment {segment.name!r} differ in t_start {sorted(starts)} or t_stop {sorted(stops)}")
+        raise ValueError(
+            f"trial {i}: the SpikeTrains of Segment {segment.name!r} differ in t_start {sorted(starts)} or t_stop {sorted(stops)}"
+        )
     return starts.pop(), stops.pop()
 
 

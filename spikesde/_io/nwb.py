@@ -20,10 +20,12 @@ spikes outside every trial are dropped; numeric and string columns of the trials
 covariates. Trials of different durations need ``window=(a, b)``: the window on each trial's
 own clock.
 
-Precision: the writer adds ``clock_offset`` to every spike of trial ``i > 0`` and the reader
-subtracts it again; the addition rounds to the nearest float64 on the session clock, so a time comes
-back within half an ulp of its session time (about ``1.1e-16 * (|t| + i * stride)`` seconds) and
-the subtraction is exact. Trial 0, the window and the covariates come back bit-identical.
+Precision: adding ``clock_offset`` rounds to the session clock's float64 grid, so
+``spike_times - clock_offset`` is within half an ulp of the session time of the original spike
+(about ``1.1e-16 * (|t| + i * stride)`` s). Files spikesde writes therefore also hold the
+unrounded own-clock times in the ragged Units column ``trial_spike_times`` (same order as
+``spike_times``); the reader uses them, after checking that the two columns agree to rounding, and
+the round trip is bit-identical. Files without that column are read from ``spike_times``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import numpy as np
 from .spike_trains import SpikeTrains
 
 _NAME = "neuron_name"
+_EXACT = "trial_spike_times"
 _CLOCK_COLUMNS = {
     "clock_offset": "session time minus the trial's own clock (spikesde)",
     "clock_start": "the window start on the trial's own clock (spikesde t0)",
@@ -83,10 +86,12 @@ def save_nwb(trains: SpikeTrains, path: Path) -> None:
         nwb.add_trial(start_time=float(start), stop_time=float(stop), **clock, **values)
     if trains.neuron_names is not None:
         nwb.add_unit_column(_NAME, "name of the neuron")
+    nwb.add_unit_column(_EXACT, "spike_times on each trial's own clock (spike_times - clock_offset, unrounded)", index=True)
     for k in range(trains.n_neurons):
         session = [trains.times[i][k] + offsets[i] for i in range(trains.n_trials)]
+        own = np.concatenate([trains.times[i][k] for i in range(trains.n_trials)])
         name = {} if trains.neuron_names is None else {_NAME: trains.neuron_names[k]}
-        nwb.add_unit(spike_times=np.concatenate(session), obs_intervals=intervals, **name)
+        nwb.add_unit(spike_times=np.concatenate(session), obs_intervals=intervals, **{_EXACT: own}, **name)
     with pynwb.NWBHDF5IO(str(path), "w") as io:
         io.write(nwb)
 
@@ -123,14 +128,22 @@ def _read(nwb, *, window, names_column) -> SpikeTrains:
     units = nwb.units
     if units is None or len(units) == 0:
         raise ValueError("no units (the file has no Units table or it is empty)")
+    if "spike_times" not in units.colnames:
+        raise ValueError(f"the Units table has no spike_times column (columns: {list(units.colnames)})")
     spikes = [np.asarray(units["spike_times"][k], dtype=np.float64) for k in range(len(units))]
     offsets, clock_windows, covariates = _trials(nwb, units, spikes)
     a, b = _window(clock_windows, window)
+    exact = _exact_times(units, spikes)
     times = []
     for offset in offsets:
         # Select on the session clock with the writer's own arithmetic, so edge spikes stay in.
         lo, hi = a + offset, b + offset
-        times.append([np.clip(s[(s >= lo) & (s <= hi)] - offset, a, b) for s in spikes])
+        masks = [(s >= lo) & (s <= hi) for s in spikes]
+        if exact is None:
+            times.append([np.clip(s[mask] - offset, a, b) for s, mask in zip(spikes, masks)])
+        else:
+            _check_exact(spikes, exact, masks, offset)
+            times.append([own[mask] for own, mask in zip(exact, masks)])
     names_column = names_column or (_NAME if _NAME in units.colnames else None)
     names = None
     if names_column is not None:
@@ -138,6 +151,29 @@ def _read(nwb, *, window, names_column) -> SpikeTrains:
             raise ValueError(f"names_column {names_column!r} is not a Units column ({units.colnames})")
         names = tuple(str(name) for name in units[names_column].data[:])
     return SpikeTrains(times, a, b, covariates=covariates, neuron_names=names)
+
+
+def _exact_times(units, spikes) -> list[np.ndarray] | None:
+    """The unrounded own-clock spike times spikesde stores next to ``spike_times``, if present."""
+    if _EXACT not in units.colnames:
+        return None
+    exact = [np.asarray(units[_EXACT][k], dtype=np.float64) for k in range(len(units))]
+    for k, (own, session) in enumerate(zip(exact, spikes)):
+        if own.shape != session.shape:
+            raise ValueError(f"unit {k}: {_EXACT} has {own.size} times but spike_times has {session.size}")
+    return exact
+
+
+def _check_exact(spikes, exact, masks, offset) -> None:
+    """Refuse a file whose two spike-time columns disagree (one edited without the other)."""
+    for k, (session, own, mask) in enumerate(zip(spikes, exact, masks)):
+        rounding = 2 * np.spacing(np.abs(session[mask]) + abs(offset))
+        bad = np.flatnonzero(np.abs(session[mask] - offset - own[mask]) > rounding)
+        if bad.size:
+            raise ValueError(
+                f"unit {k}: {_EXACT} {own[mask][bad[0]]!r} disagrees with spike_times {session[mask][bad[0]]!r} "
+                f"- clock_offset {offset!r}; was one column edited without the other?"
+            )
 
 
 def _column(table, name) -> np.ndarray:

@@ -6,15 +6,17 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from .._core import simulate
+from jaxtyping import PRNGKeyArray
+
+from .._core import AbstractNeuron, Network, simulate
 from .spike_trains import SpikeTrains
 
 
 def simulate_spike_trains(
-    model,
+    model: Network | AbstractNeuron,
     *,
     num_trials: int,
-    key,
+    key: PRNGKeyArray,
     t0: float,
     t1: float,
     dt: float,
@@ -28,7 +30,7 @@ def simulate_spike_trains(
     Trial ``i`` uses key ``jax.random.split(key, num_trials)[i]``. A neuron that fires more than
     ``max_spikes`` times (or an event budget that runs out before ``t1``) is an error naming the
     trial and the neuron: the data are never silently truncated. The times are converted to
-    float64 and, where the solve's dtype rounded a spike just past the window, clipped to ``[t0, t1]``.
+    float64 as in :meth:`SpikeTrains.from_buffers`.
 
     Arguments:
         model: a :class:`spikesde.Network` or neuron population.
@@ -55,18 +57,8 @@ def simulate_spike_trains(
             else f"had a spike due when the event budget ran out at t = {t_final}"
         )
         raise ValueError(f"trial {i}, neuron {k} {why} ({int(overflow.sum())} overflowing trains in all); raise max_spikes")
-    return SpikeTrains.from_buffers(
-        _clip_rounding(solution.spike_times, t0, t1), t0, t1, covariates=covariates, neuron_names=neuron_names
-    )
-
-
-def _clip_rounding(spike_times, t0: float, t1: float) -> np.ndarray:
-    """float64 buffers; spikes within a few ulps (of the solve's dtype) outside ``[t0, t1]`` are
-    put on the edge, anything further out is left for SpikeTrains to reject."""
-    tolerance = 4 * np.finfo(spike_times.dtype).eps * max(abs(t0), abs(t1), 1.0)
-    buffers = np.asarray(spike_times, dtype=np.float64)
-    near = np.isfinite(buffers) & (buffers >= t0 - tolerance) & (buffers <= t1 + tolerance)
-    return np.where(near, np.clip(buffers, t0, t1), buffers)
+    # from_buffers puts spikes that the solve's dtype rounded just past the window on its edge.
+    return SpikeTrains.from_buffers(np.asarray(solution.spike_times), t0, t1, covariates=covariates, neuron_names=neuron_names)
 
 
 @eqx.filter_jit

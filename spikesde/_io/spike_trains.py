@@ -15,27 +15,45 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _check_train(times, trial: int, neuron: int, t0: float, t1: float) -> np.ndarray:
-    """One neuron's spike times as a read-only sorted float64 vector inside ``[t0, t1]``."""
+def _as_train(times, trial: int, neuron: int) -> np.ndarray:
+    """One neuron's spike times as a read-only float64 vector (a copy)."""
     where = f"trial {trial}, neuron {neuron}"
+    if np.ndim(times) > 1:
+        raise ValueError(f"{where}: spike times must be a 1-D sequence, got shape {np.shape(times)}")
     try:
-        train = np.array(times, dtype=np.float64).reshape(-1) if np.ndim(times) <= 1 else None
+        return _frozen(np.array(times, dtype=np.float64).reshape(-1))
     except (TypeError, ValueError) as error:
         raise TypeError(f"{where}: spike times are not numbers ({error})") from None
-    if train is None:
-        raise ValueError(f"{where}: spike times must be a 1-D sequence, got shape {np.shape(times)}")
+
+
+def _check_train(train: np.ndarray, where: str, t0: float, t1: float) -> None:
+    """Raise naming ``where`` if ``train`` is not finite, sorted and inside ``[t0, t1]``."""
     bad = np.flatnonzero(~np.isfinite(train))
     if bad.size:
         raise ValueError(f"{where}: spike {bad[0]} is {train[bad[0]]} (times must be finite)")
     down = np.flatnonzero(np.diff(train) < 0)
     if down.size:
         k = down[0]
-        raise ValueError(f"{where}: spike times are not sorted (spike {k} at {float(train[k])!r} > spike {k + 1} at {float(train[k + 1])!r})")
+        first, second = float(train[k]), float(train[k + 1])
+        raise ValueError(f"{where}: spike times are not sorted (spike {k} at {first!r} > spike {k + 1} at {second!r})")
     outside = np.flatnonzero((train < t0) | (train > t1))
     if outside.size:
         k = outside[0]
         raise ValueError(f"{where}: spike {k} at {float(train[k])!r} is outside the window [t0, t1] = [{t0!r}, {t1!r}]")
-    return _frozen(train)
+
+
+def _check_all(trains: list[tuple[np.ndarray, ...]], t0: float, t1: float) -> None:
+    """One vectorised pass over every spike; only on failure find and name the first bad train."""
+    flat = [train for trial in trains for train in trial]
+    times = np.concatenate(flat)
+    ends = np.cumsum([train.size for train in flat])
+    falls = np.diff(times) < 0
+    falls[ends[:-1][(ends[:-1] > 0) & (ends[:-1] < times.size)] - 1] = False  # across two trains
+    if np.isfinite(times).all() and not falls.any() and ((times >= t0) & (times <= t1)).all():
+        return
+    for i, trial in enumerate(trains):
+        for k, train in enumerate(trial):
+            _check_train(train, f"trial {i}, neuron {k}", t0, t1)
 
 
 def _check_times(times, t0: float, t1: float) -> tuple[tuple[np.ndarray, ...], ...]:
@@ -58,7 +76,8 @@ def _check_times(times, t0: float, t1: float) -> tuple[tuple[np.ndarray, ...], .
                 raise ValueError("trial 0 has zero neurons")
         elif len(trial) != n_neurons:
             raise ValueError(f"trial {i} has {len(trial)} neurons, but trial 0 has {n_neurons}")
-        checked.append(tuple(_check_train(train, i, k, t0, t1) for k, train in enumerate(trial)))
+        checked.append(tuple(_as_train(train, i, k) for k, train in enumerate(trial)))
+    _check_all(checked, t0, t1)
     return tuple(checked)
 
 
@@ -101,6 +120,17 @@ def _check_names(names, n_neurons: int) -> tuple[str, ...] | None:
     if len(set(names)) != n_neurons:
         raise ValueError(f"neuron_names are not unique: {names}")
     return names
+
+
+def _snap_rounding(buffers, t0: float, t1: float) -> np.ndarray:
+    """float64 buffers, spikes rounded past the window by a coarser dtype put on its edge."""
+    buffers = np.asarray(buffers)
+    if not np.issubdtype(buffers.dtype, np.floating) or buffers.dtype.itemsize >= 8:
+        return np.asarray(buffers, dtype=np.float64)
+    tolerance = 4 * float(np.finfo(buffers.dtype).eps) * max(abs(t0), abs(t1), 1.0)
+    buffers = buffers.astype(np.float64)
+    near = np.isfinite(buffers) & (buffers >= t0 - tolerance) & (buffers <= t1 + tolerance)
+    return np.where(near, np.clip(buffers, t0, t1), buffers)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -188,8 +218,12 @@ class SpikeTrains:
         The finite entries of each row are its spikes, the ``+inf`` entries padding (as in
         :attr:`spikesde.Solution.spike_times`). A ``(neurons, k)`` buffer is one trial. NaN, ``-inf``
         and padding followed by a finite time are errors naming the trial and neuron.
+
+        Buffers of a floating dtype coarser than float64 (a float32 solve) cannot hold ``t0`` and
+        ``t1`` exactly: their spikes within ``4 eps max(|t0|, |t1|, 1)`` (``eps`` of that dtype)
+        outside the window are put on its edge; anything further out is an error.
         """
-        buffers = np.asarray(buffers, dtype=np.float64)
+        buffers = _snap_rounding(buffers, float(t0), float(t1))
         if buffers.ndim == 2:
             buffers = buffers[None]
         if buffers.ndim != 3:
