@@ -57,11 +57,22 @@ Current = Constant | PiecewiseConstant | Sinusoidal
 # [model]: a neuron population or a network of one.
 
 
-class SLIFModel(_Section, tag_field="kind", tag="slif"):
-    """Stochastic LIF neurons with escape noise (:class:`spikesde.SLIF`); each value a number or one per neuron."""
-
+class _Neurons(_Section):
     n_neurons: int = 1
     input_current: Current = Constant()
+
+    def __post_init__(self):
+        if self.n_neurons < 1:
+            raise ValueError(f"n_neurons: must be at least 1, got {self.n_neurons}")
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, list) and len(value) not in (1, self.n_neurons):
+                raise ValueError(f"{name}: has {len(value)} entries but n_neurons = {self.n_neurons}")
+
+
+class SLIFModel(_Neurons, tag_field="kind", tag="slif"):
+    """Stochastic LIF neurons with escape noise (:class:`spikesde.SLIF`); each value a number or one per neuron."""
+
     mu_v: Scalars = 15.0
     mu_i: Scalars = 0.0
     sigma_v: Scalars = 0.0
@@ -74,15 +85,10 @@ class SLIFModel(_Section, tag_field="kind", tag="slif"):
     v0: Scalars = 0.0
     i0: Scalars = 0.0
 
-    def __post_init__(self):
-        _check_neurons(self)
 
-
-class LIFModel(_Section, tag_field="kind", tag="lif"):
+class LIFModel(_Neurons, tag_field="kind", tag="lif"):
     """Leaky integrate-and-fire neurons with a hard threshold (:class:`spikesde.LIF`)."""
 
-    n_neurons: int = 1
-    input_current: Current = Constant()
     tau_mem: Scalars = 1.0
     tau_syn: Scalars = 0.5
     threshold: Scalars = 1.0
@@ -92,20 +98,8 @@ class LIFModel(_Section, tag_field="kind", tag="lif"):
     v0: Scalars = 0.0
     i0: Scalars = 0.0
 
-    def __post_init__(self):
-        _check_neurons(self)
-
 
 Neuron = SLIFModel | LIFModel
-
-
-def _check_neurons(neuron) -> None:
-    if neuron.n_neurons < 1:
-        raise ValueError(f"n_neurons: must be at least 1, got {neuron.n_neurons}")
-    for name in neuron.__struct_fields__:
-        value = getattr(neuron, name)
-        if isinstance(value, list) and len(value) not in (1, neuron.n_neurons):
-            raise ValueError(f"{name}: has {len(value)} entries but n_neurons = {neuron.n_neurons}")
 
 
 class Recurrent(_Section):

@@ -21,7 +21,10 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+from typing import Literal
+
 import jax
+import msgspec
 import numpy as np
 
 from .._training import Learn, RunFolderError, Simulated, Trainer, fit
@@ -145,15 +148,17 @@ def check_sweep_folder(out_dir: Path, config: schema.Config, *, resume: bool, ov
     return "new"
 
 
-def _read_sweep_file(out_dir: Path) -> dict:
+class _SweepFile(msgspec.Struct):
+    spikesde_sweep: Literal[1]
+    runs: list[str]
+
+
+def _read_sweep_file(out_dir: Path) -> _SweepFile:
     path = out_dir / SWEEP_FILE
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(info, dict) or info.get("spikesde_sweep") != 1 or not isinstance(info.get("runs"), list):
-            raise ValueError
-    except (OSError, UnicodeDecodeError, ValueError):
+        return msgspec.json.decode(path.read_bytes(), type=_SweepFile)
+    except (OSError, msgspec.DecodeError):
         raise RunFolderError(path, "is corrupted or not a spikesde sweep file; move the folder aside") from None
-    return info
 
 
 def _check_same_config(out_dir: Path, config: schema.Config) -> None:
@@ -183,7 +188,7 @@ def _remove_written(out_dir: Path, keep: list[str]) -> None:
 
     Run folders in ``keep`` are left to :func:`spikesde.fit` (``overwrite=True``), which replaces its files.
     """
-    for folder in _read_sweep_file(out_dir)["runs"]:
+    for folder in _read_sweep_file(out_dir).runs:
         if folder in keep:
             continue
         run_dir = (out_dir / folder).resolve()
@@ -246,7 +251,7 @@ def run_sweep(config: schema.Config | dict, out_dir: str | Path | None = None, *
             _remove_written(out_dir, keep=[r.folder for r in runs])
         if mode != "resume":
             _write(out_dir / "config.toml", config_to_toml(config))
-            _write(out_dir / SWEEP_FILE, json.dumps({"spikesde_sweep": 1, "runs": [r.folder for r in runs]}, indent=2) + "\n")
+            _write(out_dir / SWEEP_FILE, msgspec.json.format(msgspec.json.encode(_SweepFile(1, [r.folder for r in runs]))).decode())
         summaries = [_execute(p, mode, progress=progress, callback=callback) for p in planned]
         _write(out_dir / "summary.json", json.dumps([_plain(s) for s in summaries], indent=2) + "\n")
         _write(out_dir / "summary.md", summary_table(summaries))
@@ -259,8 +264,6 @@ def run_sweep(config: schema.Config | dict, out_dir: str | Path | None = None, *
 
 
 def _plain(summary: RunSummary) -> dict:
-    import msgspec  # noqa: PLC0415
-
     return msgspec.to_builtins(summary)
 
 
