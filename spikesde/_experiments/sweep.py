@@ -17,6 +17,7 @@ import dataclasses
 import json
 import os
 import time
+import warnings
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -259,7 +260,10 @@ def run_sweep(config: schema.Config | dict, out_dir: str | Path | None = None, *
         if plot:
             from .plotting import plot_sweep  # noqa: PLC0415 (matplotlib only when plotting)
 
-            figure = plot_sweep(out_dir, config, summaries, planned[0].masks)
+            try:
+                figure = plot_sweep(out_dir, config, summaries, planned[0].masks)
+            except ImportError as error:  # the results are written; only the figure is missing
+                warnings.warn(f"no figure: {error}", RuntimeWarning, stacklevel=2)
     return SweepResult(out_dir, summaries, figure)
 
 
