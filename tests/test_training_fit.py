@@ -169,17 +169,51 @@ def test_folder_errors_leave_nothing_behind(tmp_path):
     assert not (tmp_path / "new").exists()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-def test_read_only_folder(tmp_path):
+def test_read_only_folder(tmp_path, monkeypatch):
     folder = tmp_path / "ro"
     folder.mkdir()
     folder.chmod(0o500)
+    if os.geteuid() == 0:  # root writes anywhere: let the permission check see what a user would
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(folder) else real_access(p, mode))
     try:
-        with pytest.raises(RunFolderError, match="is not writable") as info:
-            _fit(folder / "run")
-        assert str(folder) in str(info.value)
+        for out_dir in (folder / "run", folder):
+            with pytest.raises(RunFolderError, match="is not writable") as info:
+                _fit(out_dir)
+            assert str(folder) in str(info.value)
+        assert os.listdir(folder) == []
     finally:
         folder.chmod(0o700)
+
+
+class ListTracker:
+    def __init__(self):
+        self.records, self.closed = [], False
+
+    def log(self, step, record):
+        self.records.append((step, record["loss"]))
+
+    def close(self):
+        self.closed = True
+
+
+def test_tracker_progress_bar_and_no_recompilation_for_an_equal_optimizer(tmp_path, capsys):
+    traces = []
+
+    def loss(model_spikes, data_spikes):
+        traces.append(1)  # runs once per trace, not per step
+        return LOSS(model_spikes, data_spikes)
+
+    tracker = ListTracker()
+    first = _fit(None, steps=3, loss=loss, optimizer=optax.adam(0.05), tracker=tracker, progress=True)
+    assert [s for s, _ in tracker.records] == [0, 1, 2] and tracker.closed
+    assert tracker.records[2][1] == first.history[2]["loss"] and first.out_dir is None
+    assert "3/3" in capsys.readouterr().err  # the tqdm bar
+    traced = len(traces)
+    _fit(None, steps=3, loss=loss, optimizer=optax.adam(0.05), progress=False)  # a new, equal optimizer
+    assert len(traces) == traced
+    _fit(None, steps=3, loss=loss, optimizer=optax.adam(0.02), progress=False)  # another one: compiles again
+    assert len(traces) > traced
 
 
 def test_overwrite_replaces_only_its_own_files(straight, tmp_path):
@@ -191,3 +225,18 @@ def test_overwrite_replaces_only_its_own_files(straight, tmp_path):
     (run / "notes.txt").write_text("keep me")
     _fit(run, overwrite=True, steps=3)
     assert (run / "notes.txt").read_text() == "keep me" and _steps(run) == [0, 1, 2]
+
+
+def test_spike_trains_as_data_and_test_fraction():
+    buffers, _ = DATA.draw(SIM)
+    trains = sd.SpikeTrains.from_buffers(buffers, 0.0, 1.0)
+    result = _fit(None, steps=2, data=trains, test=0.25, progress=False)
+    assert [r["step"] for r in result.history] == [0, 1] and "test_loss" in result.history[0]
+    with pytest.raises(ValueError, match=r"data: the window \[0.0, 2.0\] of the spike trains is not the simulation's"):
+        _fit(None, steps=2, data=sd.SpikeTrains.from_buffers(buffers, 0.0, 2.0))
+    with pytest.raises(ValueError, match="test=0.01 of 8 trials leaves no training or no test trials"):
+        _fit(None, steps=2, data=trains, test=0.01)
+    bad = buffers.copy()
+    bad[3, 0, :2] = [0.5, 0.4]  # unsorted
+    with pytest.raises(ValueError, match="data: trial 3, neuron 0, slot 1"):
+        _fit(None, steps=2, data=bad)

@@ -1,6 +1,7 @@
 """The training and test data of a fit: spike-train containers, padded buffers, or simulated sets."""
 
 import hashlib
+import warnings
 
 import jax
 import numpy as np
@@ -16,7 +17,14 @@ def as_buffers(data, simulation: Simulation, name: str) -> np.ndarray:
     padded buffers, or :class:`Simulated` (drawn here). Errors name ``name`` (``"data"``/``"test"``).
     """
     if isinstance(data, Simulated):
-        buffers, _ = data.draw(simulation)
+        buffers, overflow = data.draw(simulation)
+        if overflow > 0 and not simulation.keep_first:
+            warnings.warn(
+                f"{name}: {overflow:.1%} of the simulated trains fired more than max_spikes={simulation.max_spikes} "
+                "times and hold only their first max_spikes spikes; raise simulation.max_spikes",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         return buffers
     if isinstance(data, SpikeTrains):
         if (float(data.t0), float(data.t1)) != (float(simulation.t0), float(simulation.t1)):

@@ -127,30 +127,41 @@ def fit(
     )  # fmt: skip
     train = trainer.check_data(train, "data")
     test_buffers = None if test_buffers is None else trainer.check_data(test_buffers, "test")
-    fingerprint = {
-        "model": digest(model), "learn": digest(tuple(learn) if not isinstance(learn, (str, Learn)) else learn),
-        "loss": digest(loss), "optimizer": digest(optimizer), "simulation": digest(simulation),
-        "training": digest([trainer.model_samples, gradient]), "data": array_digest(np.asarray(train)),
-        "test": array_digest(None if test_buffers is None else np.asarray(test_buffers)), "key": digest(key),
-    }  # fmt: skip
+    fingerprint = _fingerprint(model, learn, loss, optimizer, simulation, trainer, gradient, train, test_buffers, key)
     folder = None if out_dir is None else Path(out_dir)
     lock = None if folder is None else _open_folder(folder, mode, fingerprint)
     try:
         state = _start_state(trainer, state_key, folder, fingerprint, steps)
-        sinks = [s for s in (None if folder is None else JsonLinesTracker(folder / "metrics.jsonl"), tracker) if s]
+        sinks = [s for s in (None if folder is None else JsonLinesTracker(folder / "metrics.jsonl"), tracker) if s is not None]
         state, history = _loop(trainer, state, train, test_buffers, steps, checkpoint_every, folder, fingerprint,
                                sinks, progress, callback)  # fmt: skip
         final = {} if test_buffers is None else to_json(jax.device_get(_evaluate(trainer, state.params, eval_key, test_buffers)))
         if folder is not None:
-            save_checkpoint(folder / "checkpoint.eqx", state, fingerprint)
-            final_json = {"steps": int(state.step), "values": to_json(trainer.values(state.params)), "test": final}
-            (folder / "final.json").write_text(json.dumps(final_json, indent=2) + "\n", encoding="utf-8")
-            history = read_metrics(folder / "metrics.jsonl")
+            history = _finish(folder, trainer, state, fingerprint, final)
     finally:
         if lock is not None:
             lock.release()
     values = {path: np.asarray(v) for path, v in trainer.values(state.params).items()}
     return FitResult(trainer.model_at(state.params), values, history, final, state, trainer, folder)
+
+
+def _fingerprint(model, learn, loss, optimizer, simulation, trainer, gradient, train, test, key) -> dict[str, str]:
+    """Hashes of everything that determines the run, by component (what a checkpoint must match)."""
+    learn = learn if isinstance(learn, (str, Learn)) else tuple(learn)
+    return {
+        "model": digest(model), "learn": digest(learn), "loss": digest(loss), "optimizer": digest(optimizer),
+        "simulation": digest(simulation), "training": digest([trainer.model_samples, gradient]),
+        "data": array_digest(np.asarray(train)), "test": array_digest(None if test is None else np.asarray(test)),
+        "key": digest(key),
+    }  # fmt: skip
+
+
+def _finish(folder: Path, trainer: Trainer, state: TrainState, fingerprint: dict, final: dict) -> list[dict]:
+    """The last checkpoint and ``final.json``; returns the whole history from ``metrics.jsonl``."""
+    save_checkpoint(folder / "checkpoint.eqx", state, fingerprint)
+    summary = {"steps": int(state.step), "values": to_json(trainer.values(state.params)), "test": final}
+    (folder / "final.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return read_metrics(folder / "metrics.jsonl")
 
 
 def _check_options(*, steps, checkpoint_every, key, callback, tracker) -> PRNGKeyArray:
