@@ -47,7 +47,8 @@ def run_network(steps: int = 150, n_data: int = 128, model_samples: int = 32, se
     tic = time.perf_counter()
     result = sd.fit(
         start, sd.Simulated(truth, n_data, jax.random.key(seed + 1)), learn=["weights"],
-        loss=sd.ExpectedSignatureLoss(t0=0.0, t1=1.0, depth=3), optimizer=optax.adam(3e-3), simulation=simulation,
+        loss=sd.ExpectedSignatureLoss(t0=0.0, t1=1.0, depth=3, count_scale=0.1, taper=0.05), optimizer=optax.adam(3e-3),
+        simulation=simulation,
         steps=steps, key=jax.random.key(seed), model_samples=model_samples,
         test=sd.Simulated(truth, n_data, jax.random.key(seed + 2)), progress=False,
     )  # fmt: skip
@@ -96,8 +97,9 @@ def main():
     parser.add_argument("which", nargs="*", default=["c", "b"], choices=["b", "c"])
     parser.add_argument("--steps-b", type=int, default=100)
     parser.add_argument("--steps-c", type=int, default=3000)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="the JSON file (entries for other runs are kept)")
     args = parser.parse_args()
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results = {}
     if "b" in args.which:
         results["b"] = b = run_network(args.steps_b)
         print("| (b) 4-16-2 weights | steps | test loss start -> end | mean abs weight error start -> end | s |")
@@ -111,8 +113,10 @@ def main():
         for p, v in TRUE_SLIF.items():
             print(f"| {p} | {v} | {START_SLIF[p]} | {c['estimate'][p]:.4f} | {c['relative_error'][p]:.2%} |")
         print(f"({c['steps']} steps, {c['n_data']} data trains, {c['model_samples']} model samples, {c['seconds']:.0f} s)")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    # Read again at the end: another run may have written its entry meanwhile.
+    results = {**(json.loads(args.out.read_text()) if args.out.exists() else {}), **results}
+    args.out.parent.mkdir(exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -164,6 +164,12 @@ def test_folder_errors_leave_nothing_behind(tmp_path):
         _fit(tmp_path / "new", simulation=sd.Simulation(t0=0.0, t1=1.0, dt=0.03, max_spikes=6))
     with pytest.raises(ValueError, match="learn path 'input_current.valu'"):
         _fit(tmp_path / "new", learn=["input_current.valu"])
+    with pytest.raises(ValueError, match="resume and overwrite need out_dir"):
+        _fit(None, resume=True)
+    with pytest.raises(TypeError, match="key must be one JAX PRNG key"):
+        _fit(tmp_path / "new", key=0)
+    with pytest.raises(ValueError, match="steps must be a non-negative integer"):
+        _fit(tmp_path / "new", steps=-1)
     with pytest.raises(ValueError, match="data must have shape"):
         _fit(tmp_path / "new", data=np.full((4, 2, 6), np.inf))
     assert not (tmp_path / "new").exists()

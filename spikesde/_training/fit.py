@@ -116,6 +116,8 @@ def fit(
         ValueError, TypeError: a bad argument, named.
     """
     key = _check_options(steps=steps, checkpoint_every=checkpoint_every, key=key, callback=callback, tracker=tracker)
+    if out_dir is None and (resume or overwrite):
+        raise ValueError("resume and overwrite need out_dir (the run folder to continue or replace)")
     mode = None if out_dir is None else check_out_dir(out_dir, resume=resume, overwrite=overwrite)
     if not isinstance(simulation, Simulation):
         raise TypeError(f"simulation must be a Simulation, got {type(simulation).__name__}")
