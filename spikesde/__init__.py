@@ -19,8 +19,6 @@ from ._core import (
     reference_simulate,
     simulate,
 )
-from ._experiments.config import Config, ConfigError, load_config
-from ._experiments.plotting import plot_sweep
 from ._io import SpikeTrains, from_neo, load_spike_trains, save_spike_trains, simulate_spike_trains, to_neo
 from ._datasets import encode_first_spike_times, yinyang
 from ._estimators import (
@@ -85,7 +83,6 @@ from ._models import (
     feedforward_mask,
     recurrent,
 )
-from ._training.legacy_sweep import RunSummary
 from ._training import (
     CheckpointError,
     FitResult,
@@ -98,5 +95,9 @@ from ._training import (
     TrainState,
     fit,
 )
+
+from ._experiments.config import ConfigError, load_config
+from ._experiments.schema import Config
+from ._experiments.sweep import run_sweep
 
 __all__ = sorted(name for name in dir() if not name.startswith("_"))

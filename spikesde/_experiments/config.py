@@ -1,482 +1,301 @@
-"""Experiment configurations: TOML files checked against a schema, with command-line overrides.
+"""Loading, overriding, sweeping and writing configurations (TOML, checked by :mod:`.schema`).
 
-A configuration is a tree of frozen dataclasses (the schema). Loading one checks every key: a
-missing key, a value of the wrong type, an unknown key, or an option that does not belong to the
-chosen variant (e.g. ``optimizer.decay`` with ``optimizer.name = "adam"``) raises a
-:class:`ConfigError` (a ``ValueError``) that names the key path, such as ``optimizer.lr``.
+A configuration error is a :class:`ConfigError` (a ``ValueError``) whose one-line message starts
+with the key path (``optimizer.decay: unknown key for optimizer.name = 'adam' ...``) or the file.
 """
 
-import dataclasses
-import math
+import itertools
+import re
 import tomllib
-import types
-import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-REQUIRED = dataclasses.MISSING
+import msgspec
+
+from . import schema
+from .schema import Config
 
 
 class ConfigError(ValueError):
-    """A configuration that does not match the schema; the message starts with the key path."""
+    """A configuration that does not match the schema; ``path`` is the key path (or file) at fault."""
 
     def __init__(self, path: str, message: str):
         self.path = path
+        self.message = message
         super().__init__(f"{path}: {message}" if path else message)
 
 
-def _field(default=REQUIRED, *, doc: str = "", only_for: tuple[str, ...] | None = None):
-    """A schema entry. ``only_for`` restricts an optional key to some variants of the section."""
-    metadata = {"doc": doc, "only_for": only_for}
-    if default is REQUIRED:
-        return dataclasses.field(metadata=metadata)
-    return dataclasses.field(default=default, metadata=metadata)
-
-
-@dataclasses.dataclass(frozen=True)
-class SimulationConfig:
-    t0: float = _field(doc="start of the observation window")
-    t1: float = _field(doc="end of the observation window")
-    dt: float = _field(doc="Euler step")
-    max_spikes: int = _field(doc="spike buffer per neuron; later spikes are ignored")
-
-    def check(self, path):
-        if not self.t1 > self.t0:
-            raise ConfigError(f"{path}.t1", f"must be greater than t0 = {self.t0}, got {self.t1}")
-        if not self.dt > 0:
-            raise ConfigError(f"{path}.dt", f"must be positive, got {self.dt}")
-        if self.max_spikes < 1:
-            raise ConfigError(f"{path}.max_spikes", f"must be at least 1, got {self.max_spikes}")
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelConfig:
-    kind: Literal["slif"] = _field(doc="neuron model")
-    mu_v: float = _field()
-    mu_i: float = _field()
-    v_reset: float = _field()
-    alpha: float = _field()
-    sigma_i: float = _field(0.0)
-    beta: float = _field(5.0)
-    v_threshold: float = _field(1.0)
-    tau_s: float = _field(1.0)
-    v0: float = _field(0.0)
-    i0: float = _field(0.0)
-
-
-# Fields of each input current: the constructor arguments, and which of them can be learned.
-CURRENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "constant": ("value",),
-    "piecewise_constant": ("breakpoints", "values"),
-    "sinusoidal": ("offset", "amplitude", "frequency", "phase"),
-}
-LEARNABLE_CURRENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "constant": ("value",),
-    "piecewise_constant": ("values",),
-    "sinusoidal": ("offset", "amplitude", "frequency", "phase"),
+# The tagged unions of the schema, by key path, to list their choices in errors.
+_UNIONS: dict[str, tuple[str, Any]] = {
+    "model": ("kind", schema.Model),
+    "model.input_current": ("kind", schema.Current),
+    "model.neuron": ("kind", schema.Neuron),
+    "model.neuron.input_current": ("kind", schema.Current),
+    "data": ("source", schema.Data),
+    "loss": ("kind", schema.Loss),
+    "optimizer": ("name", schema.Optimizer),
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class CurrentConfig:
-    kind: Literal["constant", "piecewise_constant", "sinusoidal"] = _field(doc="input current c(t)")
-    true: dict[str, float | tuple[float, ...]] = _field(doc="every field of the current, at its true value")
-    init: dict[str, float | tuple[float, ...]] = _field(doc="the learned fields, at their starting values")
-
-    def check(self, path):
-        fields = CURRENT_FIELDS[self.kind]
-        for name in fields:
-            if name not in self.true:
-                raise ConfigError(f"{path}.true.{name}", f"missing (a {self.kind!r} current needs {list(fields)})")
-        for name in self.true:
-            if name not in fields:
-                raise ConfigError(f"{path}.true.{name}", f"unknown field of a {self.kind!r} current (fields: {list(fields)})")
-        if not self.init:
-            raise ConfigError(f"{path}.init", "must name at least one field to learn")
-        learnable = LEARNABLE_CURRENT_FIELDS[self.kind]
-        for name, value in self.init.items():
-            if name not in learnable:
-                raise ConfigError(f"{path}.init.{name}", f"not a learnable field of a {self.kind!r} current ({list(learnable)})")
-            if _shape(value) != _shape(self.true[name]):
-                raise ConfigError(f"{path}.init.{name}", f"has length {_shape(value)} but true.{name} has {_shape(self.true[name])}")
-        if self.kind == "piecewise_constant":
-            breakpoints = self.true["breakpoints"]
-            values = self.true["values"]
-            if not isinstance(breakpoints, tuple) or not isinstance(values, tuple) or len(values) != len(breakpoints) + 1:
-                raise ConfigError(f"{path}.true.values", "needs one more entry than true.breakpoints (both lists)")
-            if any(b >= a for a, b in zip(breakpoints[1:], breakpoints[:-1])):
-                raise ConfigError(f"{path}.true.breakpoints", "must be increasing")
-
-
-def _shape(value):
-    return len(value) if isinstance(value, tuple) else ()
-
-
-@dataclasses.dataclass(frozen=True)
-class SweepConfig:
-    sigma_v: tuple[float, ...] = _field(doc="noise levels on V, one run each")
-    sample_size: tuple[int, ...] = _field(doc="numbers of true samples, one run each")
-
-    def check(self, path):
-        if not self.sigma_v:
-            raise ConfigError(f"{path}.sigma_v", "must not be empty")
-        if not self.sample_size:
-            raise ConfigError(f"{path}.sample_size", "must not be empty")
-        if any(s < 0 for s in self.sigma_v):
-            raise ConfigError(f"{path}.sigma_v", "noise levels must be non-negative")
-        if any(n < 2 for n in self.sample_size):
-            raise ConfigError(f"{path}.sample_size", "sample sizes must be at least 2")
-
-
-_LOSS_KINDS = ("expected_signature", "signature_mmd", "spike_time_mse", "spike_time_mae")
-
-
-@dataclasses.dataclass(frozen=True)
-class LossConfig:
-    kind: Literal["expected_signature", "signature_mmd", "spike_time_mse", "spike_time_mae"] = _field()
-    depth: int = _field(3, only_for=("expected_signature",))
-    reduction: Literal["sum", "mean"] = _field("sum", only_for=("expected_signature",))
-    refinement: int = _field(1, only_for=("signature_mmd",))
-    time_scale: float = _field(1.0, only_for=("expected_signature", "signature_mmd"))
-    count_scale: float = _field(1.0, only_for=("expected_signature", "signature_mmd"))
-    taper: float = _field(0.0, doc="spike jumps taper to 0 over this time before t1", only_for=("expected_signature", "signature_mmd"))
-    num_spikes: int = _field(0, doc="0: max_spikes", only_for=("spike_time_mse", "spike_time_mae"))
-
-    def check(self, path):
-        if self.depth < 1:
-            raise ConfigError(f"{path}.depth", f"must be at least 1, got {self.depth}")
-        if self.refinement < 0:
-            raise ConfigError(f"{path}.refinement", f"must be non-negative, got {self.refinement}")
-        if self.taper < 0:
-            raise ConfigError(f"{path}.taper", f"must be non-negative, got {self.taper}")
-        if self.num_spikes < 0:
-            raise ConfigError(f"{path}.num_spikes", f"must be non-negative, got {self.num_spikes}")
-
-
-@dataclasses.dataclass(frozen=True)
-class OptimizerConfig:
-    name: Literal["rmsprop", "adam", "sgd"] = _field()
-    lr: float = _field(doc="(initial) learning rate")
-    decay: float = _field(0.9, only_for=("rmsprop",))
-    momentum: float = _field(0.0, only_for=("rmsprop", "sgd"))
-    eps: float = _field(1e-8, only_for=("rmsprop", "adam"))
-    b1: float = _field(0.9, only_for=("adam",))
-    b2: float = _field(0.999, only_for=("adam",))
-    schedule: Literal["constant", "exponential", "cosine"] = _field("constant")
-    final_lr: float = _field(0.0, doc="learning rate at the last step (exponential, cosine)")
-
-    def check(self, path):
-        if not self.lr > 0:
-            raise ConfigError(f"{path}.lr", f"must be positive, got {self.lr}")
-        if self.schedule == "exponential" and not self.final_lr > 0:
-            raise ConfigError(f"{path}.final_lr", "an exponential schedule needs a positive final_lr")
-        if self.schedule != "constant" and not 0 <= self.final_lr <= self.lr:
-            raise ConfigError(f"{path}.final_lr", f"must lie in [0, lr = {self.lr}], got {self.final_lr}")
-        if self.schedule == "constant" and self.final_lr != 0.0:
-            raise ConfigError(f"{path}.final_lr", "only applies to a decaying schedule (schedule = 'exponential' or 'cosine')")
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainingConfig:
-    steps: int = _field(doc="optimiser steps")
-    seed: int = _field(doc="seed of data, test set, model samples")
-    model_samples: int = _field(0, doc="model samples per step (0: the sample size)")
-    test_size: int = _field(0, doc="fresh true samples in the test set (0: the sample size)")
-    checkpoint_every: int = _field(100, doc="steps between checkpoints (0: only at the end)")
-    final_window: int = _field(100, doc="steps averaged for the final estimate")
-    tolerance: float = _field(0.05, doc="report the first step with every learned value this close to the truth")
-    gradient: Literal["auto", "forward", "reverse"] = _field(
-        "auto", doc="differentiation mode; auto: forward for at most 4 learned scalars (cheaper), else reverse"
-    )
-
-    def check(self, path):
-        for name in ("steps", "final_window"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{path}.{name}", f"must be at least 1, got {getattr(self, name)}")
-        for name in ("model_samples", "test_size", "checkpoint_every"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{path}.{name}", f"must be non-negative, got {getattr(self, name)}")
-        if self.model_samples == 1 or self.test_size == 1:
-            raise ConfigError(path, "model_samples and test_size must be 0 or at least 2")
-
-
-@dataclasses.dataclass(frozen=True)
-class Config:
-    """A full experiment: fit the input current of SLIF neurons to samples of spike trains."""
-
-    name: str = _field(doc="experiment name (the default run folder is runs/<name>)")
-    simulation: SimulationConfig = _field()
-    model: ModelConfig = _field()
-    current: CurrentConfig = _field()
-    sweep: SweepConfig = _field()
-    loss: LossConfig = _field()
-    optimizer: OptimizerConfig = _field()
-    training: TrainingConfig = _field()
-
-    def check(self, path):
-        if not self.name or any(c in self.name for c in "/\\"):
-            raise ConfigError("name", f"must be a non-empty name without slashes, got {self.name!r}")
-        if self.current.kind == "piecewise_constant":
-            breakpoints = self.current.true["breakpoints"]
-            if any(not self.simulation.t0 < b < self.simulation.t1 for b in breakpoints):
-                raise ConfigError("current.true.breakpoints", "must lie inside (simulation.t0, simulation.t1)")
-        if self.loss.num_spikes > self.simulation.max_spikes:
-            raise ConfigError("loss.num_spikes", f"exceeds simulation.max_spikes = {self.simulation.max_spikes}")
-
-    def to_dict(self) -> dict:
-        """The resolved configuration as plain TOML-ready data (every default filled in)."""
-        return _to_plain(self)
-
-
-# ---------------------------------------------------------------------------------------------
-# Parsing against the schema.
-
-
-def _type_name(annotation) -> str:
-    origin = typing.get_origin(annotation)
-    if annotation is float:
-        return "a number"
-    if annotation is int:
-        return "an integer"
-    if annotation is str:
-        return "a string"
-    if annotation is bool:
-        return "a boolean"
-    if origin is Literal:
-        return "one of " + ", ".join(repr(a) for a in typing.get_args(annotation))
-    if origin is tuple:
-        return f"a list of {_type_name(typing.get_args(annotation)[0])[2:]}s"
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_type_name(a) for a in typing.get_args(annotation))
-    if origin is dict:
-        return "a table"
-    return getattr(annotation, "__name__", str(annotation))
+def _choices(union) -> list[str]:
+    return [cls.__struct_config__.tag for cls in union.__args__]
 
 
 def _describe(value) -> str:
-    kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "table"}.get(
-        type(value), type(value).__name__
-    )
+    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a table"}
     text = repr(value)
-    return f"{kind} {text if len(text) < 40 else text[:37] + '...'}"
+    return f"{kind.get(type(value), type(value).__name__)} {text if len(text) < 40 else text[:37] + '...'}"
 
 
-def _coerce(value, annotation, path: str):
-    """Check ``value`` against ``annotation``; return it in canonical form (tuples, floats)."""
-    origin = typing.get_origin(annotation)
-    if dataclasses.is_dataclass(annotation):
-        return _build(annotation, value, path)
-    if annotation is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(path, f"expected {_type_name(annotation)}, got {_describe(value)}")
-        if not math.isfinite(value):
-            raise ConfigError(path, f"must be finite, got {value}")
-        return float(value)
-    if annotation is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(path, f"expected {_type_name(annotation)}, got {_describe(value)}")
-        return value
-    if annotation is str:
-        if not isinstance(value, str):
-            raise ConfigError(path, f"expected {_type_name(annotation)}, got {_describe(value)}")
-        return value
-    if origin is Literal:
-        if value not in typing.get_args(annotation) or isinstance(value, bool):
-            raise ConfigError(path, f"expected {_type_name(annotation)}, got {_describe(value)}")
-        return value
-    if origin is tuple:
-        if not isinstance(value, list | tuple):
-            raise ConfigError(path, f"expected {_type_name(annotation)}, got {_describe(value)}")
-        (item,) = typing.get_args(annotation)[:1]
-        return tuple(_coerce(v, item, f"{path}[{i}]") for i, v in enumerate(value))
-    if origin in (typing.Union, types.UnionType):
-        for option in typing.get_args(annotation):
-            try:
-                return _coerce(value, option, path)
-            except ConfigError:
-                continue
-        raise ConfigError(path, f"expected {_type_name(annotation)}, got {_describe(value)}")
-    if origin is dict:
-        if not isinstance(value, Mapping):
-            raise ConfigError(path, f"expected a table, got {_describe(value)}")
-        _, item = typing.get_args(annotation)
-        return {str(k): _coerce(v, item, f"{path}.{k}") for k, v in value.items()}
-    raise TypeError(f"unsupported schema type {annotation!r}")
+def _lookup(data, path: str):
+    node = data
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        try:
+            node = node[int(part[1:-1])] if part.startswith("[") else node[part]
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+    return node
 
 
-def _variant(cls, data: Mapping) -> tuple[str, str] | None:
-    """The field that selects a section's variant (``kind`` or ``name``) and its value."""
-    for selector in ("kind", "name"):
-        field = next((f for f in dataclasses.fields(cls) if f.name == selector), None)
-        if field is not None and typing.get_origin(field.type) is Literal:
-            return selector, data.get(selector)
-    return None
+def _translate(error: msgspec.ValidationError, data, prefix: str = "") -> ConfigError:
+    """A msgspec error (``Expected `int`, got `str` - at `$.training.steps```) as a ConfigError."""
+    text, _, where = str(error).rpartition(" - at `")
+    if not text:
+        text, where = str(error), "$`"
+    path = ".".join(p for p in (prefix, where.rstrip("`")[1:].lstrip(".")) if p)
+    path = re.sub(r"\.?\[\.\.\.\]", "", path)
+    join = lambda key: f"{path}.{key}" if path else key  # noqa: E731
+    if m := re.fullmatch(r"Object contains unknown field `(.+)`", text):
+        union = _UNIONS.get(path)
+        variant = _lookup(data, f"{path}.{union[0]}") if union else None
+        where_text = f" for {path}.{union[0]} = {variant!r}" if variant is not None else ""
+        return ConfigError(join(m[1]), f"unknown key{where_text}")
+    if m := re.fullmatch(r"Object missing required field `(.+)`", text):
+        if path in _UNIONS and m[1] == _UNIONS[path][0]:
+            return ConfigError(join(m[1]), f"missing (one of {', '.join(map(repr, _choices(_UNIONS[path][1])))})")
+        return ConfigError(join(m[1]), "missing required key")
+    if m := re.fullmatch(r"Invalid value (.+)", text):
+        parent, _, key = path.rpartition(".")
+        if parent in _UNIONS and key == _UNIONS[parent][0]:
+            return ConfigError(path, f"got {m[1]}, expected one of {', '.join(map(repr, _choices(_UNIONS[parent][1])))}")
+        return ConfigError(path, f"invalid value {m[1]}")
+    if m := re.fullmatch(r"Expected `(.+)`, got `(.+)`", text):
+        value = _lookup(data, path[len(prefix) + 1 :] if prefix else path)
+        got = _describe(value) if value is not None else m[2]
+        return ConfigError(path, f"expected {m[1].replace('array', 'list').replace('object', 'table')}, got {got}")
+    if m := re.fullmatch(r"([A-Za-z_][\w.]*): (.+)", text):  # a __post_init__ check: "key: message"
+        return ConfigError(join(m[1]), m[2])
+    return ConfigError(path, text)
 
 
-def _build(cls, data, path: str):
-    if not isinstance(data, Mapping):
-        raise ConfigError(path, f"expected a table, got {_describe(data)}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    prefix = f"{path}." if path else ""
-    for key in data:
-        if key not in fields:
-            raise ConfigError(f"{prefix}{key}", f"unknown key (allowed: {', '.join(fields)})")
-    variant = _variant(cls, data)
-    values = {}
-    for name, field in fields.items():
-        key_path = f"{prefix}{name}"
-        if name not in data:
-            if field.default is REQUIRED:
-                raise ConfigError(key_path, "missing required key")
-            continue
-        only_for = field.metadata.get("only_for")
-        if only_for is not None and variant is not None and variant[1] in typing.get_args(hints[variant[0]]):
-            if variant[1] not in only_for:
-                raise ConfigError(
-                    key_path, f"is not an option of {prefix}{variant[0]} = {variant[1]!r} (it applies to {', '.join(only_for)})"
-                )
-        values[name] = _coerce(data[name], hints[name], key_path)
-    config = cls(**values)
-    if hasattr(config, "check"):
-        config.check(path)
-    return config
+def convert(data: Mapping[str, Any], type_=Config, prefix: str = ""):
+    """Check raw data (as read from TOML) against a schema struct; errors name the key path."""
+    where = schema.first_non_finite(data)
+    if where is not None:
+        path = ".".join(p for p in (prefix, where.lstrip(".")) if p)
+        raise ConfigError(path, "must be a finite number")
+    if type_ is Config and isinstance(data, Mapping) and isinstance(data.get("learn"), Mapping):
+        for key, entry in data["learn"].items():  # each entry on its own, so that errors name it
+            convert(entry, schema.LearnEntry, f'learn."{key}"' if "." in key else f"learn.{key}")
+    try:
+        return msgspec.convert(data, type_)
+    except msgspec.ValidationError as error:
+        raise _translate(error, data, prefix) from None
 
 
-def config_from_dict(data: Mapping[str, Any]) -> Config:
-    """Check ``data`` against the schema and build a :class:`Config`."""
-    return _build(Config, data, "")
+# ---------------------------------------------------------------------------------------------
+# Reading files and --set overrides.
 
 
-def _parse_value(text: str):
-    """A TOML value (``1e-2``, ``[16, 32]``, ``"adam"``, ``true``); a bare word is read as a string."""
+def read_toml(path: str | Path) -> dict:
+    """Raw data of a TOML file; a missing, unreadable, non-UTF-8 or non-TOML file is a ConfigError."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise ConfigError(str(path), "is a folder, not a TOML configuration file") from None
+    except OSError as error:
+        raise ConfigError(str(path), f"cannot read the configuration ({error.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(str(path), f"is not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(str(path), f"is not valid TOML ({error})") from None
+
+
+# Tables whose keys are themselves dotted paths: `--set sweep.model.sigma_v=[0.5]` means the
+# key "model.sigma_v" of [sweep].
+_PATH_TABLES = {("sweep",): (), ("data", "true"): (), ("learn",): ("init", "lower", "upper")}
+
+
+def split_key(key: str) -> list[str]:
+    """The parts of a key path in TOML syntax (``optimizer.lr``, ``sweep."model.sigma_v"``)."""
+    try:
+        node = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        raise ConfigError(key, "is not a key path (write it as in TOML: optimizer.lr, sweep.\"model.sigma_v\")") from None
+    parts = []
+    while isinstance(node, dict):
+        ((name, node),) = node.items()
+        parts.append(name)
+    for table, leaves in _PATH_TABLES.items():
+        n = len(table)
+        if tuple(parts[:n]) == table and len(parts) > n + 1:
+            tail = parts[n:]
+            if leaves and tail[-1] in leaves and len(tail) > 2:
+                return [*table, ".".join(tail[:-1]), tail[-1]]
+            if not (leaves and tail[-1] in leaves):
+                return [*table, ".".join(tail)]
+    return parts
+
+
+def parse_value(text: str):
+    """A TOML value (``1e-2``, ``[16, 32]``, ``"adam"``, ``true``); a bare word is a string."""
     try:
         return tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
-        if text and all(c.isalnum() or c in "_-." for c in text) and not text[0].isdigit() and text[0] not in "-.":
+        if re.fullmatch(r"[A-Za-z_][\w.\-]*", text):
             return text
         raise
 
 
-def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict:
-    """Apply ``key.path=value`` overrides (values in TOML syntax) to raw configuration data.
-
-    The key path must exist in the schema; the value is type-checked when the result is loaded.
-    """
-    data = _deep_copy(data)
-    for override in overrides:
-        key, separator, text = override.partition("=")
-        key = key.strip()
-        if not separator or not key:
-            raise ConfigError("", f"override {override!r} is not of the form key.path=value")
-        try:
-            value = _parse_value(text.strip())
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(key, f"cannot parse override value {text!r} as TOML ({error})") from None
-        parts = key.split(".")
-        _check_schema_path(parts)
-        node = data
-        for depth, part in enumerate(parts[:-1]):
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise ConfigError(".".join(parts[: depth + 1]), "is not a table")
-            node = child
-        node[parts[-1]] = value
+def set_key(data: dict, parts: Sequence[str], value) -> dict:
+    """A deep copy of ``data`` with ``value`` at the key path ``parts``."""
+    data = _copy(data)
+    node = data
+    for depth, part in enumerate(parts[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(".".join(parts[: depth + 1]), f"is {_describe(child)}, not a table")
+        node = child
+    node[parts[-1]] = value
     return data
 
 
-def _check_schema_path(parts: list[str]) -> None:
-    cls: Any = Config
-    for depth, part in enumerate(parts):
-        path = ".".join(parts[: depth + 1])
-        if cls is dict:
-            return  # free-form table (current.true, current.init): checked on load
-        if not dataclasses.is_dataclass(cls):
-            raise ConfigError(path, f"{'.'.join(parts[:depth])} is not a table")
-        hints = typing.get_type_hints(cls)
-        if part not in hints:
-            parent = ".".join(parts[:depth]) or "the top level"
-            raise ConfigError(path, f"unknown key (allowed in {parent}: {', '.join(hints)})")
-        annotation = hints[part]
-        cls = dict if typing.get_origin(annotation) is dict else annotation
+def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict:
+    """Apply ``key.path=value`` overrides (values in TOML syntax); the result is checked on conversion."""
+    data = _copy(data)
+    for override in overrides:
+        key, separator, text = override.partition("=")
+        if not separator or not key.strip():
+            raise ConfigError("--set", f"{override!r} is not of the form key.path=value")
+        try:
+            value = parse_value(text.strip())
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(key.strip(), f"cannot read the value {text.strip()!r} as TOML ({error})") from None
+        data = set_key(data, split_key(key.strip()), value)
+    return data
+
+
+def _copy(data):
+    if isinstance(data, Mapping):
+        return {k: _copy(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_copy(v) for v in data]
+    return data
+
+
+def _resolve_files(data: dict, base: Path) -> dict:
+    """File paths in the config (data.path, model.weights_file) relative to the config's folder."""
+    for parts in (("data", "path"), ("model", "weights_file")):
+        value = _lookup(data, ".".join(parts))
+        if isinstance(value, str) and not Path(value).expanduser().is_absolute():
+            data = set_key(data, parts, str((base / Path(value).expanduser()).resolve()))
+    return data
+
+
+def load_raw(path: str | Path, overrides: Sequence[str] = ()) -> dict:
+    """Raw data of a configuration file with overrides applied and file paths resolved."""
+    data = apply_overrides(read_toml(path), overrides)
+    return _resolve_files(data, Path(path).resolve().parent)
 
 
 def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
-    """Read a TOML configuration, apply ``overrides`` and check the result against the schema."""
-    path = Path(path)
-    try:
-        with path.open("rb") as file:
-            data = tomllib.load(file)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError("", f"{path}: invalid TOML ({error})") from None
-    return config_from_dict(apply_overrides(data, overrides))
+    """Read a TOML configuration, apply ``overrides`` (``key.path=value``) and check it, every sweep run too."""
+    raw = load_raw(path, overrides)
+    expand_sweep(raw)
+    return convert(raw)
 
 
-def _deep_copy(data):
-    if isinstance(data, Mapping):
-        return {k: _deep_copy(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_deep_copy(v) for v in data]
-    return data
+def to_builtins(config: Config) -> dict:
+    """The resolved configuration (defaults filled in, unset options left out) as plain data."""
 
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
 
-def _to_plain(value):
-    if dataclasses.is_dataclass(value):
-        variant = _variant(type(value), {f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
-        return {
-            f.name: _to_plain(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            # Options of other variants keep their defaults but are not part of this configuration.
-            if variant is None or f.metadata.get("only_for") is None or variant[1] in f.metadata["only_for"]
-        }
-    if isinstance(value, Mapping):
-        return {k: _to_plain(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return [_to_plain(v) for v in value]
-    return value
-
-
-# ---------------------------------------------------------------------------------------------
-# Writing TOML (tomllib only reads). Enough for configurations: scalars, lists, nested tables.
-
-
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
-
-
-def dumps_toml(data: Mapping[str, Any]) -> str:
-    """Write nested tables of scalars and lists as TOML (the inverse of ``tomllib.loads``)."""
-    lines: list[str] = []
-
-    def table(node: Mapping, prefix: str):
-        scalars = {k: v for k, v in node.items() if not isinstance(v, Mapping)}
-        tables = {k: v for k, v in node.items() if isinstance(v, Mapping)}
-        if prefix and (scalars or not tables):
-            lines.append(f"[{prefix}]")
-        for key, value in scalars.items():
-            lines.append(f"{key} = {_toml_value(value)}")
-        if scalars:
-            lines.append("")
-        for key, value in tables.items():
-            table(value, f"{prefix}.{key}" if prefix else key)
-
-    table(data, "")
-    return "\n".join(lines).rstrip() + "\n"
+    return strip(msgspec.to_builtins(config))
 
 
 def config_to_toml(config: Config) -> str:
-    """The resolved configuration (defaults filled in) as TOML; :func:`load_config` reads it back."""
-    return dumps_toml(config.to_dict())
+    """The resolved configuration as TOML (written with tomli-w); :func:`load_config` reads it back."""
+    import tomli_w  # noqa: PLC0415
+
+    return tomli_w.dumps(to_builtins(config))
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweeps.
+
+
+class Run(msgspec.Struct, frozen=True):
+    """One run of a sweep: its folder (relative to the sweep's), the swept values, its config."""
+
+    folder: str
+    values: dict[str, Any]
+    config: Config
+
+
+def _format(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return ",".join(_format(v) for v in value)
+    return re.sub(r"[^\w.,+\-]", "_", str(value))
+
+
+def _labels(keys: Sequence[str]) -> dict[str, str]:
+    """Folder labels of sweep keys: the last part of the path, or the whole path where that is ambiguous."""
+    last = {key: split_key(key)[-1].split(".")[-1] for key in keys}
+    counts = {label: list(last.values()).count(label) for label in last.values()}
+    return {key: last[key] if counts[last[key]] == 1 else key.replace('"', "") for key in keys}
+
+
+def expand_sweep(data: Mapping[str, Any]) -> list[Run]:
+    """Every run of the sweep in raw ``data`` (the product of the [sweep] lists), each checked.
+
+    A sweep key is any key path of the configuration (``"model.sigma_v"``, ``"data.num_samples"``);
+    the run sets that key and nothing else, so a model parameter is shared by the true model
+    unless ``[data.true]`` names it.
+    """
+    base = convert(data)  # the whole file is checked first
+    sweep = base.sweep
+    labels = _labels(list(sweep))
+    runs = []
+    for combination in itertools.product(*sweep.values()):
+        run_data = {k: v for k, v in _copy(data).items() if k != "sweep"}
+        values = dict(zip(sweep, combination))
+        for key, value in values.items():
+            try:
+                run_data = set_key(run_data, split_key(key), value)
+            except ConfigError as error:
+                raise ConfigError(f"sweep.{key}", error.message) from None
+        try:
+            config = convert(run_data)
+        except ConfigError as error:
+            swept = [k for k in sweep if error.path == k or error.path.startswith((f"{k}.", f"{k}["))]
+            path = f'sweep."{swept[0]}"' if swept else error.path
+            raise ConfigError(path, f"{error} (in the sweep run {_run_name(values, labels)})") from None
+        runs.append(Run(_run_name(values, labels), values, config))
+    return runs
+
+
+def _run_name(values: Mapping[str, Any], labels: Mapping[str, str]) -> str:
+    return "/".join(f"{labels[key]}={_format(value)}" for key, value in values.items()) or "run"

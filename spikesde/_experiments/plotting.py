@@ -1,52 +1,51 @@
-"""Figures of a training run folder: the test metric and the estimates against the step (paper Figure 1)."""
+"""The figure of a sweep: the test metric and the learned values against the step (paper Figure 1).
 
-import json
+Rows: the values of the first swept key (when two or more keys are swept); lines: the other swept
+values. Columns: the test metric (log scale), then one panel per learned scalar (the truth dashed,
+the tolerance band shaded) or, for a learned array with more than four values, its mean absolute
+error against the truth. matplotlib is imported here only (``pip install spikesde[plot]``).
+"""
+
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from .config import Config
+from .._training.tracker import read_metrics
+from . import schema
+from .summary import RunSummary, error
+
+_PALETTE = ["#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+_MAX_PANELS = 6
 
 
-def run_dir_name(sigma_v: float, sample_size: int) -> str:
-    """Folder of one run of a sweep, relative to the run folder."""
-    return f"sigma_v={sigma_v:g}/n={sample_size}"
+def _pyplot():
+    try:
+        import matplotlib  # noqa: PLC0415
+    except ImportError:
+        raise ImportError("plotting needs matplotlib: pip install spikesde[plot]") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    return plt
 
 
-def _records(path: Path) -> list[dict]:
-    records = []
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
-    return records
-
-
-def _components(config: Config) -> list[tuple[str, int | None]]:
-    """Every learned scalar: (field, index or None for a scalar field)."""
-    out = []
-    for name, value in config.current.init.items():
-        if isinstance(value, tuple):
-            out += [(name, i) for i in range(len(value))]
-        else:
-            out.append((name, None))
-    return out
-
-
-def _label(config: Config, name: str, index: int | None) -> str:
-    """A reader's name for a learned scalar: c, c on [t_a, t_b), amplitude, ..."""
-    if config.current.kind == "constant":
-        return "c"
-    if config.current.kind == "piecewise_constant" and name == "values" and index is not None:
-        edges = [config.simulation.t0, *config.current.true["breakpoints"], config.simulation.t1]
-        return f"c on [{edges[index]:g}, {edges[index + 1]:g})"
-    return name if index is None else f"{name}[{index}]"
+def _panels(run: RunSummary) -> list[tuple[str, str, int | None]]:
+    """(label, path, index) per panel: a scalar component, or (index None) an array's error."""
+    panels = []
+    for path, value in run.estimate.items():
+        size = int(np.size(value))
+        if size > 4 and run.truth is not None:
+            panels.append((f"{path}: mean |error|", path, None))
+        elif size == 1:
+            panels.append((path, path, -1))
+        elif size <= 4:
+            panels += [(f"{path}[{i}]", path, i) for i in range(size)]
+    return panels[:_MAX_PANELS]
 
 
 def _centred_mean(values: np.ndarray, window: int) -> np.ndarray:
-    """Centred moving average (the window shrinks at the ends), so curves do not lag the raw data."""
+    """Centred moving average (the window shrinks at the ends), so curves do not lag the data."""
     half = window // 2
     if half < 1:
         return values
@@ -56,86 +55,83 @@ def _centred_mean(values: np.ndarray, window: int) -> np.ndarray:
     return (sums[hi] - sums[lo]) / (hi - lo)
 
 
-def plot_sweep(out_dir: str | Path, config: Config, path: str | Path | None = None, smooth: int | None = None) -> Path:
-    """Plot every run of a sweep: one row per noise level; the test MAE of the average first spike
-    times (log scale; thin: per step, thick: centred moving average over ``smooth`` steps, default
-    1/60 of the run) and one panel per learned scalar (true value dashed, the tolerance band shaded,
-    an inset zoomed on the truth); one line per sample size.
+def _series(records, run: RunSummary, path: str, index: int | None, mask) -> np.ndarray:
+    if index is None:
+        return np.array([error(r["values"][path], run.truth[path], mask) for r in records])
+    return np.array([np.ravel(r["values"][path])[max(index, 0)] for r in records])
+
+
+def _rows(runs: Sequence[RunSummary]) -> list[tuple[str, list[RunSummary]]]:
+    keys = list(runs[0].values)
+    if len(keys) < 2:
+        return [("", list(runs))]
+    first = keys[0]
+    labels = list(dict.fromkeys(_text(r.values[first]) for r in runs))
+    return [(f"{first.replace(chr(34), '')} = {v}", [r for r in runs if _text(r.values[first]) == v]) for v in labels]
+
+
+def _text(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _line_label(run: RunSummary, skip_first: bool) -> str:
+    items = list(run.values.items())[1 if skip_first else 0 :]
+    return ", ".join(f"{k.split('.')[-1].strip(chr(34))} = {_text(v)}" for k, v in items) or "run"
+
+
+def plot_sweep(out_dir: str | Path, config: schema.Config, runs: Sequence[RunSummary], masks: dict | None = None,
+               path: str | Path | None = None) -> Path:  # fmt: skip
+    """Draw the sweep's figure (default ``out_dir/figure.png``) from each run's ``metrics.jsonl``.
+
+    ``masks`` maps a learned path to the entries its error is taken over (a network's connections).
     """
-    import matplotlib  # noqa: PLC0415
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-
+    plt = _pyplot()
     out_dir = Path(out_dir)
     path = Path(path) if path is not None else out_dir / "figure.png"
-    sigmas, sizes = config.sweep.sigma_v, config.sweep.sample_size
-    components = _components(config)
-    n_cols = 1 + len(components)
-    fig, axes = plt.subplots(
-        len(sigmas), n_cols, figsize=(4.2 * n_cols, 2.9 * len(sigmas) + 0.4), squeeze=False, sharex=True
-    )
-    palette = ["#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-    colours = [palette[i % len(palette)] for i in range(len(sizes))]
-    k = config.simulation.max_spikes
-    smooth = smooth if smooth is not None else max(1, round(config.training.steps / 60))
+    rows = _rows(runs)
+    panels = _panels(runs[0])
+    fig, axes = plt.subplots(len(rows), 1 + len(panels), figsize=(4.2 * (1 + len(panels)), 2.9 * len(rows) + 0.5),
+                             squeeze=False, sharex=True)  # fmt: skip
+    smooth = max(1, round(config.training.steps / 60))
     tol = config.training.tolerance
-    insets = {}
-    late_error = {}
-    truths = {
-        col: config.current.true[name] if index is None else config.current.true[name][index]
-        for col, (name, index) in enumerate(components, start=1)
-    }
-    for row, sigma in enumerate(sigmas):
-        for colour, n in zip(colours, sizes):
-            records = [r for r in _records(out_dir / run_dir_name(sigma, n) / "metrics.jsonl") if r.get("test_mae") is not None]
+    masks = masks or {}
+    for row, (title, members) in enumerate(rows):
+        for colour, run in zip(_PALETTE * 4, members):
+            records = read_metrics(out_dir / run.folder / "metrics.jsonl")
             if not records:
                 continue
             steps = np.array([r["step"] for r in records])
-            mae = np.array([r["test_mae"] for r in records])
-            ax = axes[row, 0]
-            ax.plot(steps, mae, color=colour, lw=0.5, alpha=0.35)
-            ax.plot(steps, _centred_mean(mae, smooth), color=colour, lw=1.6, label=f"n = {n}")
-            for col, (name, index) in enumerate(components, start=1):
-                values = np.array([r["params"][name] if index is None else r["params"][name][index] for r in records])
-                axes[row, col].plot(steps, values, color=colour, lw=1.3, label=f"n = {n}")
-                if (row, col) not in insets:
-                    insets[row, col] = axes[row, col].inset_axes([0.42, 0.1, 0.54, 0.45])
-                late = steps >= steps[-1] * 0.4
-                insets[row, col].plot(steps[late], values[late], color=colour, lw=1.0)
-                late_error[row, col] = max(late_error.get((row, col), 0.0), float(np.max(np.abs(values[late] - truths[col]))))
+            label = _line_label(run, bool(title))
+            metric = "test_mae" if records[0].get("test_mae") is not None else "loss"
+            values = np.array([r[metric] for r in records], dtype=float)
+            axes[row, 0].plot(steps, values, color=colour, lw=0.5, alpha=0.35)
+            axes[row, 0].plot(steps, _centred_mean(values, smooth), color=colour, lw=1.6, label=label)
+            axes[row, 0].set_ylabel("test MAE, mean first spike times" if metric == "test_mae" else "training loss")
+            for col, (name, p, index) in enumerate(panels, start=1):
+                axes[row, col].plot(steps, _series(records, run, p, index, masks.get(p)), color=colour, lw=1.3, label=label)
         axes[row, 0].set_yscale("log")
-        axes[row, 0].set_ylabel(f"test MAE, mean first {k} spike times")
-        axes[row, 0].set_title(f"$\\sigma_V = {sigma:g}$: test error")
-        for col, (name, index) in enumerate(components, start=1):
-            truth = config.current.true[name]
-            truth = truth if index is None else truth[index]
+        axes[row, 0].set_title(f"{title}: test metric" if title else "test metric")
+        for col, (name, p, index) in enumerate(panels, start=1):
             ax = axes[row, col]
-            ax.axhspan(truth - tol, truth + tol, color="0.9", zorder=0)
-            ax.axhline(truth, color="0.3", ls="--", lw=1, label=f"true {truth:g}")
-            if (row, col) in insets:
-                inset = insets[row, col]
-                inset.axhline(truth, color="0.3", ls="--", lw=1)
-                inset.axhspan(truth - tol / 5, truth + tol / 5, color="0.9", zorder=0)
-                half = min(2 * tol, max(tol / 2, 1.15 * late_error.get((row, col), 0.0)))
-                inset.set_ylim(truth - half, truth + half)
-                inset.tick_params(labelsize=7)
-                inset.set_title(f"zoom on the last 60% (band: true $\\pm$ {tol / 5:g})", fontsize=7)
-            label = _label(config, name, index)
-            ax.set_ylabel(f"estimate of {label}")
-            ax.set_title(f"$\\sigma_V = {sigma:g}$: {label}")
+            ax.set_title(f"{title}: {name}" if title else name)
+            truth = members[0].truth
+            if truth is not None and index is not None:
+                value = float(np.ravel(truth[p])[max(index, 0)])
+                ax.axhspan(value - tol, value + tol, color="0.9", zorder=0)
+                ax.axhline(value, color="0.3", ls="--", lw=1, label=f"true {value:g}")
+            if index is None:
+                ax.set_yscale("log")
     for ax in axes.flat:
         ax.grid(True, alpha=0.3)
     for ax in axes[-1]:
         ax.set_xlabel("training step")
-    axes[0, 0].legend(title="sample size", fontsize=8, title_fontsize=8)
-    axes[0, -1].legend(handles=[h for h in axes[0, -1].get_lines() if h.get_label().startswith("true")], fontsize=8, loc="upper left")
+    axes[0, 0].legend(fontsize=7)
+    if panels:
+        axes[0, -1].legend(fontsize=7)
     o = config.optimizer
-    fig.suptitle(
-        f"{config.name}: {config.loss.kind.replace('_', ' ')} loss, {o.name} lr {o.lr:g}"
-        + (f" ({o.schedule} to {o.final_lr:g})" if o.schedule != "constant" else ""),
-        fontsize=11,
-    )
+    schedule = f" ({o.schedule} to {o.final_lr:g})" if o.schedule != "constant" else ""
+    loss = schema.tag(config.loss).replace("_", " ")
+    fig.suptitle(f"{config.name}: {loss} loss, {schema.tag(o)} lr {o.lr:g}{schedule}", fontsize=11)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=130)

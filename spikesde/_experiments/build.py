@@ -1,0 +1,216 @@
+"""From a checked configuration to library objects: model, true model, loss, optimiser.
+
+Every builder raises :class:`~.config.ConfigError` naming the key path when the objects refuse a
+value that the schema alone could not check (a parameter path that the model lacks, a weights file
+of the wrong shape, an optax option that the optimiser does not take).
+"""
+
+import inspect
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import msgspec
+import numpy as np
+import optax
+
+from .._core.current import AbstractCurrent
+from .._core.network import Network
+from .._losses.base import AbstractSpikeTrainLoss
+from .._losses.kernel import SignatureKernelMMD
+from .._losses.signature import ExpectedSignatureLoss
+from .._losses.spike_time import FirstSpikeTimeLoss
+from .._models.currents import ConstantCurrent, PiecewiseConstantCurrent, SinusoidalCurrent
+from .._models.lif import LIF
+from .._models.slif import SLIF
+from .._models.topology import feedforward, recurrent
+from .._training.simulation import Simulation
+from . import schema
+from .config import ConfigError
+
+_CURRENTS = {
+    schema.Constant: ConstantCurrent,
+    schema.PiecewiseConstant: PiecewiseConstantCurrent,
+    schema.Sinusoidal: SinusoidalCurrent,
+}
+_NEURONS = {schema.SLIFModel: SLIF, schema.LIFModel: LIF}
+
+
+def _fields(spec, *skip: str) -> dict:
+    return {name: getattr(spec, name) for name in spec.__struct_fields__ if name not in skip and getattr(spec, name) is not None}
+
+
+def build_current(spec) -> AbstractCurrent:
+    """The input current of a ``[model.input_current]`` table."""
+    return _CURRENTS[type(spec)](**_fields(spec))
+
+
+def build_neuron(spec):
+    """The neurons of a ``slif`` or ``lif`` model table."""
+    fields = _fields(spec, "n_neurons", "input_current")
+    return _NEURONS[type(spec)](spec.n_neurons, build_current(spec.input_current), **fields)
+
+
+def build_model(spec: schema.Model, *, path: str = "model"):
+    """A neuron population, or a :class:`spikesde.Network` of one (weights drawn with ``spec.seed``)."""
+    if not isinstance(spec, schema.NetworkModel):
+        return build_neuron(spec)
+    neuron = build_neuron(spec.neuron)
+    key = jax.random.key(spec.seed)
+    if spec.layers is not None:
+        return feedforward(neuron, spec.layers, key=key, weight_low=spec.weight_low, weight_high=spec.weight_high,
+                           scale_by_fan_in=spec.scale_by_fan_in)  # fmt: skip
+    if spec.recurrent is not None:
+        r = spec.recurrent
+        return recurrent(neuron, key=key, connection_probability=r.p, weight_scale=r.weight_scale,
+                         self_connections=r.self_connections)  # fmt: skip
+    return Network(neuron, _read_weights(Path(spec.weights_file), neuron.n_neurons, f"{path}.weights_file"))
+
+
+def _read_weights(file: Path, n: int, key: str) -> np.ndarray:
+    """An ``(n, n)`` weight matrix from ``.npy``, or ``.npz`` (array ``weights``), or text."""
+    try:
+        if file.suffix == ".npz":
+            with np.load(file) as archive:
+                weights = archive["weights"]
+        elif file.suffix == ".npy":
+            weights = np.load(file)
+        else:
+            weights = np.loadtxt(file, ndmin=2)
+    except (OSError, ValueError, KeyError) as error:
+        raise ConfigError(key, f"cannot read weights from {file} ({error})") from None
+    if weights.shape != (n, n) or not np.all(np.isfinite(weights)):
+        raise ConfigError(key, f"{file} must hold a finite ({n}, {n}) matrix, got shape {weights.shape}")
+    return weights
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameter paths: "input_current.value", "neuron.mu_v", "weights".
+
+
+def value_at(model, path: str, key: str):
+    """The array at the attribute ``path`` of ``model``; ``key`` names the config entry in errors."""
+    node = model
+    for depth, part in enumerate(path.split(".")):
+        if not hasattr(node, part) or part.startswith("_"):
+            here = ".".join(path.split(".")[:depth]) or type(model).__name__
+            options = [f for f in getattr(node, "__dataclass_fields__", {}) if not f.startswith("_")]
+            raise ConfigError(key, f"{path!r}: {here} has no parameter {part!r} (it has {', '.join(options)})")
+        node = getattr(node, part)
+    if not eqx.is_inexact_array(node):
+        raise ConfigError(key, f"{path!r} is not a floating-point parameter of the model (got {type(node).__name__})")
+    return node
+
+
+def replace_at(model, path: str, value, key: str):
+    """``model`` with the array at ``path`` replaced by ``value`` (broadcast to the old shape)."""
+    old = value_at(model, path, key)
+    try:
+        new = jnp.broadcast_to(jnp.asarray(value, dtype=old.dtype), old.shape)
+    except (ValueError, TypeError):
+        raise ConfigError(key, f"a value of shape {np.shape(value)} does not fit {path!r} of shape {old.shape}") from None
+    return eqx.tree_at(lambda m: _get(m, path), model, new)
+
+
+def _get(model, path: str):
+    for part in path.split("."):
+        model = getattr(model, part)
+    return model
+
+
+def _key(table: str, path: str) -> str:
+    return f'{table}."{path}"' if "." in path else f"{table}.{path}"
+
+
+def true_model(config: schema.Config, model=None):
+    """The model that generates simulated data: ``[model]`` with the ``[data.true]`` values."""
+    model = build_model(config.model) if model is None else model
+    for path, value in config.data.true.items():
+        key = _key("data.true", path)
+        if isinstance(value, dict):
+            if set(value) != {"seed"} or not isinstance(value["seed"], int):
+                raise ConfigError(key, "a table value must be { seed = <integer> } (the model drawn with that seed)")
+            if not isinstance(config.model, schema.NetworkModel):
+                raise ConfigError(key, "{ seed = ... } draws network weights; model.kind is not 'network'")
+            value = value_at(build_model(msgspec.structs.replace(config.model, seed=value["seed"])), path, key)
+        model = replace_at(model, path, value, key)
+    return model
+
+
+def check_learn(config: schema.Config, model) -> None:
+    """Every ``[learn]`` path names a floating-point parameter, and its ``init`` fits its shape."""
+    for path, entry in config.learn.items():
+        key = _key("learn", path)
+        old = value_at(model, path, key)
+        if entry.init is not None:
+            replace_at(model, path, entry.init, f"{key}.init")
+        for name in ("lower", "upper"):
+            bound = getattr(entry, name)
+            start = np.asarray(entry.init if entry.init is not None else old, dtype=float)
+            if bound is not None and np.any(start <= bound if name == "lower" else start >= bound):
+                raise ConfigError(f"{key}.{'init' if entry.init is not None else name}",
+                                  f"the start {start.tolist()} is not inside the {name} bound {bound}")  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Simulation, loss and optimiser.
+
+
+def build_simulation(c: schema.Config) -> Simulation:
+    """The :class:`spikesde.Simulation` of ``[simulation]``."""
+    s = c.simulation
+    try:
+        return Simulation(s.t0, s.t1, s.dt, s.max_spikes, keep_first=s.keep_first)
+    except (TypeError, ValueError) as error:
+        raise ConfigError("simulation", str(error)) from None
+
+
+def build_loss(config: schema.Config) -> AbstractSpikeTrainLoss:
+    """The training loss of ``[loss]`` on the window of ``[simulation]``."""
+    loss, s = config.loss, config.simulation
+    if isinstance(loss, schema.ExpectedSignature):
+        return ExpectedSignatureLoss(t0=s.t0, t1=s.t1, **_fields(loss))
+    if isinstance(loss, schema.SignatureMMD):
+        return SignatureKernelMMD(t0=s.t0, t1=s.t1, **_fields(loss))
+    kind = "mse" if isinstance(loss, schema.SpikeTimeMSE) else "mae"
+    return FirstSpikeTimeLoss(num_spikes=loss.num_spikes or s.max_spikes, t1=s.t1, kind=kind)
+
+
+def test_metric(config: schema.Config) -> FirstSpikeTimeLoss:
+    """The reference test metric: MAE of the average first ``max_spikes`` spike times."""
+    return FirstSpikeTimeLoss(num_spikes=config.simulation.max_spikes, t1=config.simulation.t1, kind="mae")
+
+
+def _schedule(o, steps: int):
+    if o.schedule == "constant":
+        return o.lr
+    if o.schedule == "exponential":
+        return optax.exponential_decay(o.lr, transition_steps=steps, decay_rate=o.final_lr / o.lr)
+    if o.schedule == "cosine":
+        return optax.cosine_decay_schedule(o.lr, decay_steps=steps, alpha=o.final_lr / o.lr)
+    return optax.linear_schedule(o.lr, o.final_lr, transition_steps=steps)
+
+
+def build_optimizer(config: schema.Config) -> optax.GradientTransformation:
+    """The optax optimiser of ``[optimizer]`` with its learning-rate schedule over ``training.steps``."""
+    o = config.optimizer
+    lr = _schedule(o, config.training.steps)
+    if isinstance(o, schema.RMSprop):
+        return optax.rmsprop(lr, decay=o.decay, eps=o.eps, momentum=o.momentum or None)
+    if isinstance(o, schema.Adam):
+        return optax.adam(lr, b1=o.b1, b2=o.b2, eps=o.eps)
+    if isinstance(o, schema.SGD):
+        return optax.sgd(lr, momentum=o.momentum or None)
+    function = getattr(optax, o.function, None)
+    if not callable(function) or o.function.startswith("_"):
+        raise ConfigError("optimizer.function", f"optax has no optimiser {o.function!r}")
+    parameters = inspect.signature(function).parameters
+    for name in o.options:
+        if name not in parameters or name == "learning_rate":
+            allowed = [p for p in parameters if p != "learning_rate"]
+            raise ConfigError(f"optimizer.options.{name}", f"not an option of optax.{o.function} ({', '.join(allowed)})")
+    try:
+        return function(lr, **o.options)
+    except (TypeError, ValueError) as error:
+        raise ConfigError("optimizer.options", f"optax.{o.function} refused them ({error})") from None
