@@ -18,7 +18,7 @@ import optax
 from .._core.current import AbstractCurrent
 from .._core.network import Network
 from .._losses.base import AbstractSpikeTrainLoss
-from .._losses.kernel import SignatureKernelMMD
+from .._losses.mmd import SignatureKernelMMD
 from .._losses.signature import ExpectedSignatureLoss
 from .._losses.spike_time import FirstSpikeTimeLoss
 from .._models.currents import ConstantCurrent, PiecewiseConstantCurrent, SinusoidalCurrent

@@ -103,12 +103,3 @@ def signature_kernel_gram(
 ) -> Float[Array, "bx by"]:
     """The Gram matrix ``k(xs[a], ys[b])`` by ``solver`` (default: :class:`PDESolver`, no refinement)."""
     return solver.gram(jnp.asarray(xs), jnp.asarray(ys))
-
-
-def __getattr__(name):
-    # SignatureKernelMMD lived here before the losses moved to mmd.py; callers still import it from here.
-    if name == "SignatureKernelMMD":
-        from .mmd import SignatureKernelMMD
-
-        return SignatureKernelMMD
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
