@@ -42,7 +42,7 @@ class GrasshopperConfig:
     n_basis: int = 10
     filter_duration: float = 0.03
     history_taus: tuple[float, ...] = (0.002, 0.005, 0.02, 0.1, 1.0)
-    mu_v_grid: tuple[float, ...] = (100.0, 200.0, 400.0, 800.0, 1600.0)
+    mu_v_grid: tuple[float, ...] = (100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0)
     beta: float = 5.0
     alpha: float = 0.0
     golden_steps: int = 6
@@ -129,14 +129,20 @@ def fit_slif(design, theta, weights, config):
     return theta, value
 
 
-def slif_binned_log_likelihood(design, theta, counts, bin_width, start, stop):
-    """Poisson-count log-likelihood of the binned spikes under the SLIF's integrated conditional
-    intensity (exact spike times inside the history), for comparison with the GLM."""
-    _, step_terms = jax.jit(lambda d, th: d.terms(th))(design, theta)
-    per_bin = int(round(bin_width / float(design.grid.times[1] - design.grid.times[0])))
+def slif_binned_log_likelihood(design, theta, spikes, bin_width, start, stop, current, config):
+    """Poisson-count log-likelihood of the binned test spikes under the SLIF, comparable with the
+    GLM's: every spike is moved to the right edge of its bin (so, like the GLM, the model sees the
+    history at bin resolution and no reset inside a bin), and the expected count of a bin is the
+    integrated conditional intensity over it."""
+    edges = np.ceil(np.asarray(spikes) / bin_width - 1e-9) * bin_width
+    grid = EventGrid.from_spike_times(edges, 0.0, float(design.grid.times[-1]), config.dt)
+    binned = StimulusDesign.build(grid, current, config.history_taus, design.template)
+    _, step_terms = jax.jit(lambda d, th: d.terms(th))(binned, theta)
+    per_bin = int(round(bin_width / config.dt))
     first, last = int(round(start / bin_width)), int(round(stop / bin_width))
     expected = -np.asarray(step_terms).reshape(-1, per_bin).sum(axis=1)[first:last]
-    return binned_poisson_log_likelihood(counts[first:last], expected)
+    counts = np.asarray(grid.counts[1:]).reshape(-1, per_bin).sum(axis=1)[first:last]
+    return binned_poisson_log_likelihood(counts, expected)
 
 
 @jax.jit
@@ -236,7 +242,7 @@ def run(config: GrasshopperConfig, out: pathlib.Path) -> dict:
     for width in config.bin_widths:
         fit, counts, bits, features = glm_baseline(recording, current, spikes, config, width)
         glm[f"bits_per_spike_{width * 1e3:g}ms"] = bits
-        ll = slif_binned_log_likelihood(design, theta, counts, width, split, duration)
+        ll = slif_binned_log_likelihood(design, theta, spikes, width, split, duration, current, config)
         ll0 = binned_poisson_log_likelihood(counts[int(round(split / width)):], np.full(counts.size - int(round(split / width)), rate * width))
         slif[f"bits_per_spike_{width * 1e3:g}ms"] = bits_per_spike(ll, ll0, n_test)
         if width == min(config.bin_widths):

@@ -57,7 +57,8 @@ def _plot_filter(ax, basis, dt, theta, covariance, boot):
     # amplitudes, bias, log_mu_v, v_reset, weights).
     n_w = weights.size
     cov_w = np.asarray(covariance)[-n_w:, -n_w:]
-    sd = np.sqrt(np.einsum("lj,jk,lk->l", basis, cov_w, basis))
+    # A Laplace variance that comes out negative (a flat direction) is drawn as no band.
+    sd = np.sqrt(np.clip(np.einsum("lj,jk,lk->l", basis, cov_w, basis), 0.0, None))
     ax.fill_between(lags, k - 1.645 * sd, k + 1.645 * sd, color="C0", alpha=0.3, label="90% Laplace")
     boot_k = np.asarray(boot["weights"]) @ basis.T
     ax.plot(lags, np.percentile(boot_k, 5, axis=0), "C0--", lw=0.8, label="90% bootstrap")
