@@ -17,6 +17,7 @@ from ._core import (
 )
 from ._experiments.config import Config, ConfigError, load_config
 from ._experiments.plotting import plot_sweep
+from ._io import SpikeTrains, from_neo, load_spike_trains, save_spike_trains, simulate_spike_trains, to_neo
 from ._gradients import GradientCheck, check_gradients, forward_value_and_grad
 from ._losses import (
     AbstractSpikeTrainLoss,
@@ -40,22 +41,49 @@ from ._models import (
     feedforward_mask,
     recurrent,
 )
-from ._training.fit import FitResult, RunSummary, TrainState, fit
+from ._training.legacy_sweep import RunSummary
+from ._training import (
+    CheckpointError,
+    FitResult,
+    JsonLinesTracker,
+    Learn,
+    RunFolderError,
+    Simulated,
+    Simulation,
+    Trainer,
+    TrainState,
+    fit,
+)
 
 __all__ = [
+    # fitting (_training)
+    "CheckpointError",
+    "FitResult",
+    "JsonLinesTracker",
+    "Learn",
+    "RunFolderError",
+    "Simulated",
+    "Simulation",
+    "Trainer",
+    "TrainState",
+    "fit",
+    # spike-train data (_io)
+    "SpikeTrains",
+    "from_neo",
+    "load_spike_trains",
+    "save_spike_trains",
+    "simulate_spike_trains",
+    "to_neo",
     "AbstractSpikeTrainLoss",
     "Config",
     "ConfigError",
     "ExpectedSignatureLoss",
     "FirstSpikeTimeLoss",
-    "FitResult",
     "RunSummary",
     "SignatureKernelMMD",
-    "TrainState",
     "expected_signature",
     "finite_spike_times",
     "first_spike_times",
-    "fit",
     "load_config",
     "marcus_lift",
     "plot_sweep",

@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (ConfigError, OSError) as error:
             print(f"spikesde fit: configuration error: {error}", file=sys.stderr)
             return 2
-        from .._training.fit import fit  # noqa: PLC0415 (JAX is imported only once the config is valid)
+        from .._training.legacy_sweep import fit  # noqa: PLC0415 (JAX is imported only once the config is valid)
 
         try:
             result = fit(config, args.out, resume=args.resume, overwrite=args.overwrite, progress=not args.quiet)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from .config import load_config
-from .._training.fit import fit
+from .._training.legacy_sweep import fit
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

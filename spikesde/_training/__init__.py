@@ -1,1 +1,21 @@
-"""Training: fit, checkpoints, trackers."""
+"""Training: the general fitting layer (learned parameters, the training step, fit, checkpoints, trackers)."""
+
+from .errors import CheckpointError, RunFolderError
+from .fit import FitResult, fit
+from .learn import Learn
+from .simulation import Simulated, Simulation
+from .tracker import JsonLinesTracker
+from .trainer import Trainer, TrainState
+
+__all__ = [
+    "CheckpointError",
+    "FitResult",
+    "JsonLinesTracker",
+    "Learn",
+    "RunFolderError",
+    "Simulated",
+    "Simulation",
+    "TrainState",
+    "Trainer",
+    "fit",
+]

@@ -1,0 +1,123 @@
+"""Acceptance runs of the general fitting layer (issue 7, 2 (i) and (ii)), from Python.
+
+(b) both weight layers of the 4 -> 16 -> 2 network of reference experiment (b) from simulated data:
+    test loss and mean absolute weight error (masked-in weights) at the start and the end;
+(c) mu_v, v_reset and the input current of one SLIF neuron learned together from 256 simulated
+    trains: relative error of each.
+
+    PYTHONPATH=$PWD python benchmarks/fit_acceptance.py [b] [c] [--steps-b N] [--steps-c N]
+
+Prints a table and writes benchmarks/results/fit_acceptance.json. Small settings (CPU minutes),
+not the reference's 1500 steps.
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import spikesde as sd
+
+RESULTS = Path(__file__).resolve().parent / "results" / "fit_acceptance.json"
+
+
+def network_problem(key=jax.random.key(0)):
+    """Reference experiment (b): 4 -> 16 -> 2 SLIF network, current 1.5 into the input layer."""
+    current = jnp.concatenate([jnp.full(4, 1.5), jnp.zeros(18)])
+    neuron = sd.SLIF(22, current, mu_v=6.0, mu_i=5.0, sigma_v=0.25, sigma_i=0.25, v_reset=1.2, v0=1.1, i0=0.6)
+    true_key, start_key = jax.random.split(key)
+    truth = sd.feedforward(neuron, [4, 16, 2], key=true_key)
+    start = sd.feedforward(neuron, [4, 16, 2], key=start_key)
+    return truth, start
+
+
+def run_network(steps: int = 150, n_data: int = 128, model_samples: int = 32, seed: int = 0) -> dict:
+    truth, start = network_problem()
+    simulation = sd.Simulation(t0=0.0, t1=1.0, dt=0.02, max_spikes=12)
+    mask = np.asarray(truth.mask)
+
+    def weight_error(weights):
+        return float(np.mean(np.abs(np.asarray(weights) - np.asarray(truth.weights))[mask]))
+
+    tic = time.perf_counter()
+    result = sd.fit(
+        start, sd.Simulated(truth, n_data, jax.random.key(seed + 1)), learn=["weights"],
+        loss=sd.ExpectedSignatureLoss(t0=0.0, t1=1.0, depth=3, count_scale=0.1, taper=0.05), optimizer=optax.adam(3e-3),
+        simulation=simulation,
+        steps=steps, key=jax.random.key(seed), model_samples=model_samples,
+        test=sd.Simulated(truth, n_data, jax.random.key(seed + 2)), progress=False,
+    )  # fmt: skip
+    seconds = time.perf_counter() - tic
+    first, last = result.history[:10], result.history[-10:]
+    return {
+        "steps": steps, "n_data": n_data, "model_samples": model_samples,
+        "test_loss_start": float(np.mean([r["test_loss"] for r in first])),
+        "test_loss_end": float(np.mean([r["test_loss"] for r in last])),
+        "weight_error_start": weight_error(start.weights),
+        "weight_error_end": weight_error(result.values["weights"]),
+        "seconds": seconds,
+    }  # fmt: skip
+
+
+TRUE_SLIF = {"input_current.value": 1.5, "mu_v": 15.0, "v_reset": 1.4}
+START_SLIF = {"input_current.value": 1.0, "mu_v": 10.0, "v_reset": 1.0}
+
+
+def run_slif(steps: int = 3000, n_data: int = 256, model_samples: int = 256, seed: int = 0) -> dict:
+    t1 = 2.0
+    simulation = sd.Simulation(t0=0.0, t1=t1, dt=0.01, max_spikes=28)
+    truth = sd.SLIF(1, TRUE_SLIF["input_current.value"], mu_v=TRUE_SLIF["mu_v"], v_reset=TRUE_SLIF["v_reset"], sigma_v=0.5)
+    learn = [sd.Learn(path, init=value, lower=0.0) for path, value in START_SLIF.items()]
+    tic = time.perf_counter()
+    result = sd.fit(
+        truth, sd.Simulated(truth, n_data, jax.random.key(seed + 1)), learn=learn,
+        loss=sd.ExpectedSignatureLoss(t0=0.0, t1=t1, depth=3, taper=0.05, count_scale=0.1, time_scale=1 / t1),
+        optimizer=optax.adam(optax.cosine_decay_schedule(0.05, steps, 0.05)), simulation=simulation, steps=steps,
+        key=jax.random.key(seed), model_samples=model_samples, test=sd.Simulated(truth, n_data, jax.random.key(seed + 2)),
+        progress=False,
+    )  # fmt: skip
+    seconds = time.perf_counter() - tic
+    late = result.history[-100:]
+    estimate = {p: float(np.mean([r["values"][p] for r in late])) for p in TRUE_SLIF}
+    return {
+        "steps": steps, "n_data": n_data, "model_samples": model_samples, "estimate": estimate,
+        "relative_error": {p: abs(estimate[p] - v) / v for p, v in TRUE_SLIF.items()},
+        "test_loss_start": result.history[0]["test_loss"], "test_loss_end": float(np.mean([r["test_loss"] for r in late])),
+        "seconds": seconds,
+    }  # fmt: skip
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("which", nargs="*", default=["c", "b"], choices=["b", "c"])
+    parser.add_argument("--steps-b", type=int, default=100)
+    parser.add_argument("--steps-c", type=int, default=3000)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="the JSON file (entries for other runs are kept)")
+    args = parser.parse_args()
+    results = {}
+    if "b" in args.which:
+        results["b"] = b = run_network(args.steps_b)
+        print("| (b) 4-16-2 weights | steps | test loss start -> end | mean abs weight error start -> end | s |")
+        print("|---|---|---|---|---|")
+        print(f"| n={b['n_data']}, {b['model_samples']} model samples | {b['steps']} | {b['test_loss_start']:.3g} -> "
+              f"{b['test_loss_end']:.3g} | {b['weight_error_start']:.3f} -> {b['weight_error_end']:.3f} | {b['seconds']:.0f} |")  # fmt: skip
+    if "c" in args.which:
+        results["c"] = c = run_slif(args.steps_c)
+        print("| (c) parameter | true | start | estimate | relative error |")
+        print("|---|---|---|---|---|")
+        for p, v in TRUE_SLIF.items():
+            print(f"| {p} | {v} | {START_SLIF[p]} | {c['estimate'][p]:.4f} | {c['relative_error'][p]:.2%} |")
+        print(f"({c['steps']} steps, {c['n_data']} data trains, {c['model_samples']} model samples, {c['seconds']:.0f} s)")
+    # Read again at the end: another run may have written its entry meanwhile.
+    results = {**(json.loads(args.out.read_text()) if args.out.exists() else {}), **results}
+    args.out.parent.mkdir(exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
