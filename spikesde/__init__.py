@@ -55,7 +55,25 @@ from ._training import (
     fit,
 )
 
+from ._likelihood import EventGrid, log_likelihood, sample_spikes
+from ._likelihood.design import StimulusDesign
+from ._likelihood.metrics import bits_per_spike, coincidence_factor, poisson_log_likelihood
+from ._models.stimulus import AfterSpikeCurrent, StimulusCurrent, filter_stimulus, raised_cosine_basis
+from ._io.grasshopper import read_grasshopper
+
 __all__ = [
+    "AfterSpikeCurrent",
+    "EventGrid",
+    "StimulusCurrent",
+    "StimulusDesign",
+    "bits_per_spike",
+    "coincidence_factor",
+    "filter_stimulus",
+    "log_likelihood",
+    "poisson_log_likelihood",
+    "raised_cosine_basis",
+    "read_grasshopper",
+    "sample_spikes",
     # fitting (_training)
     "CheckpointError",
     "FitResult",

@@ -9,11 +9,11 @@ refits run as one vmapped program.
 from collections.abc import Callable
 
 import jax
+import jax.scipy.special
 import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Float, PRNGKeyArray
-from scipy.stats import norm
 
 
 def maximise(fn: Callable, params, *, n_iter: int = 25, damping: float = 1e-3):
@@ -63,7 +63,7 @@ def laplace_intervals(fn: Callable, params, level: float = 0.9):
     covariance, unravel = laplace_covariance(fn, params)
     flat, _ = ravel_pytree(params)
     sd = jnp.sqrt(jnp.clip(jnp.diag(covariance), 0.0))
-    z = norm.ppf(0.5 + level / 2)
+    z = jax.scipy.special.ndtri(0.5 + level / 2)
     return unravel(flat - z * sd), unravel(flat + z * sd), unravel(sd)
 
 

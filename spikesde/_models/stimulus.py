@@ -51,16 +51,15 @@ def filter_stimulus(
     """Causal convolution of a sampled stimulus with each basis column,
     ``(phi_j * s)[n] = sum_{m >= 0} phi_j[m] s[n - m]`` (samples before the start count as zero).
     The basis must be sampled at the stimulus' sampling step."""
-    import scipy.signal
-
     stimulus = np.asarray(stimulus, dtype=np.float64)
     basis = np.asarray(basis, dtype=np.float64)
     if stimulus.ndim != 1:
         raise ValueError(f"stimulus must be one-dimensional, got shape {stimulus.shape}")
     if basis.ndim != 2:
         raise ValueError(f"basis must be (lags, n_basis), got shape {basis.shape}")
-    out = scipy.signal.fftconvolve(stimulus[:, None], basis, axes=0)[: stimulus.shape[0]]
-    return out
+    n = stimulus.shape[0] + basis.shape[0] - 1
+    spectrum = np.fft.rfft(stimulus, n)[:, None] * np.fft.rfft(basis, n, axis=0)
+    return np.fft.irfft(spectrum, n, axis=0)[: stimulus.shape[0]]
 
 
 class StimulusCurrent(AbstractCurrent):
