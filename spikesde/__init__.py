@@ -96,6 +96,11 @@ from ._training import (
     fit,
 )
 
+from ._io.grasshopper import read_grasshopper
+from ._likelihood import EventGrid, log_likelihood, sample_spikes
+from ._likelihood.design import StimulusDesign
+from ._likelihood.metrics import bits_per_spike, coincidence_factor, poisson_log_likelihood
+from ._models.stimulus import AfterSpikeCurrent, StimulusCurrent, filter_stimulus, raised_cosine_basis
 from ._experiments.config import ConfigError, load_config
 from ._experiments.schema import Config
 from ._experiments.sweep import run_sweep
