@@ -26,7 +26,9 @@ class AbstractClockStepper(AbstractStepper):
     The event core splits a grid step at input spikes: the piece up to the input spike then
     changes nothing, the input is added to the synaptic row, and the piece ending on the grid
     applies the tick with it, so inputs that arrive during a tick period take effect at its end.
-    ``dt`` and ``t0`` must be those given to :func:`spikesde.simulate`.
+    ``dt`` and ``t0`` must be those given to :func:`spikesde.simulate`. Time points within
+    ``1e-3 dt`` (plus a few ulps) of a grid point count as on it: an input spike that close before
+    a tick is applied at the next one.
 
     The Brownian increment passed for the ticking piece is rescaled to the whole tick's
     increment. A ``key`` seeds the tick's random numbers (stochastic rounding, on-chip noise):
@@ -57,9 +59,11 @@ class AbstractClockStepper(AbstractStepper):
     def step(self, neuron, t, y, h, dW):
         h_value = jax.lax.stop_gradient(h)
         end = jax.lax.stop_gradient(t) + h_value
-        position = (end - self.t0) / self.dt
-        index = jnp.round(position)
-        on_grid = (h_value > 0) & (jnp.abs(position - index) < 1e-3)
+        index = jnp.round((end - self.t0) / self.dt)
+        # A piece ticks when it ends on a grid point and is not a rounding-error sliver (the core
+        # computes grid times in the state's float type, so allow a few ulps of the time as well).
+        tolerance = 1e-3 * self.dt + 16 * jnp.finfo(y.dtype).eps * jnp.abs(end)
+        on_grid = (h_value > tolerance) & (jnp.abs(end - (self.t0 + index * self.dt)) < tolerance)
         # The core hands the ticking piece dW (h / dt): undo it to get the whole tick's increment.
         whole_dW = dW * (self.dt / jnp.where(h_value > 0, h_value, self.dt))
         key = None if self.key is None else jax.random.fold_in(self.key, jnp.max(index).astype(jnp.uint32))
