@@ -17,6 +17,7 @@ from ._core import (
 )
 from ._experiments.config import Config, ConfigError, load_config
 from ._experiments.plotting import plot_sweep
+from ._io import SpikeTrains, from_neo, load_spike_trains, save_spike_trains, to_neo
 from ._gradients import GradientCheck, check_gradients, forward_value_and_grad
 from ._losses import (
     AbstractSpikeTrainLoss,
@@ -43,6 +44,12 @@ from ._models import (
 from ._training.fit import FitResult, RunSummary, TrainState, fit
 
 __all__ = [
+    # spike-train data (_io)
+    "SpikeTrains",
+    "from_neo",
+    "load_spike_trains",
+    "save_spike_trains",
+    "to_neo",
     "AbstractSpikeTrainLoss",
     "Config",
     "ConfigError",
