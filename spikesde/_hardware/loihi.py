@@ -131,3 +131,56 @@ class Loihi1Stepper(AbstractClockStepper):
         v = jnp.clip(v, -(2**23 - 1), 2**23 - 1)
         zeros = jnp.zeros_like(u)
         return jnp.stack([u, v, zeros]).astype(y.dtype)
+
+
+def _bias_mantissa_exponent(bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``bias ~ mant << exp`` with a 13-bit signed mantissa and the smallest 3-bit exponent that fits."""
+    exponent = np.zeros(bias.shape, np.int64)
+    for _ in range(8):
+        too_big = np.abs(np.round(bias / 2.0**exponent)) > 4095
+        exponent = np.where(too_big, exponent + 1, exponent)
+    if np.any(exponent > 7):
+        raise ValueError(f"to_loihi: a bias of {np.max(np.abs(bias)):.4g} exceeds 4095 << 7; lower vth")
+    return np.round(bias / 2.0**exponent).astype(np.int64), exponent
+
+
+def _integer_weights(w: np.ndarray, name: str) -> np.ndarray:
+    a_in = np.round(w)
+    if np.any(np.abs(a_in) >= 2**15):
+        raise ValueError(f"to_loihi: {name} exceed the 16-bit synaptic input (|a_in| < 2^15); lower vth")
+    return a_in
+
+
+def to_loihi(model, dt: float, *, vth: int = 2**14):
+    """A :class:`spikesde.Network` of :class:`LoihiLIF` neurons approximating a network of deterministic
+    :class:`spikesde.LIF` neurons on a clock of period ``dt``.
+
+    Voltages are scaled by ``s = 64 vth / threshold`` (``vth`` the 17-bit threshold mantissa), the
+    decays are ``dv = round(4096 (1 - e^(-dt/tau_mem)))`` and ``du = round(4096 (1 - e^(-dt/tau_syn))) - 1``,
+    and with ``g = tau_mem (1 - e^(-dt/tau_mem))`` (the exact gain of a constant current over a
+    tick) the bias is ``s g c`` (as ``mant << exp``) and a synaptic jump ``w`` becomes
+    ``a_in = round(s g w / 64)``. Input spike times are kept (the stepper applies them at the next
+    tick). The constant input current must be a :class:`spikesde.ConstantCurrent`.
+    """
+    from .._core.network import Network, as_network
+    from .._models.currents import ConstantCurrent
+    from .._models.lif import LIF
+
+    network = as_network(model)
+    lif, n = network.neuron, network.n_neurons
+    if not isinstance(lif, LIF) or not isinstance(lif.input_current, ConstantCurrent):
+        raise TypeError("to_loihi converts LIF neurons with a constant input current")
+    vector = lambda x: np.broadcast_to(np.asarray(x, np.float64), (n,))  # noqa: E731
+    tau_mem, tau_syn, threshold = vector(lif.tau_mem), vector(lif.tau_syn), vector(lif.threshold)
+    scale = 64 * vth / threshold
+    gain = scale * tau_mem * -np.expm1(-dt / tau_mem)
+    dv = np.round(4096 * -np.expm1(-dt / tau_mem)).astype(np.int64)
+    du = np.clip(np.round(4096 * -np.expm1(-dt / tau_syn)) - 1, 0, 4095).astype(np.int64)
+    mant, exponent = _bias_mantissa_exponent(gain * vector(lif.input_current.value))
+    neuron = LoihiLIF(n, 0.0, du=du, dv=dv, vth=np.full(n, vth), bias_mant=mant, bias_exp=exponent)
+    coupling = network.coupling()
+    weights = None if coupling is None else _integer_weights(np.asarray(coupling) * gain[None, :] / 64, "weights")
+    if network.input_spike_times is None:
+        return Network(neuron, weights)
+    w_in = _integer_weights(np.asarray(network.input_weights) * gain[None, :] / 64, "input_weights")
+    return Network(neuron, weights, input_spike_times=network.input_spike_times, input_weights=w_in)
