@@ -2,7 +2,7 @@
 
 ``nir.EventData`` holds, per sample (trial), parallel arrays of neuron indices and event times,
 padded with index ``-1`` and time ``inf``, plus ``n_neurons`` and ``t_max``; ``nir.TimeGriddedData``
-holds a ``(samples, time_steps, neurons)`` array of spike counts on a grid of step ``dt``
+holds a boolean ``(samples, time_steps, neurons)`` array (spike or not) on a grid of step ``dt``
 (a spike at ``t`` is in bin ``floor(t / dt)``). Both start at time 0.
 """
 
@@ -65,8 +65,8 @@ def from_nir_events(data) -> SpikeTrains:
 
 
 def to_nir_gridded(trains: SpikeTrains, dt: float):
-    """The spike counts of ``trains`` in bins of ``dt`` as a ``nir.TimeGriddedData``
-    (``(samples, ceil(t1 / dt), neurons)``; the window must start at 0)."""
+    """The spikes of ``trains`` in bins of ``dt`` as a boolean ``nir.TimeGriddedData``
+    (``(samples, ceil(t1 / dt), neurons)``; the window must start at 0; two spikes in one bin raise)."""
     nir = _nir()
     if not dt > 0:
         raise ValueError(f"dt must be positive, got {dt}")
@@ -77,7 +77,10 @@ def to_nir_gridded(trains: SpikeTrains, dt: float):
     for s, trial in enumerate(trains.times):
         for k, train in enumerate(trial):
             np.add.at(counts[s, :, k], np.minimum(np.floor(train / dt).astype(np.int64), steps - 1), 1)
-    return nir.TimeGriddedData(data=counts, dt=float(dt))
+    if np.any(counts > 1):
+        s, step, k = np.argwhere(counts > 1)[0]
+        raise ValueError(f"trial {s}, neuron {k}: {counts[s, step, k]} spikes in bin {step} of dt = {dt} (NIR gridded data holds one per bin); use a smaller dt")
+    return nir.TimeGriddedData(data=counts.astype(bool), dt=float(dt))
 
 
 def from_nir_gridded(data, position: float = 0.0) -> SpikeTrains:
@@ -87,6 +90,7 @@ def from_nir_gridded(data, position: float = 0.0) -> SpikeTrains:
     counts = np.asarray(data.data)
     if counts.ndim != 3:
         raise ValueError(f"TimeGriddedData: data must be (samples, time_steps, neurons), got shape {counts.shape}")
+    counts = counts.astype(np.int64) if counts.dtype == bool else counts
     if np.any(counts < 0) or np.any(counts != np.round(counts)):
         raise ValueError("TimeGriddedData: data must hold non-negative spike counts")
     if not 0.0 <= position <= 1.0:
