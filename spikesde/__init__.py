@@ -15,6 +15,7 @@ from ._core import (
     reference_simulate,
     simulate,
 )
+from ._core import AbstractEventLocation, ExactEventLocation, GridEventLocation
 from ._experiments.config import Config, ConfigError, load_config
 from ._experiments.plotting import plot_sweep
 from ._io import SpikeTrains, from_neo, load_spike_trains, save_spike_trains, to_neo
@@ -50,6 +51,9 @@ __all__ = [
     "load_spike_trains",
     "save_spike_trains",
     "to_neo",
+    "AbstractEventLocation",
+    "ExactEventLocation",
+    "GridEventLocation",
     "AbstractSpikeTrainLoss",
     "Config",
     "ConfigError",
