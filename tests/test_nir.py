@@ -138,3 +138,24 @@ def test_spike_data_containers_round_trip():
     np.testing.assert_allclose(from_nir_events(gridded.to_event(4)).times[0][0], [0.1, 0.5])
     with pytest.raises(ValueError, match="sample 0, event 1: neuron index 5"):
         from_nir_events(nir.EventData(np.array([[0, 5]]), np.array([[0.1, 0.2]]), 2, 1.0))
+
+
+def test_nir_cuba_lif_in_the_loihi_profile_gives_the_published_fixed_point_spike_steps():
+    from spikesde._hardware.loihi import Loihi1Stepper, to_loihi
+    from test_hardware_loihi import loihi_reference
+
+    dt, t1 = 0.01, 3.0
+    chip = to_loihi(from_nir(cuba_graph(), input_spike_times=INPUTS[None]), dt, vth=2**16)
+    neuron = chip.neuron
+    solution = _simulate(chip, dt=dt, stepper=Loihi1Stepper(dt=dt), event_location=spikesde.GridEventLocation(strict=True))
+    # The transcription's synaptic input: a spike at time t enters the tick that ends at the
+    # first grid point after it (an input on a grid point enters the next tick).
+    steps = int(round(t1 / dt))
+    a_in = np.zeros((steps, 1), np.int64)
+    np.add.at(a_in[:, 0], np.floor(INPUTS / dt + 1e-3).astype(int), int(np.asarray(chip.input_weights)[0, 0]))
+    expected, *_ = loihi_reference(*(np.asarray(getattr(neuron, name)) for name in ("du", "dv", "vth", "bias_mant", "bias_exp")), a_in)
+    count = int(solution.spike_counts[0])
+    assert count == len(expected[0]) >= 4
+    np.testing.assert_array_equal(np.round(np.asarray(solution.spike_times[0, :count]) / dt).astype(int), expected[0])
+    # The chip's spikes land within a few ticks of the exact ones.
+    np.testing.assert_allclose(np.asarray(solution.spike_times[0, :count]), exact_cuba_spikes(INPUTS, t1), atol=5 * dt)
