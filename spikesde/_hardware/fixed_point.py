@@ -29,7 +29,8 @@ class LowPrecisionEuler(AbstractClockStepper):
 
     ``q`` rounds into the format after every operation (XLA may keep extra precision inside fused
     operations, so rounding is explicit). The decay constants ``a`` are stored with
-    ``decay_bits`` fraction bits (round to nearest; ``None``: in ``format``): a 12-bit constant
+    ``decay_bits`` fraction bits (round to nearest; ``None``: exact, to isolate the rounding of
+    the state): a 12-bit constant
     turns ``dt / tau = 0.005`` into ``20 / 4096``, i.e. ``tau`` 20 ms into 20.48 ms.
 
     Noise ``xi`` over a tick: ``noise_bits=None`` uses the exact Brownian increment ``dW`` of the
@@ -67,10 +68,10 @@ class LowPrecisionEuler(AbstractClockStepper):
         if self.noise_bits is not None and self.key is None:
             raise ValueError("LowPrecisionEuler: on-chip noise (noise_bits) needs key=jax.random.key(...)")
 
-    def constant(self, a: Float[Array, "*n"], q: Quantizer) -> Float[Array, "*n"]:
+    def constant(self, a: Float[Array, "*n"]) -> Float[Array, "*n"]:
         """A decay constant as stored on the chip (``decay_bits`` fraction bits, nearest)."""
         if self.decay_bits is None:
-            return q(a, op=-1)
+            return a
         stored = jnp.round(a * 2.0**self.decay_bits) / 2.0**self.decay_bits
         return a + jax.lax.stop_gradient(stored - a) if self.straight_through else stored
 
@@ -89,12 +90,12 @@ class LowPrecisionEuler(AbstractClockStepper):
         c = neuron.input_current(t)
         if isinstance(neuron, SLIF):
             v, i, s = y
-            a_v, a_i = self.constant(neuron.mu_v * self.dt, q), self.constant(neuron.mu_i * self.dt, q)
+            a_v, a_i = self.constant(neuron.mu_v * self.dt), self.constant(neuron.mu_i * self.dt)
             v_new = q(v + q(a_v * q(q(i + c, 0) - v, 1), 2), 3)
             s_new = q(s + q(neuron.intensity(v) * self.dt, 4), 5)
         elif isinstance(neuron, LIF):
             v, i = y
-            a_v, a_i = self.constant(self.dt / neuron.tau_mem, q), self.constant(self.dt / neuron.tau_syn, q)
+            a_v, a_i = self.constant(self.dt / neuron.tau_mem), self.constant(self.dt / neuron.tau_syn)
             v_new = q(q(v - q(a_v * v, 0), 1) + q(self.dt * (i + c), 2), 3)
         else:
             raise TypeError(f"LowPrecisionEuler simulates LIF and SLIF neurons, got {type(neuron).__name__}")
