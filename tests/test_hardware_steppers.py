@@ -129,3 +129,16 @@ def test_straight_through_multi_spike_gradients_converge_to_float_euler(x64):
 
     coarse, fine = gap(2e-3), gap(2.5e-4)
     assert fine < 0.01 and fine < coarse / 3
+
+
+def test_refractory_ticks_block_firing():
+    # s3.8 LIF firing every 8-9 ticks on its own; with 10 refractory ticks it fires at most every
+    # 11 ticks, and V keeps integrating meanwhile (so it fires on the first allowed tick).
+    dt = 1e-3
+    neuron = spikesde.LIF(1, 140.0, tau_mem=0.02, tau_syn=1.0)
+    stepper = LowPrecisionEuler(dt, FixedPoint(3, 8), "nearest", decay_bits=None)
+    options = dict(t0=0.0, t1=0.1, dt=dt, key=KEY, max_spikes=32, stepper=stepper, event_location=GRID)
+    free = spike_steps(spikesde.simulate(neuron, **options), dt)[0]
+    blocked = spike_steps(spikesde.simulate(spikesde.Refractory(neuron, steps=10), **options), dt)[0]
+    assert np.all(np.diff(free) < 10)
+    assert blocked[0] == free[0] and np.all(np.diff(blocked) == 11)

@@ -16,6 +16,7 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 from .._core.neuron import AbstractNeuron
 from .._core.stepper import AbstractStepper
 from .formats import AbstractFormat
+from .refractory import Refractory
 from .rounding import AbstractRounding
 
 
@@ -29,6 +30,9 @@ class AbstractClockStepper(AbstractStepper):
     ``dt`` and ``t0`` must be those given to :func:`spikesde.simulate`. Time points within
     ``1e-3 dt`` (plus a few ulps) of a grid point count as on it: an input spike that close before
     a tick is applied at the next one.
+
+    A :class:`Refractory` neuron is ticked through its inner neuron, and its refractory counter
+    drops by one per tick.
 
     The Brownian increment passed for the ticking piece is rescaled to the whole tick's
     increment. A ``key`` seeds the tick's random numbers (stochastic rounding, on-chip noise):
@@ -68,7 +72,11 @@ class AbstractClockStepper(AbstractStepper):
         whole_dW = dW * (self.dt / jnp.where(h_value > 0, h_value, self.dt))
         key = None if self.key is None else jax.random.fold_in(self.key, jnp.max(index).astype(jnp.uint32))
         start = jnp.asarray(self.t0 + (jnp.max(index) - 1) * self.dt, y.dtype)
-        y_tick = self.tick(neuron, start, y, whole_dW, key)
+        if isinstance(neuron, Refractory):
+            inner = self.tick(neuron.neuron, start, y[:-1], whole_dW, key)
+            y_tick = jnp.concatenate([inner, jnp.maximum(y[-1:] - 1, 0)])
+        else:
+            y_tick = self.tick(neuron, start, y, whole_dW, key)
         return jnp.where(on_grid, y_tick, y) + self.shadow(neuron, t, y, h)
 
 
