@@ -26,9 +26,9 @@ def test_lif_network_round_trip_through_a_file_gives_identical_spikes(tmp_path):
     network = spikesde.Network(lif, weights, input_spike_times=inputs, input_weights=np.array([[1.0, 0.0, 0.5], [0.0, 0.7, 0.9]]))
     write_nir(network, tmp_path / "net.nir")
     back = read_nir(tmp_path / "net.nir", input_spike_times=inputs)
-    a = _simulate(network, stepper=spikesde.ExponentialEuler())
-    b = _simulate(back, stepper=spikesde.ExponentialEuler())
-    assert int(a.spike_counts.sum()) > 10
+    a = _simulate(network, t1=2.0, stepper=spikesde.ExponentialEuler())
+    b = _simulate(back, t1=2.0, stepper=spikesde.ExponentialEuler())
+    assert int(a.spike_counts.sum()) >= 8 and int(a.spike_counts.min()) > 0
     np.testing.assert_array_equal(a.spike_times, b.spike_times)
 
 
