@@ -30,16 +30,12 @@ def solve_bytes(network: Network, *, num_steps: int, max_spikes: int, dtype) -> 
     increments = num_steps * int(np.prod(neuron.brownian_shape))
     buffers = 2 * n * (max_spikes + 1)
     state = 8 * neuron.state_dim * n
-    return (increments + buffers + state) * itemsize
+    save_slots = 4 * num_steps
+    return (increments + buffers + state) * itemsize + save_slots
 
 
 def check_memory(network: Network, *, num_steps: int, max_spikes: int, max_events: int, dtype) -> None:
     """Raise a ValueError naming the size when a solve cannot fit, before anything is allocated."""
-    if num_steps + max_events > _INT32_MAX:
-        raise ValueError(
-            f"the solve needs up to num_steps + max_events = {num_steps} + {max_events} loop iterations, "
-            f"more than 2**31 - 1: raise dt or lower max_events"
-        )
     needed = solve_bytes(network, num_steps=num_steps, max_spikes=max_spikes, dtype=dtype)
     limit = available_bytes()
     if needed > limit:
@@ -47,4 +43,9 @@ def check_memory(network: Network, *, num_steps: int, max_spikes: int, max_event
             f"this solve needs at least {needed / 2**30:.3g} GiB ({num_steps} steps of Brownian increments of "
             f"shape {network.neuron.brownian_shape} and spike buffers of {network.n_neurons} x {max_spikes}), "
             f"more than the {limit / 2**30:.3g} GiB available: raise dt, shorten [t0, t1], or lower max_spikes"
+        )
+    if num_steps + max_events > _INT32_MAX:
+        raise ValueError(
+            f"the solve needs up to num_steps + max_events = {num_steps} + {max_events} loop iterations, "
+            f"more than 2**31 - 1: raise dt or lower max_events"
         )

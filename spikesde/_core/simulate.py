@@ -93,6 +93,12 @@ def simulate(
     _check_arguments(network, t0=t0, t1=t1, dt=dt, max_spikes=max_spikes, on_overflow=on_overflow, event_gradient=event_gradient)
     num_steps = _num_steps(t0, t1, dt)
     dtype = jnp.dtype(dtype) if dtype is not None else jnp.result_type(float)
+    if max_events is None:
+        inputs = 0 if network.input_spike_times is None else int(np.prod(network.input_spike_times.shape))
+        max_events = network.n_neurons * int(max_spikes) + inputs
+    if int(max_events) != max_events or int(max_events) < 1:
+        raise ValueError(f"max_events must be a positive integer, got {max_events}")
+    check_memory(network, num_steps=num_steps, max_spikes=int(max_spikes), max_events=int(max_events), dtype=dtype)
     save_times, save_slots, save_initial = _save_grid(save_at, t0=t0, dt=dt, num_steps=num_steps)
     # Saving nothing but t0 and t1 needs no work inside the loop.
     save_in_loop = not (np.all(save_slots[:-1] == len(save_times)) and save_slots[-1] == len(save_times) - 1)
@@ -106,12 +112,6 @@ def simulate(
         raise TypeError(f"event_policy must be SequentialEvents() or ParallelEvents(), got {type(event_policy).__name__}")
     if clock_keys is not None and (not hasattr(clock_keys, "shape") or clock_keys.shape != (network.n_neurons,)):
         raise ValueError(f"clock_keys must hold one key per neuron, shape ({network.n_neurons},), got {getattr(clock_keys, 'shape', None)}")
-    if max_events is None:
-        inputs = 0 if network.input_spike_times is None else int(np.prod(network.input_spike_times.shape))
-        max_events = network.n_neurons * int(max_spikes) + inputs
-    if int(max_events) != max_events or int(max_events) < 1:
-        raise ValueError(f"max_events must be a positive integer, got {max_events}")
-    check_memory(network, num_steps=num_steps, max_spikes=int(max_spikes), max_events=int(max_events), dtype=dtype)
     solution = _simulate_jit(
         network,
         key,
