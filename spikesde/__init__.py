@@ -15,7 +15,15 @@ from ._core import (
     reference_simulate,
     simulate,
 )
-from ._core import AbstractEventLocation, ExactEventLocation, GridEventLocation
+from ._core import (
+    AbstractEventLocation,
+    AbstractEventPolicy,
+    ExactEventLocation,
+    GridEventLocation,
+    ParallelEvents,
+    SequentialEvents,
+    neuron_clock_keys,
+)
 from ._experiments.config import Config, ConfigError, load_config
 from ._experiments.plotting import plot_sweep
 from ._io import SpikeTrains, from_neo, load_spike_trains, save_spike_trains, to_neo
@@ -102,6 +110,10 @@ __all__ = [
     "save_spike_trains",
     "to_neo",
     "AbstractEventLocation",
+    "AbstractEventPolicy",
+    "ParallelEvents",
+    "SequentialEvents",
+    "neuron_clock_keys",
     "ExactEventLocation",
     "GridEventLocation",
     "AbstractSpikeTrainLoss",

@@ -114,7 +114,7 @@ def test_straight_through_first_spike_gradient_is_the_float_euler_gradient(x64, 
     shadow = LowPrecisionEuler(dt, FixedPoint(10, 40), decay_bits=None, straight_through=True)
     st = jax.jacfwd(lambda c: _first_spikes(c, shadow, StraightThroughGridLocation(), sigma, dt, t1=0.3))(1.5)
     exact = jax.jacfwd(lambda c: _first_spikes(c, spikesde.EulerMaruyama(), None, sigma, dt, t1=0.3))(1.5)
-    assert float(st[0]) != 0.0 and abs(float(st[0])) > 0.05
+    assert abs(float(st[0])) > 0.01  # a non-trivial derivative
     np.testing.assert_allclose(st[0], exact[0], rtol=1e-9)
 
 

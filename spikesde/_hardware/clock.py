@@ -21,23 +21,28 @@ from .rounding import AbstractRounding
 
 
 class AbstractClockStepper(AbstractStepper):
-    """A stepper that applies one chip update (a *tick*) when a step ends on the clock grid
-    ``t0 + k dt`` and leaves the state unchanged when it ends between ticks.
+    """A stepper that applies one chip update (a *tick*) to every neuron whose piece of the grid
+    step has positive length, and leaves the state unchanged on pieces of length zero.
 
-    The event core splits a grid step at input spikes: the piece up to the input spike then
-    changes nothing, the input is added to the synaptic row, and the piece ending on the grid
-    applies the tick with it, so inputs that arrive during a tick period take effect at its end.
-    ``dt`` and ``t0`` must be those given to :func:`spikesde.simulate`. Time points within
-    ``1e-3 dt`` (plus a few ulps) of a grid point count as on it: an input spike that close before
-    a tick is applied at the next one.
+    The event core calls ``step(neuron, t_i, y, h, dW)`` with ``t_i`` the start of the grid step
+    and ``h`` each neuron's piece, from its own time in the step to the step's end. With a grid
+    event location (events at the step's end) every neuron's step is one piece, so each neuron
+    ticks once per grid step; a neuron that fired is then at the step's end, and its zero-length
+    remainder changes nothing. Pieces shorter than ``1e-3 dt`` count as zero (a rounding sliver).
+
+    Chip semantics for jumps: use ``event_policy=spikesde.ParallelEvents()``: spikes of tick ``k``
+    and input spikes in ``(t_k, t_k + dt]`` are added to the synaptic rows at the step's end and act
+    from tick ``k + 1`` on. The default ``SequentialEvents`` gives the same result for spike
+    coupling and for input spikes on grid points, but splits a step at an input spike inside it,
+    which would tick twice.
 
     A :class:`Refractory` neuron is ticked through its inner neuron, and its refractory counter
     drops by one per tick.
 
-    The Brownian increment passed for the ticking piece is rescaled to the whole tick's
-    increment. A ``key`` seeds the tick's random numbers (stochastic rounding, on-chip noise):
-    tick ``k`` uses ``fold_in(key, k)``, so a run is reproducible and independent of how the core
-    splits steps.
+    The Brownian increment passed for a piece is rescaled to the whole tick's increment. A ``key``
+    seeds the tick's random numbers (stochastic rounding, on-chip noise): the tick ending at
+    ``t0 + k dt`` uses ``fold_in(key, k)``, so a run is reproducible and independent of how the
+    core splits steps. ``dt`` and ``t0`` must be those given to :func:`spikesde.simulate`.
     """
 
     dt: float = eqx.field(static=True)
@@ -62,22 +67,18 @@ class AbstractClockStepper(AbstractStepper):
 
     def step(self, neuron, t, y, h, dW):
         h_value = jax.lax.stop_gradient(h)
-        end = jax.lax.stop_gradient(t) + h_value
-        index = jnp.round((end - self.t0) / self.dt)
-        # A piece ticks when it ends on a grid point and is not a rounding-error sliver (the core
-        # computes grid times in the state's float type, so allow a few ulps of the time as well).
-        tolerance = 1e-3 * self.dt + 16 * jnp.finfo(y.dtype).eps * jnp.abs(end)
-        on_grid = (h_value > tolerance) & (jnp.abs(end - (self.t0 + index * self.dt)) < tolerance)
-        # The core hands the ticking piece dW (h / dt): undo it to get the whole tick's increment.
+        t_value = jax.lax.stop_gradient(t)
+        ticks = h_value > 1e-3 * self.dt
+        # The core hands a piece dW (h / dt): undo it to get the whole tick's increment.
         whole_dW = dW * (self.dt / jnp.where(h_value > 0, h_value, self.dt))
-        key = None if self.key is None else jax.random.fold_in(self.key, jnp.max(index).astype(jnp.uint32))
-        start = jnp.asarray(self.t0 + (jnp.max(index) - 1) * self.dt, y.dtype)
+        number = jnp.round((t_value - self.t0) / self.dt) + 1
+        key = None if self.key is None else jax.random.fold_in(self.key, number.astype(jnp.uint32))
         if isinstance(neuron, Refractory):
-            inner = self.tick(neuron.neuron, start, y[:-1], whole_dW, key)
+            inner = self.tick(neuron.neuron, t_value, y[:-1], whole_dW, key)
             y_tick = jnp.concatenate([inner, jnp.maximum(y[-1:] - 1, 0)])
         else:
-            y_tick = self.tick(neuron, start, y, whole_dW, key)
-        return jnp.where(on_grid, y_tick, y) + self.shadow(neuron, t, y, h)
+            y_tick = self.tick(neuron, t_value, y, whole_dW, key)
+        return jnp.where(ticks, y_tick, y) + self.shadow(neuron, t, y, h)
 
 
 class Quantizer(eqx.Module):

@@ -32,7 +32,9 @@ class StraightThroughGridLocation(AbstractEventLocation):
     """Clock-driven events (a neuron fires at the end of the step on which ``E(y_next) > 0``, or
     ``>= 0`` unless ``strict``) whose times differentiate like the chord crossing of the step.
 
-    Values equal :class:`spikesde.GridEventLocation`'s; use it with a clock stepper built with
+    Values equal :class:`spikesde.GridEventLocation`'s up to ``1e-6 dt`` (a spike is reported that
+    long before the grid point, so that the derivative is not split at a tie with the step's end;
+    the clock stepper ignores the remaining sliver). Use it with a clock stepper built with
     ``straight_through=True`` (e.g. :class:`LowPrecisionEuler`) to train through the emulation.
     """
 
@@ -46,4 +48,6 @@ class StraightThroughGridLocation(AbstractEventLocation):
         usable = crossing & (rise > 0) & (event_now < 0)
         safe_rise = jnp.where(usable, rise, 1.0)
         chord = jnp.where(usable, -event_now / safe_rise, 1.0) * h
-        return crossing, straight_through(chord, h)
+        # The value sits 1e-6 dt before the step's end: at the end itself the core's
+        # min(t + offset, t_end) would tie and split the derivative between the two.
+        return crossing, straight_through(chord, h - jnp.minimum(h, 1e-6 * dt))
