@@ -140,14 +140,15 @@ def test_spike_data_containers_round_trip():
         from_nir_events(nir.EventData(np.array([[0, 5]]), np.array([[0.1, 0.2]]), 2, 1.0))
 
 
-def test_nir_cuba_lif_in_the_loihi_profile_gives_the_published_fixed_point_spike_steps():
+@pytest.mark.parametrize("policy", [spikesde.ParallelEvents(), spikesde.SequentialEvents()], ids=["parallel", "sequential"])
+def test_nir_cuba_lif_in_the_loihi_profile_gives_the_published_fixed_point_spike_steps(policy):
     from spikesde._hardware.loihi import Loihi1Stepper, to_loihi
     from test_hardware_loihi import loihi_reference
 
     dt, t1 = 0.01, 3.0
     chip = to_loihi(from_nir(cuba_graph(), input_spike_times=INPUTS[None]), dt, vth=2**16)
     neuron = chip.neuron
-    solution = _simulate(chip, dt=dt, stepper=Loihi1Stepper(dt=dt), event_location=spikesde.GridEventLocation(strict=True))
+    solution = _simulate(chip, dt=dt, stepper=Loihi1Stepper(dt=dt), event_location=spikesde.GridEventLocation(strict=True), event_policy=policy)
     # The transcription's synaptic input: a spike at time t enters the tick that ends at the
     # first grid point after it (an input on a grid point enters the next tick).
     steps = int(round(t1 / dt))
