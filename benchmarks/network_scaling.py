@@ -214,16 +214,19 @@ def main():
     batches = args.batches or [1, 32]
     repeats = args.repeats or (3 if args.quick else 7)
     rows = []
-    for n in sizes:
-        for batch in batches:
-            for grad in (False,) if args.no_grad else (False, True):
-                rows.append(scaling_row(n, batch, 1e-3, repeats, grad))
-                print_table(rows[-1:])
     result = dict(
         machine=dict(platform=platform.platform(), device=str(jax.devices()[0]), jax=jax.__version__),
         note="ratios interleaved in one run; absolute times on a possibly shared machine",
         rows=rows,
     )
+    out = pathlib.Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for n in sizes:
+        for batch in batches:
+            for grad in (False,) if args.no_grad else (False, True):
+                rows.append(scaling_row(n, batch, 1e-3, repeats, grad))
+                print_table(rows[-1:])
+                out.write_text(json.dumps(result, indent=2))  # after every row: a long run keeps what it measured
     if not args.no_sweeps:
         dts = [1e-2, 5e-3, 2e-3, 1e-3] if args.quick else [1e-2, 5e-3, 2e-3, 1e-3, 5e-4, 2.5e-4]
         currents = [1.0, 2.0, 3.0] if args.quick else [1.0, 1.5, 2.0, 2.5, 3.0]
@@ -236,8 +239,6 @@ def main():
             print(f"{name}: x = {xs}, min ms = {ys}; linear fit: {1e6 * fit['slope_s']:.3f} us per unit + {1e3 * fit['intercept_s']:.2f} ms, R^2 = {fit['r2']:.3f}")
     print("\nFull table:")
     print_table(rows)
-    out = pathlib.Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     print(f"wrote {out}")
 
