@@ -19,6 +19,15 @@ from ._core import (
     reference_simulate,
     simulate,
 )
+from ._core import (
+    AbstractEventLocation,
+    AbstractEventPolicy,
+    ExactEventLocation,
+    GridEventLocation,
+    ParallelEvents,
+    SequentialEvents,
+    neuron_clock_keys,
+)
 from ._io import SpikeTrains, from_neo, load_spike_trains, save_spike_trains, simulate_spike_trains, to_neo
 from ._datasets import encode_first_spike_times, yinyang
 from ._estimators import (
@@ -44,6 +53,30 @@ from ._estimators import (
     expected_calibration_error,
     lif_first_spike_times,
 )
+from ._hardware import (
+    AbstractClockStepper,
+    AbstractFormat,
+    AbstractRounding,
+    FixedPoint,
+    Floor,
+    Loihi1Stepper,
+    LoihiLIF,
+    LowPrecisionEuler,
+    LowPrecisionFloat,
+    NearestEven,
+    Refractory,
+    SpiNNakerStepper,
+    Stochastic,
+    StraightThroughGridLocation,
+    TowardZero,
+    float_format,
+    from_nir,
+    read_nir,
+    to_loihi,
+    to_nir,
+    write_nir,
+)
+from ._io import from_nir_events, from_nir_gridded, to_nir_events, to_nir_gridded
 from ._gradients import GradientCheck, check_gradients, forward_value_and_grad
 from ._losses import (
     AbstractSpikeTrainLoss,

@@ -1,0 +1,127 @@
+"""Event location: where on a proposed step each neuron's event function crosses zero.
+
+The event core proposes a step from ``t`` over ``h`` and asks an :class:`AbstractEventLocation`
+which neurons cross and when; the choice is an object passed to :func:`spikesde.simulate`.
+"""
+
+import abc
+from typing import Literal
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Bool, Float
+
+from .neuron import AbstractNeuron
+from .stepper import AbstractStepper
+
+_EVENT_GRADIENTS = ("root", "recursion")
+
+
+class AbstractEventLocation(eqx.Module):
+    """How the event core locates each neuron's crossing ``E_k(y(t + s)) = 0`` on a proposed step."""
+
+    @abc.abstractmethod
+    def locate(
+        self,
+        neuron: AbstractNeuron,
+        stepper: AbstractStepper,
+        t: Float[ArrayLike, ""],
+        y: Float[Array, "d n"],
+        h: Float[ArrayLike, "*n"],
+        dW: Float[Array, "r n"],
+        dt: Float[ArrayLike, ""],
+        y_next: Float[Array, "d n"],
+    ) -> tuple[Bool[Array, " n"], Float[Array, " n"]]:
+        """For each neuron: whether its event function crosses zero on the step from ``t`` over ``h``
+        (a scalar or one length per neuron), and the offset in ``[0, h]`` of its first crossing
+        (differentiable; only meaningful where it crosses).
+
+        Arguments:
+            neuron: the neuron population.
+            stepper: the integrator step.
+            t: the time passed on to ``stepper.step`` (the core passes the grid point that
+                starts the current grid step: the input current is read there).
+            y: the state at the start of the proposal (each neuron at its own time).
+            h: the proposed step length (one per neuron: from its own time to the grid point).
+            dW: the Brownian increment of the whole grid step of length ``dt`` that contains
+                the proposal; a piece of length ``s`` reads ``dW s / dt`` (the linear interpolant).
+            dt: the grid step.
+            y_next: ``stepper.step(neuron, t, y, h, dW h / dt)``, already computed by the core.
+        """
+
+
+class ExactEventLocation(AbstractEventLocation):
+    r"""The exact crossing of the step's path: closed form when the step is affine in time and the
+    event function affine in the state, Newton iterations otherwise.
+
+    The root ``s`` of ``E(step(t, y, s, dW s / dt)) = 0`` is differentiated by the implicit
+    function theorem, ``d s = -dE / (dE/ds)``, through one of two exact routes (``event_gradient``):
+    ``"root"`` differentiates the closed-form root (or one Newton step from the converged root);
+    ``"recursion"`` holds the root fixed and injects
+    ``d tau = -(<grad E, J> + d_theta E) / <grad E, mu>``, with ``mu`` the slope of the step at the root.
+
+    Arguments:
+        root_iterations: Newton iterations when there is no closed form.
+        event_gradient: ``"root"`` or ``"recursion"``.
+    """
+
+    root_iterations: int = eqx.field(default=8, static=True)
+    event_gradient: Literal["root", "recursion"] = eqx.field(default="root", static=True)
+
+    def __check_init__(self):
+        if self.event_gradient not in _EVENT_GRADIENTS:
+            raise ValueError(f"event_gradient must be 'root' or 'recursion', got {self.event_gradient!r}")
+
+    def locate(self, neuron, stepper, t, y, h, dW, dt, y_next):
+        event_now, event_next = neuron.event(y), neuron.event(y_next)
+        crossing = event_next >= 0
+        rise = event_next - event_now
+        rising = crossing & (rise > 0)
+        safe_rise = jnp.where(rising, rise, 1.0)
+        offset = jnp.where(rising, jnp.clip(-event_now / safe_rise, 0.0, 1.0), 0.0) * h
+        closed_form = stepper.affine_in_time and neuron.affine_event
+        if closed_form and self.event_gradient == "root":
+            return crossing, offset
+
+        def event_after(s):
+            return neuron.event(stepper.step(neuron, t, y, s, dW * (s / dt)))
+
+        def value_and_slope(s):
+            value, slope = jax.jvp(event_after, (s,), (jnp.ones_like(s),))
+            usable = crossing & (slope > 0)
+            return value, jnp.where(usable, slope, 1.0), usable
+
+        root = jax.lax.stop_gradient(offset)
+        if not closed_form:
+            for _ in range(self.root_iterations):
+                value, slope, usable = value_and_slope(root)
+                root = jnp.clip(jnp.where(usable, root - value / slope, root), 0.0, h)
+            root = jax.lax.stop_gradient(root)
+        value, slope, usable = value_and_slope(root)
+        if self.event_gradient == "root":
+            # One differentiable Newton step from the converged root: the implicit-function
+            # derivative, without differentiating through the iterations.
+            return crossing, jnp.clip(jnp.where(usable, root - value / slope, root), 0.0, h)
+        # The recursion: the added term is zero in value, its derivative is -(<grad E, J> + d_theta E) / slope.
+        correction = (value - jax.lax.stop_gradient(value)) / jax.lax.stop_gradient(slope)
+        return crossing, root - jnp.where(usable, correction, 0.0)
+
+
+class GridEventLocation(AbstractEventLocation):
+    """Clock-driven event location, as on neuromorphic chips: a neuron fires at the end of the
+    step on which its event function reaches zero, ``E(y_next) > 0`` (``strict``) or ``>= 0``.
+
+    Spike times then lie on the step grid and carry no gradient; the state at the event is the
+    whole step's end. Several neurons that cross on one step all fire at its end.
+
+    Arguments:
+        strict: fire on ``E(y_next) > 0`` (default) rather than ``>= 0``.
+    """
+
+    strict: bool = eqx.field(default=True, static=True)
+
+    def locate(self, neuron, stepper, t, y, h, dW, dt, y_next):
+        event_next = neuron.event(y_next)
+        crossing = event_next > 0 if self.strict else event_next >= 0
+        return crossing, jnp.broadcast_to(jnp.asarray(h, event_next.dtype), event_next.shape)
