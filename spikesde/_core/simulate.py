@@ -16,6 +16,7 @@ from .network import Network, as_network
 from .neuron import AbstractNeuron
 from .solution import Solution
 from .stepper import AbstractStepper, EulerMaruyama
+from .validation import check_count, check_solve_grid, solve_dtype
 
 _ON_OVERFLOW = ("error", "warn", "ignore")
 
@@ -74,8 +75,10 @@ def simulate(
     """
     network = as_network(model)
     _check_arguments(network, t0=t0, t1=t1, dt=dt, max_spikes=max_spikes, on_overflow=on_overflow, event_gradient=event_gradient)
+    dtype = solve_dtype(dtype)
+    check_solve_grid(float(t0), float(t1), float(dt), dtype)
+    root_iterations, unroll = check_count("root_iterations", root_iterations), check_count("unroll", unroll)
     num_steps = _num_steps(t0, t1, dt)
-    dtype = jnp.dtype(dtype) if dtype is not None else jnp.result_type(float)
     save_times, save_slots, save_initial = _save_grid(save_at, t0=t0, dt=dt, num_steps=num_steps)
     # Saving nothing but t0 and t1 needs no work inside the loop.
     save_in_loop = not (np.all(save_slots[:-1] == len(save_times)) and save_slots[-1] == len(save_times) - 1)
