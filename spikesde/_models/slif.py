@@ -94,12 +94,13 @@ class SLIF(AbstractNeuron):
         self.i0 = _as_parameter(i0)
 
     def intensity(self, v: Float[Array, "*n"]) -> Float[Array, "*n"]:
-        """``lambda(v) = exp(beta min(v - v_threshold, 10)) / tau_s``, written as the exponential of
-        ``beta min(v - v_threshold, 10) - ln tau_s`` and capped there at ``max_exponent(dtype)``
-        (60.7 in float32, 681 in float64), so that the rate, and every gradient through it, is
-        finite for any finite parameters (the cap at 10 alone protects only ``beta < 8.9`` in float32)."""
-        exponent = self.beta * jnp.minimum(v - self.v_threshold, 10.0) - jnp.log(self.tau_s)
-        return jnp.exp(jnp.minimum(exponent, max_exponent(exponent.dtype)))
+        """``lambda(v) = exp(beta min(v - v_threshold, 10)) / tau_s``, with the whole rate capped at
+        ``exp(max_exponent(dtype))`` (about 2e26 in float32) by capping the exponent itself, so that
+        the rate, and every gradient through it, is finite for any finite parameters (the cap at 10
+        alone protects only ``beta < 8.9`` in float32)."""
+        exponent = self.beta * jnp.minimum(v - self.v_threshold, 10.0)
+        cap = max_exponent(exponent.dtype) + jnp.minimum(jnp.log(self.tau_s), 0.0)
+        return jnp.exp(jnp.minimum(exponent, cap)) / self.tau_s
 
     def initial_state(self, clock):
         shape = (self.n_neurons,)
