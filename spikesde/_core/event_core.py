@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
+from .event_time import event_along_step, event_offset
 from .network import Network
 from .stepper import AbstractStepper
 
@@ -125,30 +126,9 @@ def solve_events(
         offset = jnp.where(rising, jnp.clip(-event_now / safe_rise, 0.0, 1.0), 0.0) * h_rem
         if closed_form_roots and event_gradient == "root":
             return crossing, offset
-
-        def event_after(h):
-            return neuron.event(stepper.step(neuron, t_c, y, h, dW * (h / dt)))
-
-        def value_and_slope(h):
-            value, slope = jax.jvp(event_after, (h,), (jnp.ones_like(h),))
-            usable = crossing & (slope > 0)
-            return value, jnp.where(usable, slope, 1.0), usable
-
-        root = jax.lax.stop_gradient(offset)
-        if not closed_form_roots:
-            for _ in range(root_iterations):
-                value, slope, usable = value_and_slope(root)
-                root = jnp.clip(jnp.where(usable, root - value / slope, root), 0.0, h_rem)
-            root = jax.lax.stop_gradient(root)
-        value, slope, usable = value_and_slope(root)
-        if event_gradient == "root":
-            # One differentiable Newton step from the converged root: the implicit-function
-            # derivative, without differentiating through the iterations.
-            return crossing, jnp.clip(jnp.where(usable, root - value / slope, root), 0.0, h_rem)
-        # The recursion: d tau = -(<grad E, J> + d_theta E) / <grad E, mu>, with J the sensitivity of
-        # the state reached at the (fixed) root. The added term is zero in value.
-        correction = (value - jax.lax.stop_gradient(value)) / jax.lax.stop_gradient(slope)
-        return crossing, root - jnp.where(usable, correction, 0.0)
+        args = (neuron, stepper, t_c, y, dW, dt)
+        iterations = 0 if closed_form_roots else root_iterations
+        return crossing, event_offset(args, jax.lax.stop_gradient(offset), jax.lax.stop_gradient(h_rem), crossing, event_along=event_along_step, iterations=iterations)
 
     def iteration(carry: _Carry, _) -> tuple[_Carry, None]:
         y, t_c, index = carry.y, carry.t, carry.step_index

@@ -89,3 +89,10 @@ def _materialise(primal, tangent):
     if not eqx.is_inexact_array(primal):
         return None
     return jnp.zeros_like(primal) if tangent is None else tangent
+
+
+def event_along_step(s: Float[Array, " n"], args: PyTree) -> Float[Array, " n"]:
+    """``E(step(t, y, s, dW s / dt))`` for ``args = (neuron, stepper, t, y, dW, dt)``: the event
+    function after an offset ``s`` into a step whose whole-grid-step Brownian increment is ``dW``."""
+    neuron, stepper, t, y, dW, dt = args
+    return neuron.event(stepper.step(neuron, t, y, s, dW * (s / dt)))
