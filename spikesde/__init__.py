@@ -15,6 +15,7 @@ from ._core import (
     reference_simulate,
     simulate,
 )
+from ._core import AbstractEventLocation, ExactEventLocation, GridEventLocation
 from ._experiments.config import Config, ConfigError, load_config
 from ._experiments.plotting import plot_sweep
 from ._gradients import GradientCheck, check_gradients, forward_value_and_grad
@@ -43,6 +44,9 @@ from ._models import (
 from ._training.fit import FitResult, RunSummary, TrainState, fit
 
 __all__ = [
+    "AbstractEventLocation",
+    "ExactEventLocation",
+    "GridEventLocation",
     "AbstractSpikeTrainLoss",
     "Config",
     "ConfigError",

@@ -184,3 +184,49 @@ def test_nan_parameter_under_jit_raises():
         warnings.simplefilter("ignore")
         with pytest.raises(Exception, match="NaN"):
             jax.block_until_ready(run(jnp.asarray(jnp.nan)))
+
+
+def test_exact_event_location_object_matches_the_keywords(x64):
+    model = sd.SLIF(sigma_v=0.5)
+    kwargs = dict(t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(3), max_spikes=8, on_overflow="ignore", stepper=sd.ExponentialEuler())
+    by_keywords = sd.simulate(model, root_iterations=5, event_gradient="recursion", **kwargs)
+    by_object = sd.simulate(model, event_location=sd.ExactEventLocation(5, "recursion"), **kwargs)
+    np.testing.assert_array_equal(by_keywords.spike_times, by_object.spike_times)
+    with pytest.raises(ValueError, match="event_gradient"):
+        sd.ExactEventLocation(event_gradient="adjoint")
+    with pytest.raises(TypeError, match="event_location"):
+        sd.simulate(model, event_location="grid", **kwargs)
+
+
+def test_steppers_are_the_identity_for_a_zero_step(x64):
+    neuron = sd.SLIF(3, input_current=1.2, sigma_v=0.4)
+    y = jnp.asarray([[0.3, 0.9, 1.1], [0.1, -0.2, 0.0], [-0.5, -0.1, -2.0]])
+    dW = jnp.ones((1, 3))
+    for stepper in (sd.EulerMaruyama(), sd.ExponentialEuler()):
+        np.testing.assert_array_equal(stepper.step(neuron, 0.3, y, 0.0, dW * 0.0), y)
+
+
+def test_grid_event_location_fires_every_crossing_neuron_at_the_step_end(x64):
+    # Deterministic LIF, threshold 1: neurons with the same current cross on the same step; with
+    # grid location all fire at that step's end, the first grid point where V > 1.
+    currents = jnp.asarray([1.5, 1.5, 1.5, 3.0])
+    model = sd.LIF(4, input_current=currents, tau_syn=10.0)
+    # The slow neurons excite the fast one only, so their own crossings are the uncoupled ones.
+    weights = jnp.zeros((4, 4)).at[:3, 3].set(0.01)
+    network = sd.Network(model, weights)
+    dt = 0.01
+    solution = sd.simulate(network, t0=0.0, t1=1.5, dt=dt, key=jax.random.key(0), max_spikes=4, on_overflow="ignore",
+                           stepper=sd.ExponentialEuler(), event_location=sd.GridEventLocation())
+    first = np.asarray(solution.spike_times[:, 0])
+    np.testing.assert_allclose(first / dt, np.round(first / dt), atol=1e-9)
+    assert first[0] == first[1] == first[2]
+    expected = [math.ceil(lif_first_spike(c) / dt) * dt for c in (1.5, 3.0)]
+    np.testing.assert_allclose(first[[0, 3]], expected, atol=1e-12)
+    # All three jumps reached the fast neuron at that grid point.
+    with_jumps = sd.simulate(network, t0=0.0, t1=expected[0], dt=dt, key=jax.random.key(0), max_spikes=4, on_overflow="ignore",
+                             stepper=sd.ExponentialEuler(), event_location=sd.GridEventLocation())
+    np.testing.assert_allclose(with_jumps.final_state[1, 3], 0.03, rtol=1e-12)
+    # Non-strict fires where E = 0 too: the same spikes here (no crossing lands on zero exactly).
+    loose = sd.simulate(network, t0=0.0, t1=1.5, dt=dt, key=jax.random.key(0), max_spikes=4, on_overflow="ignore",
+                        stepper=sd.ExponentialEuler(), event_location=sd.GridEventLocation(strict=False))
+    np.testing.assert_array_equal(loose.spike_times, solution.spike_times)

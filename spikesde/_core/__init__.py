@@ -3,6 +3,7 @@
 
 from .brownian import AbstractBrownian, DiffraxBrownian, FineGridBrownian, GridBrownian
 from .current import AbstractCurrent
+from .event_location import AbstractEventLocation, ExactEventLocation, GridEventLocation
 from .network import Network, as_network
 from .neuron import AbstractNeuron
 from .reference import reference_simulate

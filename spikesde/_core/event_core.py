@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
-from .event_time import event_along_step, event_offset
+from .event_location import AbstractEventLocation
 from .network import Network
 from .stepper import AbstractStepper
 
@@ -55,17 +55,16 @@ def solve_events(
     num_saved: int,
     save_initial: bool,
     save_in_loop: bool,
-    root_iterations: int,
-    event_gradient: str = "root",
+    event_location: AbstractEventLocation,
     unroll: int = 1,
 ) -> CoreOutput:
     r"""Solve the network's event SDE on the grid ``t_i = t0 + i dt``, applying every event exactly.
 
     Each iteration starts at the current time ``t_c`` inside grid step ``i`` (Brownian increment
-    ``dW_i``, linear in between) and proposes a step to ``t_{i+1}``. It locates every neuron's
-    crossing ``E_k(y(tau)) = 0`` on that step (closed form for affine steps and events, Newton
-    otherwise, differentiated by the implicit function theorem ``d tau = -dE / (dE/dt)``) and the
-    next input spike. If the earliest of them, ``tau``, is inside the step, the iteration steps from
+    ``dW_i``, linear in between) and proposes a step to ``t_{i+1}``. It asks ``event_location`` for
+    every neuron's crossing ``E_k(y(tau)) = 0`` on that step (:class:`ExactEventLocation`: closed
+    form for affine steps and events, Newton otherwise, differentiated by the implicit function
+    theorem ``d tau = -dE / (dE/dt)``) and finds the next input spike. If the earliest of them, ``tau``, is inside the step, the iteration steps from
     ``t_c`` to ``tau`` with the increment ``dW_i (tau - t_c) / dt``, applies the reset and the
     synaptic jump and stays in step ``i``; otherwise it accepts the step and moves to ``t_{i+1}``.
     Events are therefore applied in time order, however many fall in one step, and the split step
@@ -80,13 +79,10 @@ def solve_events(
     ``save_slots[i] == s``; ``num_saved`` means none), at ``t0`` in slot 0 if ``save_initial``. Without
     ``save_in_loop`` only the last slot is used, for the state at ``t1``, taken from the final carry.
 
-    Two exact routes differentiate the event times (``event_gradient``): ``"root"`` differentiates
-    the closed-form root (or one Newton step from the converged root); ``"recursion"`` holds the
-    root fixed and injects the event-time derivative of the gradient recursion,
-    ``d tau = -(<grad E, J> + d_theta E) / <grad E, mu>``, where ``mu`` is the slope of the step at the
-    root. In both, the jump of the sensitivity across the reset,
+    The jump of the sensitivity across the reset,
     ``J+ = grad T J- + d_theta T + (grad T mu- - mu+) d tau``, follows from differentiating the split
-    step: its first piece ends at ``tau``, its second starts there.
+    step: its first piece ends at ``tau``, its second starts there. A stepper must be the identity
+    for ``h = 0`` (several events at one time are applied one per iteration, with ``h = 0``).
 
     Spike ``j`` of neuron ``k`` is stored in ``spike_times[k, j]`` (``+inf`` padding) for
     ``j < max_spikes``; a later spike sets ``overflow[k]`` (it still resets the neuron).
@@ -107,7 +103,6 @@ def solve_events(
         input_weights = network.input_weights
         num_inputs, max_inputs = input_times.shape
     dt = jnp.asarray(dt, dtype)
-    closed_form_roots = stepper.affine_in_time and neuron.affine_event
 
     def next_input(pointer):
         if not has_inputs:
@@ -117,19 +112,6 @@ def solve_events(
         channel = jnp.argmin(times)
         return times[channel], channel
 
-    def crossing_offsets(t_c, y, h_rem, dW, event_now, event_next):
-        """Time from ``t_c`` to each neuron's crossing on the remaining step (valid where crossing)."""
-        crossing = event_next >= 0
-        rise = event_next - event_now
-        rising = crossing & (rise > 0)
-        safe_rise = jnp.where(rising, rise, 1.0)
-        offset = jnp.where(rising, jnp.clip(-event_now / safe_rise, 0.0, 1.0), 0.0) * h_rem
-        if closed_form_roots and event_gradient == "root":
-            return crossing, offset
-        args = (neuron, stepper, t_c, y, dW, dt)
-        iterations = 0 if closed_form_roots else root_iterations
-        return crossing, event_offset(args, jax.lax.stop_gradient(offset), jax.lax.stop_gradient(h_rem), crossing, event_along=event_along_step, iterations=iterations)
-
     def iteration(carry: _Carry, _) -> tuple[_Carry, None]:
         y, t_c, index = carry.y, carry.t, carry.step_index
         running = (index < num_steps) & ~carry.stopped
@@ -137,7 +119,7 @@ def solve_events(
         t_end = t0 + (index + 1) * dt
         h_rem = jnp.where(running, t_end - t_c, 0.0)
         y_next = stepper.step(neuron, t_c, y, h_rem, dW * (h_rem / dt))
-        crossing, offset = crossing_offsets(t_c, y, h_rem, dW, neuron.event(y), neuron.event(y_next))
+        crossing, offset = event_location.locate(neuron, stepper, t_c, y, h_rem, dW, dt, y_next)
         neuron_times = jnp.where(crossing, t_c + offset, jnp.inf)
         first_neuron = jnp.argmin(neuron_times)
         neuron_time = neuron_times[first_neuron]

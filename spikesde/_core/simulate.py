@@ -12,6 +12,7 @@ from jaxtyping import ArrayLike, PRNGKeyArray
 
 from .brownian import AbstractBrownian, GridBrownian, _num_steps
 from .event_core import solve_events
+from .event_location import AbstractEventLocation, ExactEventLocation
 from .network import Network, as_network
 from .neuron import AbstractNeuron
 from .solution import Solution
@@ -38,6 +39,7 @@ def simulate(
     event_gradient: str = "root",
     dtype=None,
     unroll: int = 1,
+    event_location: AbstractEventLocation | None = None,
 ) -> Solution:
     r"""Simulate a spiking network as an event SDE on ``[t0, t1]`` with fixed step ``dt``.
 
@@ -72,6 +74,9 @@ def simulate(
             explicitly). Both are exact for the discretised pathwise map and agree to rounding.
         dtype: floating dtype of the solve (default: JAX's default float).
         unroll: unroll factor of the step loop (speed only).
+        event_location: how crossings are located on a step (an :class:`AbstractEventLocation`);
+            default ``ExactEventLocation(root_iterations, event_gradient)``.
+            :class:`GridEventLocation` fires at the end of the crossing step (clock-driven chips).
     """
     network = as_network(model)
     _check_arguments(network, t0=t0, t1=t1, dt=dt, max_spikes=max_spikes, on_overflow=on_overflow, event_gradient=event_gradient)
@@ -82,6 +87,10 @@ def simulate(
     save_times, save_slots, save_initial = _save_grid(save_at, t0=t0, dt=dt, num_steps=num_steps)
     # Saving nothing but t0 and t1 needs no work inside the loop.
     save_in_loop = not (np.all(save_slots[:-1] == len(save_times)) and save_slots[-1] == len(save_times) - 1)
+    if event_location is None:
+        event_location = ExactEventLocation(int(root_iterations), event_gradient)
+    elif not isinstance(event_location, AbstractEventLocation):
+        raise TypeError(f"event_location must be an AbstractEventLocation, got {type(event_location).__name__}")
     if max_events is None:
         inputs = 0 if network.input_spike_times is None else int(np.prod(network.input_spike_times.shape))
         max_events = network.n_neurons * int(max_spikes) + inputs
@@ -99,11 +108,10 @@ def simulate(
         num_steps=num_steps,
         max_spikes=int(max_spikes),
         max_events=int(max_events),
-        root_iterations=int(root_iterations),
+        event_location=event_location,
         save_initial=save_initial,
         save_in_loop=bool(save_in_loop),
         on_overflow=on_overflow,
-        event_gradient=event_gradient,
         dtype=dtype,
         unroll=int(unroll),
     )
@@ -115,7 +123,7 @@ def simulate(
 @eqx.filter_jit
 def _simulate_jit(
     network, key, stepper, brownian, save_times, save_slots, *, t0, dt, num_steps, max_spikes, max_events,
-    root_iterations, save_initial, save_in_loop, on_overflow, event_gradient, dtype, unroll
+    event_location, save_initial, save_in_loop, on_overflow, dtype, unroll
 ):
     network = _cast(network, dtype)
     network = _error_if_nan(network)
@@ -138,8 +146,7 @@ def _simulate_jit(
         num_saved=save_times.shape[0],
         save_initial=save_initial,
         save_in_loop=save_in_loop,
-        root_iterations=root_iterations,
-        event_gradient=event_gradient,
+        event_location=event_location,
         unroll=unroll,
     )
     spike_times = out.spike_times
