@@ -108,3 +108,86 @@ def test_exponential_step_does_not_overflow_for_large_rates():
     np.testing.assert_allclose(step[:2, 0], [1.5 + 0.5 * np.exp(-0.03), 0.5 * np.exp(-0.03)], rtol=1e-3)
     gradient = jax.grad(lambda mu: sd.ExponentialEuler().step(eqx.tree_at(lambda m: m.mu_v, model, mu), 0.0, y, 0.01, jnp.zeros((2, 1)))[0, 0])(2e4)
     assert np.isfinite(float(gradient))
+
+
+# Run-time reports: non-finite states, buffer overflow, exhausted budget.
+
+
+def _nan_after_two(t, level):
+    return jnp.where(t < 2.0, level, jnp.nan)
+
+
+def test_a_current_that_turns_nan_is_reported_with_state_and_time():
+    model = sd.SLIF(input_current=sd.FunctionCurrent(_nan_after_two, jnp.asarray(1.5)))
+    kwargs = dict(t0=0.0, t1=3.0, dt=0.01, key=jax.random.key(0), max_spikes=20)
+    solution = sd.simulate(model, on_overflow="ignore", **kwargs)
+    assert bool(solution.nonfinite) and int(solution.nonfinite_row) == 0 and int(solution.nonfinite_neuron) == 0
+    assert 2.0 <= float(solution.nonfinite_time) <= 2.02
+    with pytest.raises(RuntimeError, match=r"non-finite state: V of neuron 0 became NaN or inf at t=2\.01"):
+        sd.simulate(model, **kwargs)
+    with pytest.warns(RuntimeWarning, match=r"non-finite state: V of neuron 0"):
+        sd.simulate(model, on_overflow="warn", **kwargs)
+
+
+@pytest.mark.parametrize(
+    "change, row, time",
+    [
+        (lambda m: eqx.tree_at(lambda n: n.v0, m, jnp.asarray(jnp.inf)), 0, 0.0),
+        (lambda m: eqx.tree_at(lambda n: n.sigma_v, m, jnp.asarray(jnp.inf)), 0, 0.01),
+        # Explicit Euler of a stiff membrane (mu_v dt = 10) diverges and overflows float32.
+        (lambda m: eqx.tree_at(lambda n: n.mu_v, m, jnp.asarray(1e3)), 0, None),
+    ],
+    ids=["v0-inf", "sigma-inf", "stiff-euler"],
+)
+def test_states_that_go_non_finite_are_flagged(change, row, time):
+    # A constant, low intensity (beta = 0): the divergence is not cut short by the event budget.
+    model = change(sd.SLIF(2, sigma_v=0.1, beta=0.0, tau_s=1e3))
+    solution = sd.simulate(model, t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=8, on_overflow="ignore")
+    assert bool(solution.nonfinite) and int(solution.nonfinite_row) == row and int(solution.nonfinite_neuron) == 0
+    if time is not None:
+        assert float(solution.nonfinite_time) == pytest.approx(time, abs=1e-6)
+    healthy = sd.simulate(sd.SLIF(2, sigma_v=0.1), t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=8)
+    assert not bool(healthy.nonfinite) and int(healthy.nonfinite_row) == -1 and np.isinf(float(healthy.nonfinite_time))
+
+
+def _busy_and_silent():
+    # Neuron 0 fires often, neuron 1 never: the default budget (2 x 3 events) is spent by neuron 0.
+    return sd.SLIF(2, input_current=jnp.asarray([4.0, 0.0]))
+
+
+def test_buffer_overflow_and_exhausted_budget_are_told_apart():
+    kwargs = dict(t0=0.0, t1=2.0, dt=0.01, key=jax.random.key(0), max_spikes=3)
+    solution = sd.simulate(_busy_and_silent(), on_overflow="ignore", **kwargs)
+    assert int(solution.spike_counts[0]) == 6 and int(solution.spike_counts[1]) == 0
+    np.testing.assert_array_equal(solution.overflow, [True, False])
+    assert bool(solution.budget_exhausted) and float(solution.t_final) < 2.0
+    with pytest.raises(RuntimeError, match=r"(?s)spike buffer overflow: neuron\(s\) 0 fired more than max_spikes=3.*event budget exhausted: max_events=6"):
+        sd.simulate(_busy_and_silent(), **kwargs)
+    roomy = sd.simulate(_busy_and_silent(), on_overflow="ignore", max_events=500, **kwargs)
+    assert not bool(roomy.budget_exhausted) and float(roomy.t_final) == 2.0 and bool(roomy.overflow[0])
+
+
+def test_warnings_come_from_inside_jit_and_vmap():
+    model = _busy_and_silent()
+    run = jax.jit(lambda key: sd.simulate(model, t0=0.0, t1=2.0, dt=0.01, key=key, max_spikes=3, on_overflow="warn").spike_counts)
+    with pytest.warns(RuntimeWarning) as caught:
+        jax.block_until_ready(run(jax.random.key(0)))
+        jax.effects_barrier()
+    messages = [str(w.message) for w in caught]
+    assert any("spike buffer overflow: neuron(s) 0 fired" in m for m in messages), messages
+    assert any("event budget exhausted: max_events=6 events were applied and another was due at t=" in m for m in messages), messages
+    keys = jax.random.split(jax.random.key(1), 3)
+    batched = jax.vmap(lambda key: sd.simulate(model, t0=0.0, t1=2.0, dt=0.01, key=key, max_spikes=3, max_events=500, on_overflow="warn").spike_counts)
+    with pytest.warns(RuntimeWarning, match=r"spike buffer overflow: neuron\(s\) 0 fired"):
+        jax.block_until_ready(batched(keys))
+        jax.effects_barrier()
+
+
+def test_errors_come_from_inside_jit():
+    model = sd.SLIF(input_current=sd.FunctionCurrent(_nan_after_two, jnp.asarray(1.5)))
+    run = jax.jit(lambda key: sd.simulate(model, t0=0.0, t1=3.0, dt=0.01, key=key, max_spikes=20).spike_times)
+    with pytest.raises(Exception, match="non-finite state"):
+        jax.block_until_ready(run(jax.random.key(0)))
+    budget = jax.jit(lambda key: sd.simulate(_busy_and_silent(), t0=0.0, t1=2.0, dt=0.01, key=key, max_spikes=3).spike_times)
+    with pytest.raises(Exception, match="event budget exhausted"):
+        jax.block_until_ready(budget(jax.random.key(0)))

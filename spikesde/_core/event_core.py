@@ -11,6 +11,7 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
 from .event_location import AbstractEventLocation
 from .network import Network
+from .report import NonFinite, no_nonfinite, track_nonfinite
 from .stepper import AbstractStepper
 
 
@@ -27,6 +28,8 @@ class CoreOutput(NamedTuple):
     t_final: Float[Array, ""]
     saved_states: Float[Array, "n_save d n"]
     final_state: Float[Array, "d n"]
+    budget_exhausted: Bool[Array, ""]
+    nonfinite: NonFinite
 
 
 class _Carry(NamedTuple):
@@ -39,6 +42,7 @@ class _Carry(NamedTuple):
     overflow: Bool[Array, " n"]
     input_pointer: Int[Array, " m"]
     saved_states: Float[Array, "n_save d n"]
+    nonfinite: NonFinite
 
 
 def solve_events(
@@ -72,8 +76,9 @@ def solve_events(
     derivative with respect to ``tau``.
 
     The loop has ``num_steps + max_events`` iterations. If an event is due when ``max_events``
-    have been applied, the solve stops there (``t_final < t1``) and that event's neuron is flagged
-    in ``overflow``; spikes before ``t_final`` are all exact and complete.
+    have been applied, the solve stops there (``t_final < t1``, ``budget_exhausted``); spikes before
+    ``t_final`` are all exact and complete. The first state entry that becomes NaN or inf is recorded
+    in ``nonfinite`` (see :mod:`spikesde._core.report`).
 
     States are saved at the grid points of ``save_slots`` (slot ``s`` after step ``i`` when
     ``save_slots[i] == s``; ``num_saved`` means none), at ``t0`` in slot 0 if ``save_initial``. Without
@@ -160,7 +165,7 @@ def solve_events(
             saved = jnp.where(advance & (save_index == slot)[:, None, None], y_next, carry.saved_states)
         else:
             saved = carry.saved_states
-        lost = (fired & (carry.spike_counts >= max_spikes)) | (over_budget & ~is_input & (neuron_index == first_neuron))
+        lost = fired & (carry.spike_counts >= max_spikes)
         carry = _Carry(
             y=jnp.where(has_event, y_reset, jnp.where(advance, y_next, y)),
             t=jnp.where(advance, t_end, tau),
@@ -171,7 +176,9 @@ def solve_events(
             overflow=carry.overflow | lost,
             input_pointer=input_pointer,
             saved_states=saved,
+            nonfinite=carry.nonfinite,
         )
+        carry = carry._replace(nonfinite=track_nonfinite(carry.nonfinite, carry.y, carry.t))
         # Each iteration reports at most one spike; the buffers are filled once after the loop.
         spike_slot = jnp.where(fires & (count < max_spikes), count, max_spikes)
         return carry, (tau, first_neuron, spike_slot)
@@ -192,6 +199,7 @@ def solve_events(
         overflow=jnp.zeros((n,), bool),
         input_pointer=jnp.sum(input_times < t0, axis=1).astype(jnp.int32) if has_inputs else jnp.zeros((1,), jnp.int32),
         saved_states=saved_states,
+        nonfinite=track_nonfinite(no_nonfinite(dtype), y0, jnp.asarray(t0, dtype)),
     )
     carry, (times, neurons, slots) = jax.lax.scan(iteration, carry, None, length=num_steps + max_events, unroll=unroll)
     if not save_in_loop:
@@ -199,4 +207,4 @@ def solve_events(
         saved = carry.saved_states.at[num_saved - 1].set(jnp.where(reached, carry.y, jnp.nan))
         carry = carry._replace(saved_states=saved)
     spike_times = jnp.full((n, max_spikes), jnp.inf, dtype).at[neurons, slots].set(times, mode="drop")
-    return CoreOutput(spike_times, carry.spike_counts, carry.overflow, carry.t, carry.saved_states, carry.y)
+    return CoreOutput(spike_times, carry.spike_counts, carry.overflow, carry.t, carry.saved_states, carry.y, carry.stopped, carry.nonfinite)

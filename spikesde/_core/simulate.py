@@ -1,7 +1,6 @@
 """The public entry point of the event core."""
 
 import math
-import warnings
 from collections.abc import Sequence
 
 import equinox as eqx
@@ -15,6 +14,7 @@ from .event_core import solve_events
 from .event_location import AbstractEventLocation, ExactEventLocation
 from .network import Network, as_network
 from .neuron import AbstractNeuron
+from .report import report
 from .solution import Solution
 from .stepper import AbstractStepper, EulerMaruyama
 from .validation import check_count, check_solve_grid, solve_dtype
@@ -65,10 +65,12 @@ def simulate(
             number of input spikes, which only runs out when some spike buffer overflows.
         root_iterations: Newton iterations to locate a crossing when the step or the event
             function is not affine in time.
-        on_overflow: ``"error"`` (default) raises when a spike buffer overflows or the event
-            budget runs out before ``t1``; ``"warn"`` warns; ``"ignore"`` leaves the flags
-            (``overflow``, ``t_final``) to the caller: every spike before ``t_final`` is then exact,
-            and each neuron's buffer holds its first ``max_spikes`` of them.
+        on_overflow: what to do when a spike buffer overflows (``Solution.overflow`` names the
+            neurons), the event budget runs out before ``t1`` (``Solution.budget_exhausted``) or a
+            state becomes NaN or inf (``Solution.nonfinite_*``): ``"error"`` (default) raises,
+            ``"warn"`` warns (also from inside ``jit`` and ``vmap``), ``"ignore"`` leaves the flags
+            to the caller: every spike before ``t_final`` is then exact, and each neuron's buffer
+            holds its first ``max_spikes`` of them.
         event_gradient: how event times are differentiated: ``"root"`` (differentiate the root
             formula) or ``"recursion"`` (inject ``d tau = -(<grad E, J> + d_theta E) / <grad E, mu>``
             explicitly). Both are exact for the discretised pathwise map and agree to rounding.
@@ -111,19 +113,16 @@ def simulate(
         event_location=event_location,
         save_initial=save_initial,
         save_in_loop=bool(save_in_loop),
-        on_overflow=on_overflow,
         dtype=dtype,
         unroll=int(unroll),
     )
-    if on_overflow == "warn" and not isinstance(solution.overflow, jax.core.Tracer):
-        _warn_overflow(solution, max_spikes, t1)
-    return solution
+    return report(solution, on_overflow, max_spikes=int(max_spikes), max_events=int(max_events), t1=float(t1))
 
 
 @eqx.filter_jit
 def _simulate_jit(
     network, key, stepper, brownian, save_times, save_slots, *, t0, dt, num_steps, max_spikes, max_events,
-    event_location, save_initial, save_in_loop, on_overflow, dtype, unroll
+    event_location, save_initial, save_in_loop, dtype, unroll
 ):
     network = _cast(network, dtype)
     network = _error_if_nan(network)
@@ -149,17 +148,8 @@ def _simulate_jit(
         event_location=event_location,
         unroll=unroll,
     )
-    spike_times = out.spike_times
-    if on_overflow == "error":
-        spike_times = eqx.error_if(
-            spike_times,
-            jnp.any(out.overflow),
-            f"spike buffer overflow: a neuron fired more than max_spikes={max_spikes} times, or the event budget "
-            f"max_events={max_events} ran out. Raise max_spikes (and max_events), or pass on_overflow='ignore' "
-            "to keep the first spikes (all spikes before Solution.t_final are exact).",
-        )
     return Solution(
-        spike_times=spike_times,
+        spike_times=out.spike_times,
         spike_counts=out.spike_counts,
         overflow=out.overflow,
         t_final=out.t_final,
@@ -167,6 +157,10 @@ def _simulate_jit(
         ys=out.saved_states,
         final_state=out.final_state,
         state_names=neuron.state_names,
+        budget_exhausted=out.budget_exhausted,
+        nonfinite_time=out.nonfinite.time,
+        nonfinite_row=out.nonfinite.row,
+        nonfinite_neuron=out.nonfinite.neuron,
     )
 
 
@@ -220,15 +214,3 @@ def _save_grid(save_at, *, t0, dt, num_steps):
         if index > 0:
             slots[index - 1] = slot
     return jnp.asarray(t0 + indices * dt), slots, save_initial
-
-
-def _warn_overflow(solution: Solution, max_spikes: int, t1: float) -> None:
-    overflow = np.asarray(solution.overflow)
-    if overflow.any():
-        t_final = np.min(np.asarray(solution.t_final))
-        warnings.warn(
-            f"spike buffer overflow: {int(overflow.sum())} neuron buffer(s) exceeded max_spikes={max_spikes}; "
-            f"only the first max_spikes spikes are stored" + (f"; the event budget ran out at t={t_final:.6g} < t1={t1}" if t_final < t1 else ""),
-            RuntimeWarning,
-            stacklevel=3,
-        )
