@@ -55,14 +55,17 @@ def event_offset(
         crossing: where the event function crosses zero on the step; elsewhere the offset is
             ``guess`` and its derivative 0.
         event_along: ``g(s, args)``, the event function after an offset ``s`` into the step.
-        iterations: Newton iterations from ``guess`` (0 when ``guess`` is already the root, as
-            for an affine step and an affine event function).
+        iterations: Newton iterations from ``guess``, at least 1 (one polishing step when
+            ``guess`` is already the root, as for an affine step and an affine event function).
 
     The derivative is ``-(d_args g . d args) / d_s g`` at the root, where the slope ``d_s g`` is
     positive and the neuron crosses; 0 elsewhere. It composes to every order.
     """
-    root = guess
-    for _ in range(iterations):
+    # At least one step, so that the root is computed from args: with a root that is the
+    # (stop-gradient) guess itself, forward-over-reverse through the event loop's scan gave wrong
+    # second derivatives in JAX 0.10 (tests/test_second_derivatives.py), forward-over-forward did not.
+    root = jnp.clip(guess, 0.0, h_max)
+    for _ in range(max(iterations, 1)):
         value, slope = _value_and_slope(event_along, root, args)
         usable = crossing & (slope > 0)
         root = jnp.clip(jnp.where(usable, root - value / jnp.where(usable, slope, 1.0), root), 0.0, h_max)
