@@ -15,7 +15,15 @@ from ._core import (
     reference_simulate,
     simulate,
 )
-from ._core import AbstractEventLocation, ExactEventLocation, GridEventLocation
+from ._core import (
+    AbstractEventLocation,
+    AbstractEventPolicy,
+    ExactEventLocation,
+    GridEventLocation,
+    ParallelEvents,
+    SequentialEvents,
+    neuron_clock_keys,
+)
 from ._experiments.config import Config, ConfigError, load_config
 from ._experiments.plotting import plot_sweep
 from ._gradients import GradientCheck, check_gradients, forward_value_and_grad
@@ -45,6 +53,10 @@ from ._training.fit import FitResult, RunSummary, TrainState, fit
 
 __all__ = [
     "AbstractEventLocation",
+    "AbstractEventPolicy",
+    "ParallelEvents",
+    "SequentialEvents",
+    "neuron_clock_keys",
     "ExactEventLocation",
     "GridEventLocation",
     "AbstractSpikeTrainLoss",

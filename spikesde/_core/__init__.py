@@ -3,6 +3,8 @@
 
 from .brownian import AbstractBrownian, DiffraxBrownian, FineGridBrownian, GridBrownian
 from .current import AbstractCurrent
+from .clocks import neuron_clock_keys
+from .event_policy import AbstractEventPolicy, ParallelEvents, SequentialEvents
 from .event_location import AbstractEventLocation, ExactEventLocation, GridEventLocation
 from .network import Network, as_network
 from .neuron import AbstractNeuron

@@ -12,7 +12,7 @@ import optimistix as optx
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
 from .brownian import FineGridBrownian, interpolate_path
-from .event_core import clock_draws
+from .clocks import clock_draws, neuron_clock_keys
 from .network import Network, as_network
 from .neuron import AbstractNeuron
 from .simulate import _cast
@@ -170,9 +170,8 @@ def reference_simulate(
     which it converges at strong order 1 as ``dt -> 0`` on the same Brownian path and clocks.
 
     The clocks are those :func:`spikesde.simulate` draws from ``key``: neuron ``k`` starts from
-    ``clock_draws(clock_key, 0, n)[k]`` and after its ``j``-th spike redraws
-    ``clock_draws(clock_key, j, n)[k]``, with ``clock_key`` the second half of
-    ``jax.random.split(key)``. So both solvers see the same noise.
+    ``clock_draws(clock_keys, 0)[k]`` and after its ``j``-th spike redraws
+    ``clock_draws(clock_keys, j)[k]``, with ``clock_keys = neuron_clock_keys(jax.random.split(key)[1], n)``. So both solvers see the same noise.
 
     Arguments:
         model: a :class:`Network` without input spike trains, or a neuron population.
@@ -214,13 +213,14 @@ def reference_simulate(
     neuron = network.neuron
     # The same split and the same clock stream as spikesde.simulate, so both solvers see one noise.
     _, clock_key = jax.random.split(key)
+    clock_keys = neuron_clock_keys(clock_key, n)
     path = _StateBrownianPath(brownian, neuron.noise_rows, neuron.state_dim, dtype)
     # A solve restarted at tau needs at most ceil((t1 - tau) / dt) steps, plus slack for rounding.
     max_steps = math.ceil((t1 - t0) / dt) + 2
     # Newton is exact on the piecewise-linear interpolant; the tolerance only has to sit above roundoff.
     solve_kwargs = dict(t1=t1, dt=dt, max_steps=max_steps, tol=float(64 * jnp.finfo(dtype).eps))
 
-    y = neuron.initial_state(clock_draws(clock_key, 0, n, dtype))
+    y = neuron.initial_state(clock_draws(clock_keys, 0, dtype))
     y_initial = y
     t = jnp.asarray(t0, dtype)
     spike_times = np.full((n, max_spikes), np.inf)
@@ -244,7 +244,7 @@ def reference_simulate(
             overflow[k] = True
         counts[k] += 1
         num_events += 1
-        clock = clock_draws(clock_key, int(counts[k]), n, dtype)[k]
+        clock = clock_draws(clock_keys[k : k + 1], int(counts[k]), dtype)[0]
         y = _fire(network, y_next, jnp.asarray(k), clock)
         t = t_next
 

@@ -33,17 +33,16 @@ def no_nonfinite(dtype) -> NonFinite:
     return NonFinite(jnp.asarray(jnp.inf, dtype), jnp.asarray(-1, jnp.int32), jnp.asarray(-1, jnp.int32))
 
 
-def track_nonfinite(record: NonFinite, y: Float[Array, "d n"], t: Float[Array, ""]) -> NonFinite:
-    """``record``, or the first non-finite entry of the state ``y`` at time ``t`` if none was seen."""
+def track_nonfinite(record: NonFinite, y: Float[Array, "d n"], t: Float[Array, "*n"]) -> NonFinite:
+    """``record``, or the first non-finite entry of the state ``y`` at time ``t`` (one time, or each
+    neuron's own) if none was seen."""
     bad = ~jnp.isfinite(y)
-    first = jnp.argmax(bad.reshape(-1)).astype(jnp.int32)
-    new = jnp.any(bad) & (record.row < 0)
     n = y.shape[-1]
-    return NonFinite(
-        jnp.where(new, jax.lax.stop_gradient(t), record.time),
-        jnp.where(new, first // n, record.row),
-        jnp.where(new, first % n, record.neuron),
-    )
+    first = jnp.argmax(bad.reshape(-1)).astype(jnp.int32)
+    row, neuron = first // n, first % n
+    new = jnp.any(bad) & (record.row < 0)
+    time = jnp.broadcast_to(jax.lax.stop_gradient(t), (n,))[neuron]
+    return NonFinite(jnp.where(new, time, record.time), jnp.where(new, row, record.row), jnp.where(new, neuron, record.neuron))
 
 
 def report(solution: Solution, on_overflow: str, *, max_spikes: int, max_events: int, t1: float) -> Solution:

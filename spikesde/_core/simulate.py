@@ -11,7 +11,10 @@ from jaxtyping import ArrayLike, PRNGKeyArray
 
 from .brownian import AbstractBrownian, GridBrownian, _num_steps
 from .event_core import solve_events
+from .clocks import neuron_clock_keys
 from .event_location import AbstractEventLocation, ExactEventLocation
+from .event_policy import AbstractEventPolicy, SequentialEvents
+from .memory import check_memory
 from .network import Network, as_network
 from .neuron import AbstractNeuron
 from .report import report
@@ -40,6 +43,8 @@ def simulate(
     dtype=None,
     unroll: int = 1,
     event_location: AbstractEventLocation | None = None,
+    event_policy: AbstractEventPolicy | None = None,
+    clock_keys: PRNGKeyArray | None = None,
 ) -> Solution:
     r"""Simulate a spiking network as an event SDE on ``[t0, t1]`` with fixed step ``dt``.
 
@@ -61,7 +66,7 @@ def simulate(
         brownian: the Brownian path (default :class:`GridBrownian` from ``key``); pass a
             :class:`FineGridBrownian` to compare step sizes on one path.
         max_events: budget of events (spikes and input spikes) for the whole solve; the loop runs
-            ``num_steps + max_events`` iterations. Default: ``n_neurons * max_spikes`` plus the
+            at most ``num_steps + max_events`` iterations (it stops at ``t1``). Default: ``n_neurons * max_spikes`` plus the
             number of input spikes, which only runs out when some spike buffer overflows.
         root_iterations: Newton iterations to locate a crossing when the step or the event
             function is not affine in time.
@@ -75,10 +80,17 @@ def simulate(
             formula) or ``"recursion"`` (inject ``d tau = -(<grad E, J> + d_theta E) / <grad E, mu>``
             explicitly). Both are exact for the discretised pathwise map and agree to rounding.
         dtype: floating dtype of the solve (default: JAX's default float).
-        unroll: unroll factor of the step loop (speed only).
+        unroll: kept for compatibility; the loop is a bounded while loop and is not unrolled.
         event_location: how crossings are located on a step (an :class:`AbstractEventLocation`);
             default ``ExactEventLocation(root_iterations, event_gradient)``.
             :class:`GridEventLocation` fires at the end of the crossing step (clock-driven chips).
+        event_policy: how events inside one step act on each other: :class:`SequentialEvents`
+            (default: exact order, one event per loop iteration) or :class:`ParallelEvents` (jumps
+            act from the next grid point on; all spikes of a step in one iteration).
+        clock_keys: one key per neuron for its exponential clocks (default
+            ``fold_in(jax.random.split(key)[1], k)`` for neuron ``k``, see
+            :func:`spikesde.neuron_clock_keys`): pass ``neuron_clock_keys(key, n)[k:k+1]`` to give a
+            one-neuron solve the clocks of neuron ``k`` of a network.
     """
     network = as_network(model)
     _check_arguments(network, t0=t0, t1=t1, dt=dt, max_spikes=max_spikes, on_overflow=on_overflow, event_gradient=event_gradient)
@@ -86,6 +98,12 @@ def simulate(
     check_solve_grid(float(t0), float(t1), float(dt), dtype)
     root_iterations, unroll = check_count("root_iterations", root_iterations), check_count("unroll", unroll)
     num_steps = _num_steps(t0, t1, dt)
+    if max_events is None:
+        inputs = 0 if network.input_spike_times is None else int(np.prod(network.input_spike_times.shape))
+        max_events = network.n_neurons * int(max_spikes) + inputs
+    if int(max_events) != max_events or int(max_events) < 1:
+        raise ValueError(f"max_events must be a positive integer, got {max_events}")
+    check_memory(network, num_steps=num_steps, max_spikes=int(max_spikes), max_events=int(max_events), dtype=dtype)
     save_times, save_slots, save_initial = _save_grid(save_at, t0=t0, dt=dt, num_steps=num_steps)
     # Saving nothing but t0 and t1 needs no work inside the loop.
     save_in_loop = not (np.all(save_slots[:-1] == len(save_times)) and save_slots[-1] == len(save_times) - 1)
@@ -93,11 +111,12 @@ def simulate(
         event_location = ExactEventLocation(int(root_iterations), event_gradient)
     elif not isinstance(event_location, AbstractEventLocation):
         raise TypeError(f"event_location must be an AbstractEventLocation, got {type(event_location).__name__}")
-    if max_events is None:
-        inputs = 0 if network.input_spike_times is None else int(np.prod(network.input_spike_times.shape))
-        max_events = network.n_neurons * int(max_spikes) + inputs
-    if int(max_events) != max_events or int(max_events) < 1:
-        raise ValueError(f"max_events must be a positive integer, got {max_events}")
+    if event_policy is None:
+        event_policy = SequentialEvents()
+    elif not isinstance(event_policy, AbstractEventPolicy):
+        raise TypeError(f"event_policy must be SequentialEvents() or ParallelEvents(), got {type(event_policy).__name__}")
+    if clock_keys is not None and (not hasattr(clock_keys, "shape") or clock_keys.shape != (network.n_neurons,)):
+        raise ValueError(f"clock_keys must hold one key per neuron, shape ({network.n_neurons},), got {getattr(clock_keys, 'shape', None)}")
     solution = _simulate_jit(
         network,
         key,
@@ -111,6 +130,8 @@ def simulate(
         max_spikes=int(max_spikes),
         max_events=int(max_events),
         event_location=event_location,
+        event_policy=event_policy,
+        clock_keys=clock_keys,
         save_initial=save_initial,
         save_in_loop=bool(save_in_loop),
         dtype=dtype,
@@ -122,11 +143,13 @@ def simulate(
 @eqx.filter_jit
 def _simulate_jit(
     network, key, stepper, brownian, save_times, save_slots, *, t0, dt, num_steps, max_spikes, max_events,
-    event_location, save_initial, save_in_loop, dtype, unroll
+    event_location, event_policy, clock_keys, save_initial, save_in_loop, dtype, unroll
 ):
     network = _cast(network, dtype)
     network = _error_if_nan(network)
     brownian_key, clock_key = jax.random.split(key)
+    if clock_keys is None:
+        clock_keys = neuron_clock_keys(clock_key, network.n_neurons)
     if brownian is None:
         brownian = GridBrownian(brownian_key)
     neuron = network.neuron
@@ -138,7 +161,7 @@ def _simulate_jit(
         t0=t0,
         dt=dt,
         brownian_increments=increments,
-        clock_key=clock_key,
+        clock_keys=clock_keys,
         max_spikes=max_spikes,
         max_events=max_events,
         save_slots=jnp.asarray(save_slots),
@@ -146,7 +169,7 @@ def _simulate_jit(
         save_initial=save_initial,
         save_in_loop=save_in_loop,
         event_location=event_location,
-        unroll=unroll,
+        event_policy=event_policy,
     )
     return Solution(
         spike_times=out.spike_times,

@@ -1,0 +1,51 @@
+"""Checking up front that a solve fits in memory."""
+
+import os
+
+import jax
+import numpy as np
+
+from .network import Network
+
+_INT32_MAX = 2**31 - 1
+
+
+def available_bytes() -> int:
+    """Memory of the default device: its ``bytes_limit`` where it reports one, else the host's RAM."""
+    try:
+        stats = jax.devices()[0].memory_stats() or {}
+    except Exception:  # some backends do not implement memory_stats
+        stats = {}
+    if "bytes_limit" in stats:
+        return int(stats["bytes_limit"])
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def solve_bytes(network: Network, *, num_steps: int, max_spikes: int, dtype) -> int:
+    """Bytes one forward solve holds at once: the Brownian increments of every step, the spike
+    buffer and clock table, and the per-neuron loop state (a lower bound; batches multiply it)."""
+    neuron = network.neuron
+    n = neuron.n_neurons
+    itemsize = np.dtype(dtype).itemsize
+    increments = num_steps * int(np.prod(neuron.brownian_shape))
+    buffers = 2 * n * (max_spikes + 1)
+    state = 8 * neuron.state_dim * n
+    save_slots = 4 * num_steps
+    return (increments + buffers + state) * itemsize + save_slots
+
+
+def check_memory(network: Network, *, num_steps: int, max_spikes: int, max_events: int, dtype) -> None:
+    """Raise a ValueError naming the size when a solve cannot fit, before anything is allocated."""
+    needed = solve_bytes(network, num_steps=num_steps, max_spikes=max_spikes, dtype=dtype)
+    limit = available_bytes()
+    if needed > limit:
+        raise ValueError(
+            f"this solve needs at least {needed / 2**30:.3g} GiB ({num_steps} steps of Brownian increments of "
+            f"shape {network.neuron.brownian_shape} and spike buffers of {network.n_neurons} x {max_spikes}), "
+            f"more than the {limit / 2**30:.3g} GiB available: raise dt, shorten [t0, t1], or lower max_spikes"
+        )
+    if num_steps + max_events > _INT32_MAX:
+        raise ValueError(
+            f"the solve needs up to num_steps + max_events = {num_steps} + {max_events} loop iterations, "
+            f"more than 2**31 - 1: raise dt or lower max_events"
+        )
