@@ -5,8 +5,6 @@ order of derivative is the derivative of the discrete map: against the analytic 
 finite differences of gradients on a noisy SLIF network.
 """
 
-import math
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -50,6 +48,7 @@ def test_lif_hessian_is_analytic(x64, event_gradient):
     np.testing.assert_allclose(hessian, expected, rtol=1e-9, atol=1e-10)
 
 
+@pytest.mark.slow
 def test_lif_forward_over_forward_and_third_derivative(x64):
     parameters = jnp.asarray([C, TAU, THETA])
     forward = jax.jit(jax.jacfwd(jax.jacfwd(lif_spike_times)), static_argnums=1)(parameters, "recursion")
@@ -79,7 +78,7 @@ def _loss(parameters, stepper, event_gradient):
 
 @pytest.mark.parametrize(
     "stepper, event_gradient",
-    [(sd.EulerMaruyama(), "recursion"), (sd.ExponentialEuler(), "root")],
+    [(sd.EulerMaruyama(), "recursion"), pytest.param(sd.ExponentialEuler(), "root", marks=pytest.mark.slow)],
     ids=["euler-recursion", "exponential-root"],
 )
 def test_noisy_network_hessian_vector_products_match_finite_differences_of_gradients(x64, stepper, event_gradient):
