@@ -20,7 +20,7 @@ from .neuron import AbstractNeuron
 from .report import report
 from .solution import Solution
 from .stepper import AbstractStepper, EulerMaruyama
-from .validation import check_count, check_solve_grid, solve_dtype
+from .validation import check_count, check_grid_rounding, check_step_fits, solve_dtype
 
 _ON_OVERFLOW = ("error", "warn", "ignore")
 
@@ -95,7 +95,7 @@ def simulate(
     network = as_network(model)
     _check_arguments(network, t0=t0, t1=t1, dt=dt, max_spikes=max_spikes, on_overflow=on_overflow, event_gradient=event_gradient)
     dtype = solve_dtype(dtype)
-    check_solve_grid(float(t0), float(t1), float(dt), dtype)
+    check_step_fits(float(t0), float(t1), float(dt))
     root_iterations, unroll = check_count("root_iterations", root_iterations), check_count("unroll", unroll)
     num_steps = _num_steps(t0, t1, dt)
     if max_events is None:
@@ -104,6 +104,7 @@ def simulate(
     if int(max_events) != max_events or int(max_events) < 1:
         raise ValueError(f"max_events must be a positive integer, got {max_events}")
     check_memory(network, num_steps=num_steps, max_spikes=int(max_spikes), max_events=int(max_events), dtype=dtype)
+    check_grid_rounding(float(t0), float(t1), float(dt), dtype)
     save_times, save_slots, save_initial = _save_grid(save_at, t0=t0, dt=dt, num_steps=num_steps)
     # Saving nothing but t0 and t1 needs no work inside the loop.
     save_in_loop = not (np.all(save_slots[:-1] == len(save_times)) and save_slots[-1] == len(save_times) - 1)

@@ -1,7 +1,8 @@
 """Bad input becomes an error that names the culprit.
 
 Models check their parameters in ``__check_init__`` with :func:`check_parameters`; ``simulate``
-checks its grid and options with :func:`check_solve_options`. Values that are tracers (a model
+checks its grid and options with :func:`check_step_fits`, :func:`check_grid_rounding`,
+:func:`check_count` and :func:`solve_dtype`. Values that are tracers (a model
 built inside ``jit`` or ``grad``) cannot be inspected and are skipped: the run-time checks of the
 solve (non-finite states, see :mod:`spikesde._core.report`) cover them.
 """
@@ -79,15 +80,16 @@ def solve_dtype(dtype) -> jnp.dtype:
     return dtype
 
 
-def check_solve_grid(t0: float, t1: float, dt: float, dtype) -> None:
-    """The step grid must fit in the window and be representable in ``dtype``.
-
-    A step longer than the window would report spikes after ``t1``; a grid whose points
-    ``t0 + i dt`` are rounded in ``dtype`` by more than ``GRID_ROUNDING_TOLERANCE * dt`` gives
-    step lengths (and so spike times and counts) that are wrong by that much.
-    """
+def check_step_fits(t0: float, t1: float, dt: float) -> None:
+    """A step longer than the window would report spikes after ``t1``."""
     if dt > (t1 - t0) * (1 + 1e-9):
         raise ValueError(f"dt={dt} is longer than the window t1 - t0 = {t1 - t0}; use dt <= t1 - t0")
+
+
+def check_grid_rounding(t0: float, t1: float, dt: float, dtype) -> None:
+    """The grid points ``t0 + i dt`` must be representable in ``dtype``: rounded by more than
+    ``GRID_ROUNDING_TOLERANCE * dt``, they give step lengths (and so spike times and counts) that
+    are wrong by that much."""
     spacing = float(np.spacing(np.asarray(max(abs(t0), abs(t1)), dtype=np.dtype(dtype))))
     if spacing > GRID_ROUNDING_TOLERANCE * dt:
         raise ValueError(
