@@ -181,6 +181,7 @@ _SHARDED = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a fresh process compiles for 4 devices: about a minute
 def test_samples_sharded_over_four_host_devices_match_one_device():
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
     env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(sd.__file__))) + os.pathsep + env.get("PYTHONPATH", "")

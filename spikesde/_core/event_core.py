@@ -84,13 +84,39 @@ def solve_events(
     ``j < max_spikes``; a later spike sets ``overflow[k]`` (it still resets the neuron). After its
     ``j``-th spike neuron ``k`` draws its clock ``clock_draws(clock_keys, j)[k]``.
     """
+    dtype = brownian_increments.dtype
+    num_steps = brownian_increments.shape[0]
+    dt_array = jnp.asarray(dt, dtype)
+    apply = EventApplier(network, event_policy.jumps_within_step, max_events, clock_keys, max_spikes, num_steps, dtype)
+    body = _iteration(
+        network, stepper, event_location, apply, brownian_increments, t0=t0, dt=dt_array, save_slots=save_slots,
+        num_saved=num_saved, save_in_loop=save_in_loop, max_spikes=max_spikes,
+    )
+
+    carry = apply.initial_carry(t0, num_saved, save_initial)
+    carry = eqxi.while_loop(
+        lambda c: (c.step_index < num_steps) & ~c.stopped,
+        body,
+        carry,
+        max_steps=num_steps + max_events,
+        buffers=lambda c: (c.spike_buffer, c.saved_states),
+        kind="bounded",
+    )
+    saved = carry.saved_states[:num_saved]
+    if not save_in_loop:
+        reached = carry.step_index == num_steps
+        saved = saved.at[num_saved - 1].set(jnp.where(reached, carry.y, jnp.nan))
+    return CoreOutput(carry.spike_buffer[:, :max_spikes], carry.spike_counts, carry.overflow, carry.t_final, saved, carry.y, carry.stopped, carry.nonfinite)
+
+
+def _iteration(network, stepper, event_location, apply, brownian_increments, *, t0, dt, save_slots, num_saved, save_in_loop, max_spikes):
+    """The loop body of :func:`solve_events`."""
     neuron = network.neuron
     n = neuron.n_neurons
     dtype = brownian_increments.dtype
     num_steps = brownian_increments.shape[0]
-    dt_array = jnp.asarray(dt, dtype)
-    sequential = event_policy.jumps_within_step
-    apply = EventApplier(network, sequential, max_events, clock_keys, max_spikes, num_steps, dtype)
+    dt_array = dt
+    sequential = apply.sequential  # a Python bool: the policy is static
 
     def propose(t_grid, t, y, t_end, dW):
         h = jnp.maximum(t_end - t, 0.0)
@@ -147,20 +173,7 @@ def solve_events(
         )
         return new._replace(nonfinite=track_nonfinite(carry.nonfinite, new.y, new.t))
 
-    carry = apply.initial_carry(t0, num_saved, save_initial)
-    carry = eqxi.while_loop(
-        lambda c: (c.step_index < num_steps) & ~c.stopped,
-        body,
-        carry,
-        max_steps=num_steps + max_events,
-        buffers=lambda c: (c.spike_buffer, c.saved_states),
-        kind="bounded",
-    )
-    saved = carry.saved_states[:num_saved]
-    if not save_in_loop:
-        reached = carry.step_index == num_steps
-        saved = saved.at[num_saved - 1].set(jnp.where(reached, carry.y, jnp.nan))
-    return CoreOutput(carry.spike_buffer[:, :max_spikes], carry.spike_counts, carry.overflow, carry.t_final, saved, carry.y, carry.stopped, carry.nonfinite)
+    return body
 
 
 def _repropose(propose, touched, t_grid, t_mid, y_mid, t_end, dW, y_next, neuron_times):

@@ -42,9 +42,10 @@ class AbstractEventLocation(eqx.Module):
         Arguments:
             neuron: the neuron population.
             stepper: the integrator step.
-            t: the start of the step.
-            y: the state at ``t``.
-            h: the proposed step length.
+            t: the time passed on to ``stepper.step`` (the core passes the grid point that
+                starts the current grid step: the input current is read there).
+            y: the state at the start of the proposal (each neuron at its own time).
+            h: the proposed step length (one per neuron: from its own time to the grid point).
             dW: the Brownian increment of the whole grid step of length ``dt`` that contains
                 the proposal; a piece of length ``s`` reads ``dW s / dt`` (the linear interpolant).
             dt: the grid step.
