@@ -184,7 +184,7 @@ def test_no_nan_gradients_without_spikes_with_overflow_and_mixed(event_gradient)
 
     solutions = jax.vmap(lambda key, c: sd.simulate(sd.SLIF(input_current=c, sigma_v=0.5, v0=-1.0), t0=0.0, t1=2.0, dt=1e-2, key=key, max_spikes=3, on_overflow="ignore"))(keys, currents)
     counts = np.asarray(solutions.spike_counts[:, 0])
-    assert counts[0] == 0 and 0 < counts[2] <= 3 and bool(solutions.overflow[4, 0])
+    assert counts[0] == 0 and 0 < counts[2] <= 3 and bool(solutions.budget_exhausted[4])
     reverse = jax.grad(loss, argnums=(0, 1))(1.0, 15.0)
     forward = jax.jacfwd(loss, argnums=(0, 1))(1.0, 15.0)
     assert np.all(np.isfinite(reverse)) and np.all(np.isfinite(forward))

@@ -60,15 +60,16 @@ def test_input_spikes_drive_the_synaptic_current(x64):
 def test_buffer_overflow_is_reported():
     model = sd.SLIF(input_current=3.0, sigma_v=0.2)
     kwargs = dict(t0=0.0, t1=2.0, dt=0.01, key=jax.random.key(0), max_spikes=2)
-    with pytest.raises(Exception, match="spike buffer overflow"):
-        jax.block_until_ready(sd.simulate(model, **kwargs).spike_times)
+    with pytest.raises(Exception, match=r"spike buffer overflow: neuron\(s\) 0 fired"):
+        jax.block_until_ready(sd.simulate(model, max_events=500, **kwargs).spike_times)
     with pytest.warns(RuntimeWarning, match="spike buffer overflow"):
-        sd.simulate(model, on_overflow="warn", **kwargs)
+        sd.simulate(model, on_overflow="warn", max_events=500, **kwargs)
     full = sd.simulate(model, **(kwargs | dict(max_spikes=200)))
     assert not bool(full.overflow[0]) and int(full.spike_counts[0]) > 2
-    # With the default event budget the solve stops at the first spike that does not fit.
+    # With the default event budget the solve stops at the first spike that does not fit: the
+    # budget is exhausted, no buffer overflowed.
     solution = sd.simulate(model, on_overflow="ignore", **kwargs)
-    assert bool(solution.overflow[0]) and int(solution.spike_counts[0]) == 2
+    assert bool(solution.budget_exhausted) and not bool(solution.overflow[0]) and int(solution.spike_counts[0]) == 2
     assert float(full.spike_times[0, 1]) <= float(solution.t_final) <= float(full.spike_times[0, 2])
     np.testing.assert_array_equal(solution.spike_times[0], full.spike_times[0, :2])
     # With a larger budget it runs to t1, resets at every spike, and keeps the first two.
@@ -83,7 +84,7 @@ def test_event_budget_stops_the_solve_and_is_reported():
     model = sd.SLIF(input_current=3.0)
     solution = sd.simulate(model, t0=0.0, t1=2.0, dt=0.01, key=jax.random.key(0), max_spikes=50, max_events=3, on_overflow="ignore")
     full = sd.simulate(model, t0=0.0, t1=2.0, dt=0.01, key=jax.random.key(0), max_spikes=50)
-    assert bool(solution.overflow[0]) and int(solution.spike_counts[0]) == 3
+    assert bool(solution.budget_exhausted) and not bool(solution.overflow[0]) and int(solution.spike_counts[0]) == 3
     assert float(full.spike_times[0, 2]) <= float(solution.t_final) < 2.0
     np.testing.assert_array_equal(solution.spike_times[0, :3], full.spike_times[0, :3])
     with pytest.raises(Exception, match="event budget"):

@@ -9,6 +9,7 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from .clocks import clock_draws, clock_table
 from .network import Network
+from .report import NonFinite, no_nonfinite, track_nonfinite
 
 
 class Carry(NamedTuple):
@@ -24,6 +25,7 @@ class Carry(NamedTuple):
     pending: Float[Array, " n"]  # jumps held until the end of the step (parallel policy)
     spike_buffer: Float[Array, "n max_spikes+1"]  # the last column takes the writes that are not spikes
     saved_states: Float[Array, "n_save+1 d n"]  # the last slot takes the steps that are not saved
+    nonfinite: NonFinite  # the first NaN/inf state entry (spikesde._core.report)
 
 
 
@@ -82,6 +84,7 @@ class EventApplier:
             pending=jnp.zeros((n,), dtype),
             spike_buffer=jnp.full((n, self.max_spikes + 1), jnp.inf, dtype),
             saved_states=saved,
+            nonfinite=track_nonfinite(no_nonfinite(dtype), y0, jnp.asarray(t0, dtype)),
         )
 
     def next_input(self, pointer: Int[Array, " m"]) -> tuple[Float[Array, ""], Int[Array, ""]]:

@@ -16,6 +16,7 @@ from .event_apply import Carry, EventApplier
 from .event_location import AbstractEventLocation
 from .event_policy import AbstractEventPolicy
 from .network import Network
+from .report import NonFinite, track_nonfinite
 from .stepper import AbstractStepper
 
 
@@ -26,6 +27,8 @@ class CoreOutput(NamedTuple):
     t_final: Float[Array, ""]
     saved_states: Float[Array, "n_save d n"]
     final_state: Float[Array, "d n"]
+    budget_exhausted: Bool[Array, ""]
+    nonfinite: NonFinite
 
 
 def solve_events(
@@ -69,8 +72,9 @@ def solve_events(
     max_events``; iterations after the end cost nothing (also under ``vmap``, up to the slowest
     sample), forward and reverse mode both work, and reverse mode keeps checkpoints, not every
     iteration. If an event is due when ``max_events`` have been applied, the solve stops there
-    (``t_final < t1``) and the neurons due to fire are flagged in ``overflow``; spikes before
-    ``t_final`` are all exact and complete.
+    (``t_final < t1``, ``budget_exhausted``); spikes before ``t_final`` are all exact and complete.
+    The first state entry that becomes NaN or inf is recorded in ``nonfinite`` (see
+    :mod:`spikesde._core.report`).
 
     States are saved at the grid points of ``save_slots`` (slot ``s`` after step ``i`` when
     ``save_slots[i] == s``; ``num_saved`` means none), at ``t0`` in slot 0 if ``save_initial``.
@@ -102,7 +106,7 @@ def solve_events(
     if not save_in_loop:
         reached = carry.step_index == num_steps
         saved = saved.at[num_saved - 1].set(jnp.where(reached, carry.y, jnp.nan))
-    return CoreOutput(carry.spike_buffer[:, :max_spikes], carry.spike_counts, carry.overflow, carry.t_final, saved, carry.y)
+    return CoreOutput(carry.spike_buffer[:, :max_spikes], carry.spike_counts, carry.overflow, carry.t_final, saved, carry.y, carry.stopped, carry.nonfinite)
 
 
 def _iteration(network, stepper, event_location, apply, brownian_increments, *, t0, dt, save_slots, num_saved, save_in_loop, max_spikes):
@@ -152,7 +156,7 @@ def _iteration(network, stepper, event_location, apply, brownian_increments, *, 
         slot = jnp.where(complete, save_slots[jnp.minimum(index, num_steps - 1)], num_saved) if save_in_loop else num_saved
         counts = carry.spike_counts
         spike_slot = jnp.where(event.fire & (counts < max_spikes), counts, max_spikes)
-        return Carry(
+        new = Carry(
             y=jnp.where(complete, y_done, y_stay),
             t=jnp.where(complete, t_end, t_stay),
             step_index=index + complete.astype(index.dtype),
@@ -160,12 +164,14 @@ def _iteration(network, stepper, event_location, apply, brownian_increments, *, 
             t_final=jnp.where(event.blocked, event.t_blocked, jnp.where(complete, t_end, carry.t_final)),
             num_events=carry.num_events + event.num_applied,
             spike_counts=counts + event.fire.astype(counts.dtype),
-            overflow=carry.overflow | (event.fire & (counts >= max_spikes)) | event.blocked_neurons,
+            overflow=carry.overflow | (event.fire & (counts >= max_spikes)),
             input_pointer=jnp.where(complete | sequential, input_pointer, carry.input_pointer),
             pending=jnp.where(complete, 0.0, pending),
             spike_buffer=carry.spike_buffer.at[jnp.arange(n), spike_slot].set(event.times),
             saved_states=carry.saved_states.at[slot].set(y_done),
+            nonfinite=carry.nonfinite,
         )
+        return new._replace(nonfinite=track_nonfinite(carry.nonfinite, new.y, new.t))
 
     return body
 

@@ -12,8 +12,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float
 
+from .event_time import event_along_step, event_offset
 from .neuron import AbstractNeuron
 from .stepper import AbstractStepper
+from .validation import check_count
 
 _EVENT_GRADIENTS = ("root", "recursion")
 
@@ -57,9 +59,11 @@ class ExactEventLocation(AbstractEventLocation):
 
     The root ``s`` of ``E(step(t, y, s, dW s / dt)) = 0`` is differentiated by the implicit
     function theorem, ``d s = -dE / (dE/ds)``, through one of two exact routes (``event_gradient``):
-    ``"root"`` differentiates the closed-form root (or one Newton step from the converged root);
-    ``"recursion"`` holds the root fixed and injects
-    ``d tau = -(<grad E, J> + d_theta E) / <grad E, mu>``, with ``mu`` the slope of the step at the root.
+    ``"root"`` differentiates the closed-form root where there is one (an affine step and event
+    function), ``"recursion"`` always injects ``d tau = -(<grad E, J> + d_theta E) / <grad E, mu>``,
+    with ``mu`` the slope of the step at the root, through the custom JVP of
+    :func:`spikesde._core.event_time.event_offset` (also the "root" route's rule without a closed
+    form). Both are exact to every order of derivative (``jax.hessian`` included).
 
     Arguments:
         root_iterations: Newton iterations when there is no closed form.
@@ -72,6 +76,7 @@ class ExactEventLocation(AbstractEventLocation):
     def __check_init__(self):
         if self.event_gradient not in _EVENT_GRADIENTS:
             raise ValueError(f"event_gradient must be 'root' or 'recursion', got {self.event_gradient!r}")
+        check_count("root_iterations", self.root_iterations)
 
     def locate(self, neuron, stepper, t, y, h, dW, dt, y_next):
         event_now, event_next = neuron.event(y), neuron.event(y_next)
@@ -84,28 +89,11 @@ class ExactEventLocation(AbstractEventLocation):
         if closed_form and self.event_gradient == "root":
             return crossing, offset
 
-        def event_after(s):
-            return neuron.event(stepper.step(neuron, t, y, s, dW * (s / dt)))
-
-        def value_and_slope(s):
-            value, slope = jax.jvp(event_after, (s,), (jnp.ones_like(s),))
-            usable = crossing & (slope > 0)
-            return value, jnp.where(usable, slope, 1.0), usable
-
-        root = jax.lax.stop_gradient(offset)
-        if not closed_form:
-            for _ in range(self.root_iterations):
-                value, slope, usable = value_and_slope(root)
-                root = jnp.clip(jnp.where(usable, root - value / slope, root), 0.0, h)
-            root = jax.lax.stop_gradient(root)
-        value, slope, usable = value_and_slope(root)
-        if self.event_gradient == "root":
-            # One differentiable Newton step from the converged root: the implicit-function
-            # derivative, without differentiating through the iterations.
-            return crossing, jnp.clip(jnp.where(usable, root - value / slope, root), 0.0, h)
-        # The recursion: the added term is zero in value, its derivative is -(<grad E, J> + d_theta E) / slope.
-        correction = (value - jax.lax.stop_gradient(value)) / jax.lax.stop_gradient(slope)
-        return crossing, root - jnp.where(usable, correction, 0.0)
+        # The implicit event time with a custom JVP: exact to every order of derivative.
+        iterations = 0 if closed_form else self.root_iterations
+        guess, h_max = jax.lax.stop_gradient(offset), jax.lax.stop_gradient(h)
+        args = (neuron, stepper, t, y, dW, dt)
+        return crossing, event_offset(args, guess, h_max, crossing, event_along=event_along_step, iterations=iterations)
 
 
 class GridEventLocation(AbstractEventLocation):

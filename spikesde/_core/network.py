@@ -6,6 +6,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float
 
 from .neuron import AbstractNeuron
+from .validation import check_parameters, is_concrete
 
 
 class Network(eqx.Module):
@@ -70,6 +71,12 @@ class Network(eqx.Module):
             self.input_spike_times, self.input_weights = times, w_in
         else:
             self.input_spike_times = self.input_weights = None
+
+    def __check_init__(self):
+        check_parameters("Network", {"weights": "finite", "input_weights": "finite"}, vars(self))
+        times = self.input_spike_times
+        if times is not None and is_concrete(times) and bool(jnp.any(jnp.isnan(times) | (times == -jnp.inf))):
+            raise ValueError("Network.input_spike_times contains NaN or -inf (pad with +inf)")
 
     @property
     def n_neurons(self) -> int:

@@ -6,9 +6,11 @@ from typing import ClassVar
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float
 
 from .current import AbstractCurrent
+from .validation import check_parameters
 
 
 class AbstractNeuron(eqx.Module):
@@ -46,6 +48,12 @@ class AbstractNeuron(eqx.Module):
     #: Whether the event function is affine in the state (crossing times inside an affine step
     #: then have a closed form).
     affine_event: ClassVar[bool]
+    #: The domain of each parameter field: ``"finite"``, ``"nonnegative"`` or ``"positive"``;
+    #: concrete values are checked at construction (a ValueError names the parameter).
+    domains: ClassVar[dict[str, str]] = {}
+
+    def __check_init__(self):
+        check_parameters(type(self).__name__, self.domains, {name: getattr(self, name) for name in self.domains})
 
     @property
     def state_dim(self) -> int:
@@ -112,3 +120,19 @@ def phi1(z: Float[Array, "..."]) -> Float[Array, "..."]:
     small = jnp.abs(z) < 1e-6
     safe_z = jnp.where(small, 1.0, z)
     return jnp.where(small, 1.0 + z / 2, jnp.expm1(safe_z) / safe_z)
+
+
+def decay_phi1(a: Float[ArrayLike, "*n"], b: Float[ArrayLike, "*n"], h: Float[ArrayLike, "*n"]) -> Float[Array, "*n"]:
+    """``e^{-a h} phi1((a - b) h) = (e^{-b h} - e^{-a h}) / ((a - b) h)`` for rates ``a, b >= 0``.
+
+    Written as ``e^{-min(a, b) h} phi1(-|a - b| h)``: both factors lie in ``(0, 1]``, so large rates
+    (``a h`` beyond ~89 in float32) cannot overflow ``phi1`` into ``0 * inf``. At ``a = b`` the kinks
+    of ``min`` and ``|.|`` cancel, and autodiff's even split at ties gives the exact derivative.
+    """
+    return jnp.exp(-jnp.minimum(a, b) * h) * phi1(-jnp.abs(a - b) * h)
+
+
+def max_exponent(dtype) -> float:
+    """The largest ``x`` with ``exp(x)`` finite in ``dtype``, less 28: rates capped at ``exp`` of this
+    (about 2e26 in float32) leave a factor ``e^28 ~ 1e12`` for the products a gradient forms with them."""
+    return float(np.log(jnp.finfo(dtype).max)) - 28.0

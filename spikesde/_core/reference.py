@@ -180,7 +180,7 @@ def reference_simulate(
         brownian: the Brownian path; must cover ``[t0, t1]`` and have the model's noise shape.
         max_spikes: spike buffer length per neuron (later spikes are counted, not stored).
         max_events: spikes allowed in total (default ``n_neurons * max_spikes``); when one more is
-            due the solve stops there (``t_final < t1``) and that neuron is flagged in ``overflow``.
+            due the solve stops there (``t_final < t1``, ``budget_exhausted``).
         dtype: floating dtype (default: JAX's default float).
 
     Returns a :class:`Solution`; its ``ts`` are ``(t0, t1)`` and ``ys`` the states there (NaN at
@@ -235,7 +235,7 @@ def reference_simulate(
             break
         k = int(jnp.argmax(neuron.event(y_next)))
         if num_events >= max_events:
-            overflow[k] = budget_ran_out = True
+            budget_ran_out = True
             t, y = t_next, y_next
             break
         if counts[k] < max_spikes:
@@ -257,4 +257,5 @@ def reference_simulate(
         ys=jnp.stack([y_initial, jnp.full_like(y, jnp.nan) if budget_ran_out else y]),
         final_state=y,
         state_names=neuron.state_names,
+        budget_exhausted=jnp.asarray(budget_ran_out),
     )

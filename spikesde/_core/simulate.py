@@ -1,7 +1,6 @@
 """The public entry point of the event core."""
 
 import math
-import warnings
 from collections.abc import Sequence
 
 import equinox as eqx
@@ -18,8 +17,10 @@ from .event_policy import AbstractEventPolicy, SequentialEvents
 from .memory import check_memory
 from .network import Network, as_network
 from .neuron import AbstractNeuron
+from .report import report
 from .solution import Solution
 from .stepper import AbstractStepper, EulerMaruyama
+from .validation import check_count, check_grid_rounding, check_step_fits, solve_dtype
 
 _ON_OVERFLOW = ("error", "warn", "ignore")
 
@@ -69,10 +70,12 @@ def simulate(
             number of input spikes, which only runs out when some spike buffer overflows.
         root_iterations: Newton iterations to locate a crossing when the step or the event
             function is not affine in time.
-        on_overflow: ``"error"`` (default) raises when a spike buffer overflows or the event
-            budget runs out before ``t1``; ``"warn"`` warns; ``"ignore"`` leaves the flags
-            (``overflow``, ``t_final``) to the caller: every spike before ``t_final`` is then exact,
-            and each neuron's buffer holds its first ``max_spikes`` of them.
+        on_overflow: what to do when a spike buffer overflows (``Solution.overflow`` names the
+            neurons), the event budget runs out before ``t1`` (``Solution.budget_exhausted``) or a
+            state becomes NaN or inf (``Solution.nonfinite_*``): ``"error"`` (default) raises,
+            ``"warn"`` warns (also from inside ``jit`` and ``vmap``), ``"ignore"`` leaves the flags
+            to the caller: every spike before ``t_final`` is then exact, and each neuron's buffer
+            holds its first ``max_spikes`` of them.
         event_gradient: how event times are differentiated: ``"root"`` (differentiate the root
             formula) or ``"recursion"`` (inject ``d tau = -(<grad E, J> + d_theta E) / <grad E, mu>``
             explicitly). Both are exact for the discretised pathwise map and agree to rounding.
@@ -91,14 +94,17 @@ def simulate(
     """
     network = as_network(model)
     _check_arguments(network, t0=t0, t1=t1, dt=dt, max_spikes=max_spikes, on_overflow=on_overflow, event_gradient=event_gradient)
+    dtype = solve_dtype(dtype)
+    check_step_fits(float(t0), float(t1), float(dt))
+    root_iterations, unroll = check_count("root_iterations", root_iterations), check_count("unroll", unroll)
     num_steps = _num_steps(t0, t1, dt)
-    dtype = jnp.dtype(dtype) if dtype is not None else jnp.result_type(float)
     if max_events is None:
         inputs = 0 if network.input_spike_times is None else int(np.prod(network.input_spike_times.shape))
         max_events = network.n_neurons * int(max_spikes) + inputs
     if int(max_events) != max_events or int(max_events) < 1:
         raise ValueError(f"max_events must be a positive integer, got {max_events}")
     check_memory(network, num_steps=num_steps, max_spikes=int(max_spikes), max_events=int(max_events), dtype=dtype)
+    check_grid_rounding(float(t0), float(t1), float(dt), dtype)
     save_times, save_slots, save_initial = _save_grid(save_at, t0=t0, dt=dt, num_steps=num_steps)
     # Saving nothing but t0 and t1 needs no work inside the loop.
     save_in_loop = not (np.all(save_slots[:-1] == len(save_times)) and save_slots[-1] == len(save_times) - 1)
@@ -129,19 +135,16 @@ def simulate(
         clock_keys=clock_keys,
         save_initial=save_initial,
         save_in_loop=bool(save_in_loop),
-        on_overflow=on_overflow,
         dtype=dtype,
         unroll=int(unroll),
     )
-    if on_overflow == "warn" and not isinstance(solution.overflow, jax.core.Tracer):
-        _warn_overflow(solution, max_spikes, t1)
-    return solution
+    return report(solution, on_overflow, max_spikes=int(max_spikes), max_events=int(max_events), t1=float(t1))
 
 
 @eqx.filter_jit
 def _simulate_jit(
     network, key, stepper, brownian, save_times, save_slots, *, t0, dt, num_steps, max_spikes, max_events,
-    event_location, event_policy, clock_keys, save_initial, save_in_loop, on_overflow, dtype, unroll
+    event_location, event_policy, clock_keys, save_initial, save_in_loop, dtype, unroll
 ):
     network = _cast(network, dtype)
     network = _error_if_nan(network)
@@ -169,17 +172,8 @@ def _simulate_jit(
         event_location=event_location,
         event_policy=event_policy,
     )
-    spike_times = out.spike_times
-    if on_overflow == "error":
-        spike_times = eqx.error_if(
-            spike_times,
-            jnp.any(out.overflow),
-            f"spike buffer overflow: a neuron fired more than max_spikes={max_spikes} times, or the event budget "
-            f"max_events={max_events} ran out. Raise max_spikes (and max_events), or pass on_overflow='ignore' "
-            "to keep the first spikes (all spikes before Solution.t_final are exact).",
-        )
     return Solution(
-        spike_times=spike_times,
+        spike_times=out.spike_times,
         spike_counts=out.spike_counts,
         overflow=out.overflow,
         t_final=out.t_final,
@@ -187,6 +181,10 @@ def _simulate_jit(
         ys=out.saved_states,
         final_state=out.final_state,
         state_names=neuron.state_names,
+        budget_exhausted=out.budget_exhausted,
+        nonfinite_time=out.nonfinite.time,
+        nonfinite_row=out.nonfinite.row,
+        nonfinite_neuron=out.nonfinite.neuron,
     )
 
 
@@ -240,15 +238,3 @@ def _save_grid(save_at, *, t0, dt, num_steps):
         if index > 0:
             slots[index - 1] = slot
     return jnp.asarray(t0 + indices * dt), slots, save_initial
-
-
-def _warn_overflow(solution: Solution, max_spikes: int, t1: float) -> None:
-    overflow = np.asarray(solution.overflow)
-    if overflow.any():
-        t_final = np.min(np.asarray(solution.t_final))
-        warnings.warn(
-            f"spike buffer overflow: {int(overflow.sum())} neuron buffer(s) exceeded max_spikes={max_spikes}; "
-            f"only the first max_spikes spikes are stored" + (f"; the event budget ran out at t={t_final:.6g} < t1={t1}" if t_final < t1 else ""),
-            RuntimeWarning,
-            stacklevel=3,
-        )

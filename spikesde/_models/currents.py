@@ -7,6 +7,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 from .._core.current import AbstractCurrent
+from .._core.validation import check_parameters, is_concrete
 
 
 class ConstantCurrent(AbstractCurrent):
@@ -16,6 +17,9 @@ class ConstantCurrent(AbstractCurrent):
 
     def __init__(self, value: ArrayLike):
         self.value = jnp.asarray(value, dtype=float)
+
+    def __check_init__(self):
+        check_parameters("ConstantCurrent", {"value": "finite"}, {"value": self.value})
 
     def __call__(self, t):
         return self.value
@@ -42,6 +46,11 @@ class PiecewiseConstantCurrent(AbstractCurrent):
                 f"got {self.values.shape[0]}"
             )
 
+    def __check_init__(self):
+        check_parameters("PiecewiseConstantCurrent", {"breakpoints": "finite", "values": "finite"}, vars(self))
+        if is_concrete(self.breakpoints) and bool(jnp.any(jnp.diff(self.breakpoints) <= 0)):
+            raise ValueError(f"PiecewiseConstantCurrent.breakpoints must be strictly increasing, got {self.breakpoints}")
+
     def __call__(self, t):
         index = jnp.searchsorted(self.breakpoints, t, side="right")
         return self.values[index]
@@ -60,6 +69,9 @@ class SinusoidalCurrent(AbstractCurrent):
         self.amplitude = jnp.asarray(amplitude, dtype=float)
         self.frequency = jnp.asarray(frequency, dtype=float)
         self.phase = jnp.asarray(phase, dtype=float)
+
+    def __check_init__(self):
+        check_parameters("SinusoidalCurrent", dict.fromkeys(("offset", "amplitude", "frequency", "phase"), "finite"), vars(self))
 
     def __call__(self, t):
         return self.offset + self.amplitude * jnp.sin(2 * jnp.pi * self.frequency * t + self.phase)

@@ -8,7 +8,8 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._core.current import AbstractCurrent
 from .currents import as_current
-from .._core.neuron import AbstractNeuron, _as_parameter, phi1
+from .._core.neuron import AbstractNeuron, _as_parameter, decay_phi1
+from .._core.validation import check_count
 
 
 class LIF(AbstractNeuron):
@@ -46,6 +47,10 @@ class LIF(AbstractNeuron):
     noise_rows: ClassVar[tuple[int, ...]] = (0, 1)
     uses_clock: ClassVar[bool] = False
     affine_event: ClassVar[bool] = True
+    domains: ClassVar[dict[str, str]] = dict(
+        tau_mem="positive", tau_syn="positive", threshold="finite", v_reset="finite",
+        sigma_v="nonnegative", sigma_i="nonnegative", v0="finite", i0="finite",
+    )
 
     def __init__(
         self,
@@ -61,7 +66,7 @@ class LIF(AbstractNeuron):
         v0: ArrayLike = 0.0,
         i0: ArrayLike = 0.0,
     ):
-        self.n_neurons = int(n_neurons)
+        self.n_neurons = check_count("n_neurons", n_neurons)
         self.input_current = as_current(input_current)
         self.tau_mem = _as_parameter(tau_mem)
         self.tau_syn = _as_parameter(tau_syn)
@@ -98,7 +103,7 @@ class LIF(AbstractNeuron):
         rate_v = 1 / self.tau_mem
         rate_i = 1 / self.tau_syn
         decay_v = jnp.exp(-rate_v * h)
-        coupling = decay_v * h * phi1((rate_v - rate_i) * h)
+        coupling = h * decay_phi1(rate_v, rate_i, h)
         v_new = v * decay_v + c * self.tau_mem * (-jnp.expm1(-rate_v * h)) + i * coupling
         i_new = i * jnp.exp(-rate_i * h)
         return jnp.stack([v_new, jnp.broadcast_to(i_new, v_new.shape)])

@@ -8,7 +8,8 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._core.current import AbstractCurrent
 from .currents import as_current
-from .._core.neuron import AbstractNeuron, _as_parameter, phi1
+from .._core.neuron import AbstractNeuron, _as_parameter, decay_phi1, max_exponent
+from .._core.validation import check_count
 
 
 class SLIF(AbstractNeuron):
@@ -56,6 +57,10 @@ class SLIF(AbstractNeuron):
     noise_rows: ClassVar[tuple[int, ...]] = (0, 1)
     uses_clock: ClassVar[bool] = True
     affine_event: ClassVar[bool] = True
+    domains: ClassVar[dict[str, str]] = dict(
+        mu_v="nonnegative", mu_i="nonnegative", sigma_v="nonnegative", sigma_i="nonnegative", v_reset="finite",
+        alpha="nonnegative", beta="finite", v_threshold="finite", tau_s="positive", v0="finite", i0="finite",
+    )
 
     def __init__(
         self,
@@ -74,7 +79,7 @@ class SLIF(AbstractNeuron):
         v0: ArrayLike = 0.0,
         i0: ArrayLike = 0.0,
     ):
-        self.n_neurons = int(n_neurons)
+        self.n_neurons = check_count("n_neurons", n_neurons)
         self.input_current = as_current(input_current)
         self.mu_v = _as_parameter(mu_v)
         self.mu_i = _as_parameter(mu_i)
@@ -89,8 +94,13 @@ class SLIF(AbstractNeuron):
         self.i0 = _as_parameter(i0)
 
     def intensity(self, v: Float[Array, "*n"]) -> Float[Array, "*n"]:
-        """``lambda(v) = exp(beta min(v - v_threshold, 10)) / tau_s``."""
-        return jnp.exp(self.beta * jnp.minimum(v - self.v_threshold, 10.0)) / self.tau_s
+        """``lambda(v) = exp(beta min(v - v_threshold, 10)) / tau_s``, with the whole rate capped at
+        ``exp(max_exponent(dtype))`` (about 2e26 in float32) by capping the exponent itself, so that
+        the rate, and every gradient through it, is finite for any finite parameters (the cap at 10
+        alone protects only ``beta < 8.9`` in float32)."""
+        exponent = self.beta * jnp.minimum(v - self.v_threshold, 10.0)
+        cap = max_exponent(exponent.dtype) + jnp.minimum(jnp.log(self.tau_s), 0.0)
+        return jnp.exp(jnp.minimum(exponent, cap)) / self.tau_s
 
     def initial_state(self, clock):
         shape = (self.n_neurons,)
@@ -125,11 +135,12 @@ class SLIF(AbstractNeuron):
 
     def linear_step(self, t, y, h):
         # The (V, I) block is linear: V' = mu_v (I + c - V), I' = -mu_i I. Its exact flow, with
-        # the coupling integral written through phi1 so that mu_v = mu_i needs no special case.
+        # the coupling integral written through phi1 so that mu_v = mu_i needs no special case, and
+        # no overflow for large rates (see decay_phi1).
         v, i, s = y
         c = self.input_current(t)
         decay_v = jnp.exp(-self.mu_v * h)
-        coupling = self.mu_v * decay_v * h * phi1((self.mu_v - self.mu_i) * h)
+        coupling = self.mu_v * h * decay_phi1(self.mu_v, self.mu_i, h)
         v_new = v * decay_v + c * (-jnp.expm1(-self.mu_v * h)) + i * coupling
         i_new = i * jnp.exp(-self.mu_i * h)
         s_new = s + self.intensity(v) * h
