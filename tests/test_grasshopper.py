@@ -1,5 +1,7 @@
 """The nitime grasshopper recording loader and the experiment's config."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -23,7 +25,7 @@ def test_recording_one_reads_as_published():
 
 
 def test_config_file_round_trip_and_unknown_key(tmp_path):
-    config = GrasshopperConfig.from_toml("configs/grasshopper.toml")
+    config = GrasshopperConfig.from_toml(Path(__file__).resolve().parent.parent / "configs" / "grasshopper" / "recording1.toml")
     assert config.train_end == 8.0
     bad = tmp_path / "bad.toml"
     bad.write_text("[grasshopper]\nnot_a_key = 1\n")

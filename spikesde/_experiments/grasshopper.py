@@ -1,6 +1,6 @@
 """Fit recording 1 of the locust receptor neuron (nitime) by exact likelihood, against a nemos GLM.
 
-    python -m spikesde._experiments.grasshopper --out runs/grasshopper [--config configs/grasshopper.toml]
+    python -m spikesde._experiments.grasshopper --out runs/grasshopper [--config configs/grasshopper/recording1.toml]
 
 Trains on ``[0, 8]`` s, tests on ``(8, 10]`` s; writes ``results.json`` and ``grasshopper.png``.
 """
