@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-all bench clean
+.PHONY: install demo test test-all bench bench-training clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,20 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/simulate.py
 	$(BIN)/python benchmarks/gradients.py
 	$(BIN)/python benchmarks/gradient_convergence.py
+	$(BIN)/python benchmarks/network_scaling.py --quick
+	$(BIN)/python benchmarks/signatures.py
+	$(BIN)/python benchmarks/low_precision.py
+	$(BIN)/python benchmarks/intensity_safety.py
+	$(BIN)/python benchmarks/io_formats.py
+	$(BIN)/python benchmarks/yinyang.py speed
+
+# Training runs behind the README's tables (minutes to an hour each on 2 CPU cores).
+bench-training: $(STAMP)
+	$(BIN)/python benchmarks/fit_acceptance.py b
+	$(BIN)/python benchmarks/fit_acceptance.py c
+	$(BIN)/python benchmarks/network_training.py
+	$(BIN)/python benchmarks/hardware_fit.py
+	$(BIN)/python benchmarks/yinyang.py em-table
 
 clean:
 	rm -rf $(VENV) build *.egg-info
