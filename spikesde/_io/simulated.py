@@ -50,13 +50,18 @@ def simulate_spike_trains(
     overflow = np.asarray(solution.overflow)
     if overflow.any():
         i, k = np.argwhere(overflow)[0]
-        count, t_final = int(solution.spike_counts[i, k]), float(solution.t_final[i])
-        why = (
-            f"fired {count} times, more than max_spikes = {max_spikes}"
-            if count > max_spikes
-            else f"had a spike due when the event budget ran out at t = {t_final}"
+        count = int(solution.spike_counts[i, k])
+        raise ValueError(
+            f"trial {i}, neuron {k} fired {count} times, more than max_spikes = {max_spikes} "
+            f"({int(overflow.sum())} overflowing trains in all); raise max_spikes"
         )
-        raise ValueError(f"trial {i}, neuron {k} {why} ({int(overflow.sum())} overflowing trains in all); raise max_spikes")
+    exhausted = np.asarray(solution.budget_exhausted)
+    if exhausted.any():
+        i = int(np.argmax(exhausted))
+        raise ValueError(
+            f"trial {i}: the event budget ran out at t = {float(solution.t_final[i])} before t1 = {t1} "
+            f"({int(exhausted.sum())} trials in all); raise max_events"
+        )
     # from_buffers puts spikes that the solve's dtype rounded just past the window on its edge.
     return SpikeTrains.from_buffers(np.asarray(solution.spike_times), t0, t1, covariates=covariates, neuron_names=neuron_names)
 
