@@ -41,7 +41,6 @@ class Event(NamedTuple):
     input_pointer: Int[Array, " m"]
     num_applied: Int[Array, ""]
     blocked: Bool[Array, ""]  # an event was due with the budget spent: the solve stops
-    blocked_neurons: Bool[Array, " n"]
     t_blocked: Float[Array, ""]
 
 
@@ -143,7 +142,6 @@ class EventApplier:
             input_pointer=pointer,
             num_applied=applied.astype(jnp.int32),
             blocked=blocked,
-            blocked_neurons=blocked & ~is_input & (jnp.arange(n) == first),
             t_blocked=tau,
         )
 
@@ -165,7 +163,6 @@ class EventApplier:
             input_pointer=carry.input_pointer,
             num_applied=jnp.where(blocked, 0, num_due),
             blocked=blocked,
-            blocked_neurons=blocked & due,
             t_blocked=jnp.min(neuron_times),
         )
 

@@ -48,6 +48,9 @@ class MultiSampleEM(eqx.Module):
     ) -> Float[Array, ""]:
         """The estimate ``log mean_k p(x || h^k)`` of ``log p(x)`` (a lower bound in expectation)."""
         _, log_visible = self._sample(model, inputs, observed, visible, key)
+        return self._bound(log_visible)
+
+    def _bound(self, log_visible: Float[Array, " K"]) -> Float[Array, ""]:
         return jax.scipy.special.logsumexp(log_visible) - jnp.log(self.num_compartments)
 
     def value_and_grad(
@@ -65,7 +68,7 @@ class MultiSampleEM(eqx.Module):
         """
         rasters, log_visible = self._sample(model, inputs, observed, visible, key)
         weights = jax.nn.softmax(jax.lax.stop_gradient(log_visible))
-        bound = jax.scipy.special.logsumexp(log_visible) - jnp.log(self.num_compartments)
+        bound = self._bound(log_visible)
 
         @eqx.filter_grad
         def weighted(m):
