@@ -60,8 +60,6 @@ def test_parameters_are_not_checked_under_transformations():
     "change, message",
     [
         (dict(root_iterations=0), r"root_iterations must be an integer >= 1, got 0"),
-        (dict(unroll=0), r"unroll must be an integer >= 1, got 0"),
-        (dict(unroll=1.5), r"unroll must be an integer"),
         (dict(dt=2.0), r"dt=2\.0 is longer than the window t1 - t0 = 1\.0"),
         (dict(t0=1e4, t1=1e4 + 1.0), r"t0=10000\.0: in float32 times near 10001 are rounded to 0\.000977"),
         (dict(t0=1e6, t1=1e6 + 1.0), r"t0=1000000\.0"),

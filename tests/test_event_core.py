@@ -188,3 +188,57 @@ def test_samples_sharded_over_four_host_devices_match_one_device():
     result = subprocess.run([sys.executable, "-c", _SHARDED], env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.startswith("OK") and int(result.stdout.split()[1]) > 20
+
+
+INPUT_TIMES = np.array([[0.123, 0.301, 0.555, 0.802, np.inf]])
+
+
+def _with_inputs(currents, input_weights, input_mask, increments, clock_keys, policy=sd.SequentialEvents()):
+    neuron = sd.SLIF(len(currents), input_current=currents, sigma_v=0.5)
+    model = sd.Network(neuron, input_spike_times=INPUT_TIMES, input_weights=input_weights, input_mask=input_mask)
+    return sd.simulate(
+        model, t0=0.0, t1=T1, dt=DT, key=jax.random.key(0), max_spikes=MAX_SPIKES, brownian=ArrayBrownian(increments),
+        clock_keys=clock_keys, event_policy=policy,
+    ).spike_times
+
+
+_with_inputs_jit = eqx.filter_jit(_with_inputs)
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=["sequential", "parallel"])
+def test_an_input_channel_moves_only_the_neurons_its_mask_reaches(x64, noise, policy):
+    increments, clock_keys = noise
+    weights = jnp.full((1, N), 0.7)
+    mask = jnp.asarray([[True, False, False, False]])
+    together = _with_inputs_jit(CURRENTS, weights, mask, increments, clock_keys, policy)
+    alone0 = _with_inputs_jit(CURRENTS[:1], weights[:, :1], mask[:, :1], increments[:, :, :1], clock_keys[:1], policy)
+    np.testing.assert_allclose(together[0], alone0[0], rtol=1e-12, atol=0)
+    for k in range(1, N):
+        alone = _uncoupled_jit(CURRENTS[k : k + 1], jnp.zeros((1, 1)), policy, increments[:, :, k : k + 1], clock_keys[k : k + 1])
+        np.testing.assert_allclose(together[k], alone[0], rtol=1e-12, atol=0)
+
+    def first_spikes(w):
+        return _with_inputs(CURRENTS, w, mask, increments, clock_keys, policy)[:, :2]
+
+    jacobian = np.asarray(jax.jacrev(first_spikes)(weights))  # (N, 2, 1, N)
+    np.testing.assert_array_equal(jacobian[1:], 0.0)  # neither other neurons' times nor masked weights
+    np.testing.assert_array_equal(jacobian[0, :, 0, 1:], 0.0)
+    assert np.all(np.isfinite(jacobian)) and np.any(np.abs(jacobian[0, :, 0, 0]) > 1e-3)
+
+
+def test_without_an_input_mask_every_neuron_splits_its_step_at_an_input_spike(x64, noise):
+    # The mask is what removes the discretisation coupling: a zero weight alone does not.
+    increments, clock_keys = noise
+    weights = jnp.asarray([[0.7, 0.0, 0.0, 0.0]])
+    unmasked = _with_inputs_jit(CURRENTS, weights, None, increments, clock_keys)
+    masked = _with_inputs_jit(CURRENTS, weights, weights != 0, increments, clock_keys)
+    np.testing.assert_allclose(unmasked[0], masked[0], rtol=1e-12, atol=0)
+    assert np.max(np.abs(np.nan_to_num(unmasked[1:] - masked[1:], posinf=0.0))) > 1e-9
+
+
+def test_an_input_mask_must_match_the_input_weights():
+    neuron = sd.SLIF(2, input_current=1.5)
+    with pytest.raises(ValueError, match=r"input_mask must have the shape of input_weights"):
+        sd.Network(neuron, input_spike_times=INPUT_TIMES, input_weights=np.ones((1, 2)), input_mask=np.ones((2, 2), bool))
+    with pytest.raises(ValueError, match=r"input_mask was given without input_spike_times"):
+        sd.Network(neuron, input_mask=np.ones((1, 2), bool))

@@ -57,6 +57,11 @@ class EventApplier:
         # weight passing through zero must not change the discretisation.
         self.receivers = None if self.coupling is None else (network.mask if network.mask is not None else jnp.ones((self.n, self.n), bool))
         self.has_inputs = network.input_spike_times is not None
+        self.input_coupling = network.input_coupling()
+        self.input_receivers = None
+        if self.has_inputs:
+            mask = network.input_mask
+            self.input_receivers = mask if mask is not None else jnp.ones(self.input_coupling.shape, bool)
         # The parallel policy reads the clocks from a table (one gather per iteration).
         self.clocks = None if sequential else clock_table(clock_keys, max_spikes + 1, dtype)
 
@@ -102,7 +107,7 @@ class EventApplier:
         if not self.has_inputs:
             return jnp.zeros((self.n,), self.dtype), pointer
         new_pointer = jnp.sum(self.network.input_spike_times <= t_end, axis=1).astype(jnp.int32)
-        return (new_pointer - pointer).astype(self.dtype) @ self.network.input_weights, new_pointer
+        return (new_pointer - pointer).astype(self.dtype) @ self.input_coupling, new_pointer
 
     def select(self, carry: Carry, neuron_times: Float[Array, " n"], t_end: Float[Array, ""]) -> Event:
         """The events this iteration applies, given each neuron's next crossing time (``inf``: none)."""
@@ -128,8 +133,8 @@ class EventApplier:
             jump = jnp.where(is_input, jump, self.coupling[first])
         pointer = carry.input_pointer
         if self.has_inputs:
-            receive = jnp.where(is_input, True, receive)
-            jump = jnp.where(is_input, self.network.input_weights[channel], jump)
+            receive = jnp.where(is_input, self.input_receivers[channel], receive)
+            jump = jnp.where(is_input, self.input_coupling[channel], jump)
             pointer = pointer.at[channel].add((applied & is_input).astype(jnp.int32))
         touched = fire | (applied & receive)
         return Event(

@@ -25,6 +25,11 @@ class Network(eqx.Module):
         input_spike_times: ``(m, max_input_spikes)`` spike times of ``m`` input channels, sorted
             per channel and padded with ``+inf``.
         input_weights: ``(m, n)`` weights from the input channels to the neurons.
+        input_mask: ``(m, n)`` boolean: which neurons an input channel reaches. Entries where it is
+            false are not connections: they receive no jump and no gradient, and an input spike
+            does not split those neurons' steps (so it cannot move them through the
+            discretisation). Defaults to all true. Like ``mask``, it is structural: a learned
+            input weight passing through zero does not change which neurons are touched.
     """
 
     neuron: AbstractNeuron
@@ -32,6 +37,7 @@ class Network(eqx.Module):
     mask: Bool[Array, "n n"] | None
     input_spike_times: Float[Array, "m k"] | None
     input_weights: Float[Array, "m n"] | None
+    input_mask: Bool[Array, "m n"] | None
 
     def __init__(
         self,
@@ -40,6 +46,7 @@ class Network(eqx.Module):
         mask: ArrayLike | None = None,
         input_spike_times: ArrayLike | None = None,
         input_weights: ArrayLike | None = None,
+        input_mask: ArrayLike | None = None,
     ):
         n = neuron.n_neurons
         self.neuron = neuron
@@ -71,6 +78,16 @@ class Network(eqx.Module):
             self.input_spike_times, self.input_weights = times, w_in
         else:
             self.input_spike_times = self.input_weights = None
+        if input_mask is not None:
+            if self.input_weights is None:
+                raise ValueError("an input_mask was given without input_spike_times and input_weights")
+            input_mask = jnp.asarray(input_mask, dtype=bool)
+            if input_mask.shape != self.input_weights.shape:
+                raise ValueError(
+                    f"input_mask must have the shape of input_weights, (channels, n_neurons) = {self.input_weights.shape}, "
+                    f"got {input_mask.shape}"
+                )
+        self.input_mask = input_mask
 
     def __check_init__(self):
         check_parameters("Network", {"weights": "finite", "input_weights": "finite"}, vars(self))
@@ -93,6 +110,12 @@ class Network(eqx.Module):
         if self.mask is None:
             return self.weights
         return jnp.where(self.mask, self.weights, 0.0)
+
+    def input_coupling(self) -> Float[Array, "m n"] | None:
+        """The effective input weights ``input_weights * input_mask`` (``None`` without inputs)."""
+        if self.input_weights is None or self.input_mask is None:
+            return self.input_weights
+        return jnp.where(self.input_mask, self.input_weights, 0.0)
 
 
 def as_network(model: "Network | AbstractNeuron") -> Network:

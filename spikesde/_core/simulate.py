@@ -41,7 +41,6 @@ def simulate(
     on_overflow: str = "error",
     event_gradient: str = "root",
     dtype=None,
-    unroll: int = 1,
     event_location: AbstractEventLocation | None = None,
     event_policy: AbstractEventPolicy | None = None,
     clock_keys: PRNGKeyArray | None = None,
@@ -80,7 +79,6 @@ def simulate(
             formula) or ``"recursion"`` (inject ``d tau = -(<grad E, J> + d_theta E) / <grad E, mu>``
             explicitly). Both are exact for the discretised pathwise map and agree to rounding.
         dtype: floating dtype of the solve (default: JAX's default float).
-        unroll: kept for compatibility; the loop is a bounded while loop and is not unrolled.
         event_location: how crossings are located on a step (an :class:`AbstractEventLocation`);
             default ``ExactEventLocation(root_iterations, event_gradient)``.
             :class:`GridEventLocation` fires at the end of the crossing step (clock-driven chips).
@@ -96,7 +94,7 @@ def simulate(
     _check_arguments(network, t0=t0, t1=t1, dt=dt, max_spikes=max_spikes, on_overflow=on_overflow, event_gradient=event_gradient)
     dtype = solve_dtype(dtype)
     check_step_fits(float(t0), float(t1), float(dt))
-    root_iterations, unroll = check_count("root_iterations", root_iterations), check_count("unroll", unroll)
+    root_iterations = check_count("root_iterations", root_iterations)
     num_steps = _num_steps(t0, t1, dt)
     if max_events is None:
         inputs = 0 if network.input_spike_times is None else int(np.prod(network.input_spike_times.shape))
@@ -136,7 +134,6 @@ def simulate(
         save_initial=save_initial,
         save_in_loop=bool(save_in_loop),
         dtype=dtype,
-        unroll=int(unroll),
     )
     return report(solution, on_overflow, max_spikes=int(max_spikes), max_events=int(max_events), t1=float(t1))
 
@@ -144,7 +141,7 @@ def simulate(
 @eqx.filter_jit
 def _simulate_jit(
     network, key, stepper, brownian, save_times, save_slots, *, t0, dt, num_steps, max_spikes, max_events,
-    event_location, event_policy, clock_keys, save_initial, save_in_loop, dtype, unroll
+    event_location, event_policy, clock_keys, save_initial, save_in_loop, dtype
 ):
     network = _cast(network, dtype)
     network = _error_if_nan(network)

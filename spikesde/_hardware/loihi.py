@@ -182,5 +182,5 @@ def to_loihi(model, dt: float, *, vth: int = 2**14):
     weights = None if coupling is None else _integer_weights(np.asarray(coupling) * gain[None, :] / 64, "weights")
     if network.input_spike_times is None:
         return Network(neuron, weights)
-    w_in = _integer_weights(np.asarray(network.input_weights) * gain[None, :] / 64, "input_weights")
-    return Network(neuron, weights, input_spike_times=network.input_spike_times, input_weights=w_in)
+    w_in = _integer_weights(np.asarray(network.input_coupling()) * gain[None, :] / 64, "input_weights")
+    return Network(neuron, weights, input_spike_times=network.input_spike_times, input_weights=w_in, input_mask=network.input_mask)

@@ -101,7 +101,7 @@ def to_nir(model: Network | LIF | SLIF):
         edges += [("neurons", "recurrent"), ("recurrent", "neurons")]
     if network.input_spike_times is not None:
         m = network.input_spike_times.shape[0]
-        w_in = _synaptic_weight(np.asarray(network.input_weights).T, tau_syn, "input_weights")
+        w_in = _synaptic_weight(np.asarray(network.input_coupling()).T, tau_syn, "input_weights")
     else:
         # NIR graphs need an entry point: one input channel with zero weights.
         m, w_in = 1, np.zeros((n, 1))
