@@ -1,0 +1,74 @@
+r"""The continuous-time escape-noise SLIF as a model of the score-function estimator.
+
+:class:`ScoreFunction` needs ``sample(inputs, key)`` and a differentiable ``log_prob(inputs,
+spikes)``. Here a sample is one neuron's spike buffer from :func:`spikesde.simulate` (its first
+``max_spikes`` spikes, ``+inf`` padded) and ``log_prob`` its exact log-density under the core's own
+discretisation (:func:`spikesde.buffer_log_likelihood`): with a noise-free membrane the spike times
+are the only randomness, and
+
+    grad E[L] = E[(L(s) - b) grad log p_theta(s)]
+
+estimates the same derivative as the pathwise gradient through :func:`spikesde.simulate`, from
+spike times alone (no derivative of the spike times).
+
+The clock offset ``alpha`` makes the estimator biased: a spike is impossible until the clock has
+run ``alpha`` since the last one, and that edge of the support moves with ``theta`` while the
+density there is ``lambda > 0``, so ``E[grad log p] != 0`` (the missing boundary term is
+``L`` at the edge times the edge's motion). With ``alpha = 0`` it is unbiased.
+"""
+
+import warnings
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .._core.simulate import simulate
+from .._core.stepper import AbstractStepper
+from .._likelihood.core_path import buffer_log_likelihood, check_noise_free
+from .._models.slif import SLIF
+
+
+class SLIFSpikeTrainModel(eqx.Module):
+    """One noise-free SLIF neuron on ``[t0, t1]``, sampled by the event core, scored exactly.
+
+    Arguments:
+        neuron: a :class:`spikesde.SLIF` with ``n_neurons = 1`` and ``sigma_v = sigma_i = 0``; its
+            inexact fields are the parameters the estimator differentiates.
+        t0, t1, dt: the simulation window and step.
+        max_spikes: the spike buffer length (the loss sees the first ``max_spikes`` spikes).
+        stepper: the simulation's stepper (default :class:`spikesde.EulerMaruyama`).
+    """
+
+    neuron: SLIF
+    t0: float = eqx.field(static=True)
+    t1: float = eqx.field(static=True)
+    dt: float = eqx.field(static=True)
+    max_spikes: int = eqx.field(static=True)
+    stepper: AbstractStepper | None = None
+
+    def __check_init__(self):
+        check_noise_free(self.neuron)
+        alpha = self.neuron.alpha
+        if not isinstance(alpha, jax.core.Tracer) and float(jnp.max(jnp.asarray(alpha))) != 0.0:
+            warnings.warn(
+                f"alpha={float(jnp.max(jnp.asarray(alpha)))}: the score-function estimate of an SLIF with alpha > 0 is "
+                "biased (the edge of the support of the spike times moves with the parameters); use alpha=0",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+    def sample(self, inputs, key: PRNGKeyArray) -> Float[Array, " max_spikes"]:
+        """One spike buffer (no gradient flows through it); ``inputs`` is unused (``None``)."""
+        del inputs
+        solution = simulate(
+            jax.lax.stop_gradient(self.neuron), t0=self.t0, t1=self.t1, dt=self.dt, key=key,
+            max_spikes=self.max_spikes, stepper=self.stepper, on_overflow="ignore",
+        )  # fmt: skip
+        return solution.spike_times[0]
+
+    def log_prob(self, inputs, spikes: Float[Array, " max_spikes"]) -> Float[Array, ""]:
+        """``log p_theta(spikes)``, differentiable in the neuron's parameters."""
+        del inputs
+        return buffer_log_likelihood(self.neuron, spikes, t0=self.t0, t1=self.t1, dt=self.dt, stepper=self.stepper)
