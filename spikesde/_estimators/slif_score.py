@@ -22,6 +22,7 @@ import warnings
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._core.simulate import simulate
@@ -51,9 +52,9 @@ class SLIFSpikeTrainModel(eqx.Module):
     def __check_init__(self):
         check_noise_free(self.neuron)
         alpha = self.neuron.alpha
-        if not isinstance(alpha, jax.core.Tracer) and float(jnp.max(jnp.asarray(alpha))) != 0.0:
+        if not isinstance(alpha, jax.core.Tracer) and float(np.max(np.asarray(alpha))) != 0.0:
             warnings.warn(
-                f"alpha={float(jnp.max(jnp.asarray(alpha)))}: the score-function estimate of an SLIF with alpha > 0 is "
+                f"alpha={float(np.max(np.asarray(alpha)))}: the score-function estimate of an SLIF with alpha > 0 is "
                 "biased (the edge of the support of the spike times moves with the parameters); use alpha=0",
                 RuntimeWarning,
                 stacklevel=3,

@@ -24,6 +24,7 @@ spikes in ``[t0, t1]`` (with the survival to ``t1``) otherwise, so the score
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from .._core.brownian import _num_steps
@@ -41,7 +42,7 @@ def check_noise_free(neuron) -> None:
         raise ValueError(f"the spike-train likelihood takes one SLIF neuron, got n_neurons={neuron.n_neurons}")
     for name in ("sigma_v", "sigma_i"):
         value = getattr(neuron, name)
-        if not isinstance(value, jax.core.Tracer) and jnp.any(jnp.asarray(value) != 0):
+        if not isinstance(value, jax.core.Tracer) and np.any(np.asarray(value) != 0):
             raise ValueError(f"the spike-train likelihood is exact only without membrane noise: {name}={value}, need 0")
 
 
