@@ -8,7 +8,7 @@ import pytest
 
 import spikesde as sd
 from spikesde._core.clocks import clock_draws, neuron_clock_keys
-from spikesde._likelihood.core_path import _along_path, _nodes
+from spikesde._likelihood.core_path import _along_path, _nodes, _receivers
 
 # The input-current task (reference experiment (a)) without membrane noise: first 3 spikes on [0, 5].
 T0, T1, DT, K = 0.0, 5.0, 0.01, 3
@@ -21,6 +21,7 @@ def _neuron(c, alpha=0.0):
 
 
 def _loss(spikes):
+    spikes = spikes[0]  # one neuron's buffer
     # Missing spikes count as t1, so the loss is continuous in the spike times and the pathwise
     # gradient is unbiased (no spike appears or vanishes with a jump in the loss).
     return jnp.sum((jnp.minimum(spikes, T1) - TARGET) ** 2)
@@ -37,7 +38,7 @@ def pathwise_and_score():
 
         def one(key):
             def simulate(c):
-                return sd.simulate(_neuron(c), t0=T0, t1=T1, dt=DT, key=key, max_spikes=K, on_overflow="ignore").spike_times[0]
+                return sd.simulate(_neuron(c), t0=T0, t1=T1, dt=DT, key=key, max_spikes=K, on_overflow="ignore").spike_times
 
             spikes, tangent = jax.jvp(simulate, (C,), (1.0,))
             pathwise = jax.jvp(_loss, (spikes,), (tangent,))[1]
@@ -54,9 +55,10 @@ def test_path_reproduces_the_core_clocks(x64, stepper):
     key = jax.random.key(3)
     neuron = _neuron(C, alpha=0.03)
     spikes = sd.simulate(neuron, t0=T0, t1=T1, dt=DT, key=key, max_spikes=K, stepper=stepper, on_overflow="ignore").spike_times[0]
-    times, counts, grid_index = _nodes(spikes, T0, T1, DT)
-    _, step_integral = _along_path(neuron, stepper or sd.EulerMaruyama(), times, counts, T0 + DT * grid_index)
-    cumulative = np.concatenate([[0.0], np.cumsum(np.asarray(step_integral))])
+    network = sd.Network(neuron)
+    times, counts, jumps, grid_index = _nodes(network, _receivers(network), spikes[None], 0, T0, T1, DT)
+    _, step_integral = _along_path(neuron, stepper or sd.EulerMaruyama(), times[None], counts[None], jumps[None], T0 + DT * grid_index[None])
+    cumulative = np.concatenate([[0.0], np.cumsum(np.asarray(step_integral[0]))])
     runs = np.diff(np.concatenate([[0.0], cumulative[np.flatnonzero(np.asarray(counts))]]))
     clock_keys = neuron_clock_keys(jax.random.split(key)[1], 1)
     draws = [float(clock_draws(clock_keys, j, jnp.float64)[0]) for j in range(len(runs))]
@@ -86,7 +88,7 @@ def test_score_function_agrees_with_pathwise_gradient_and_variance_falls_as_one_
 
     def estimates(m, repeats, seed):
         estimator = sd.ScoreFunction(m, sd.LeaveOneOut())
-        grad = lambda key: estimator.value_and_grad(_loss, model, None, key)[1].neuron.input_current.value  # noqa: E731
+        grad = lambda key: estimator.value_and_grad(_loss, model, None, key)[1].model.input_current.value  # noqa: E731
         return np.asarray(jax.jit(jax.vmap(grad))(jax.random.split(jax.random.key(seed), repeats))).ravel()
 
     small, large = estimates(4, 1500, 1), estimates(16, 375, 2)
@@ -104,5 +106,5 @@ def test_alpha_warns_and_noise_is_refused():
         _model(alpha=0.03)
     with pytest.raises(ValueError, match="sigma_v"):
         sd.SLIFSpikeTrainModel(sd.SLIF(sigma_v=0.1, alpha=0.0), t0=T0, t1=T1, dt=DT, max_spikes=K)
-    with pytest.raises(ValueError, match="n_neurons"):
+    with pytest.raises(ValueError, match="spike_times must have shape"):
         sd.buffer_log_likelihood(sd.SLIF(2, alpha=0.0), jnp.full(3, jnp.inf), t0=T0, t1=T1, dt=DT)

@@ -9,7 +9,7 @@ of independent samples and any batch loss ``D``,
     grad E[D(S)] = E[ sum_m (D(S) - D(S without s_m)) grad log p_theta(s_m) ],
 
 the leave-one-out batch loss being independent of ``s_m`` (so it adds no bias and removes much of
-the variance). It needs ``log p_theta`` of a spike buffer: one noise-free SLIF neuron
+the variance). It needs ``log p_theta`` of spike buffers: noise-free SLIF neurons or networks
 (:func:`spikesde.buffer_log_likelihood`), unbiased for ``alpha = 0`` only (see
 :mod:`spikesde._estimators.slif_score`).
 """
@@ -60,7 +60,7 @@ class PathwiseGradient(AbstractGradientEstimator):
 
 class ScoreFunctionGradient(AbstractGradientEstimator):
     """The score-function (likelihood-ratio) estimate with leave-one-out batch-loss baselines (see
-    the module docstring); the model must be one noise-free :class:`spikesde.SLIF` neuron.
+    the module docstring); the model must be noise-free :class:`spikesde.SLIF` neurons or a network of them.
 
     Arguments:
         leave_one_out: subtract ``D(S without s_m)`` from each sample's weight (needs at least two
@@ -89,7 +89,7 @@ class ScoreFunctionGradient(AbstractGradientEstimator):
 
         def surrogate(p):
             model = trainer.model_at(p)
-            log_p = jax.vmap(lambda s: buffer_log_likelihood(model, s[0], t0=sim.t0, t1=sim.t1, dt=sim.dt, stepper=sim.stepper))(spikes)
+            log_p = jax.vmap(lambda s: buffer_log_likelihood(model, s, t0=sim.t0, t1=sim.t1, dt=sim.dt, stepper=sim.stepper))(spikes)
             return jnp.sum(weights * log_p)
 
         return loss, jax.grad(surrogate)(params), (spikes, overflow)
