@@ -21,7 +21,16 @@ and included in each bias's z-score). Wall time per estimate: the actual
 jitted estimators (forward-mode pathwise, ``sd.ScoreFunction`` with leave-one-out) at a few M,
 interleaved A, B, A, B, min and median of ``--repeats``.
 
-    python benchmarks/estimators.py [--pool 32768] [--repeats 5] [--timing-m 2 32 1024]
+The 22-neuron network (reference experiment (b): 4 -> 16 -> 2, mu (6, 5), v_reset 1.2, V0 1.1,
+I0 0.6, input 1.5 to the input layer, t in [0, 1], dt 0.01) without noise on V and I and with
+alpha = 0, buffers of 20 spikes (none fills): the loss of a sample is the squared error of the two
+output neurons' first three spike times (missing = t1) against the means of the true network
+(weights drawn with key 0); the gradient with respect to the 96 weights is estimated at weights
+drawn with key 1. Pathwise gradients in reverse mode. Per sample, on one pool (``--network-pool``):
+the z-scores of the paired differences score - pathwise over the 96 weights (chi^2 / dof near 1 if
+the score function is unbiased) and the total variance tr Cov of each estimator's gradient.
+
+    python benchmarks/estimators.py [--pool 32768] [--repeats 5] [--timing-m 1 32 1024] [--network-pool 4096]
 
 Writes benchmarks/results/estimators.json and docs/figures/estimators_variance.png.
 """
@@ -32,6 +41,7 @@ import pathlib
 import statistics
 import time
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -126,6 +136,72 @@ def timing(alpha, target, ms, repeats):
     return results
 
 
+NET_T1, NET_K = 1.0, 20
+
+
+def reference_network(key):
+    cell = sd.SLIF(22, input_current=jnp.asarray([1.5] * 4 + [0.0] * 18), mu_v=6.0, mu_i=5.0, sigma_v=0.0, sigma_i=0.0,
+                   v_reset=1.2, v0=1.1, i0=0.6, alpha=0.0)  # fmt: skip
+    return sd.feedforward(cell, [4, 16, 2], key=key)
+
+
+def network_spikes(net, weights, key):
+    net = eqx.tree_at(lambda n: n.weights, net, jnp.where(net.mask, weights, 0.0))
+    return sd.simulate(net, t0=T0, t1=NET_T1, dt=DT, key=key, max_spikes=NET_K, on_overflow="ignore").spike_times
+
+
+def network_loss(spikes, target):
+    return jnp.sum((jnp.minimum(spikes[-2:, :3], NET_T1) - target) ** 2)
+
+
+@eqx.filter_jit
+def network_per_sample(net, target, keys):
+    """Per key: ``(L, dL/dW pathwise, d log p / dW, buffer full)`` over the 96 weights."""
+
+    def one(key):
+        value, pathwise = jax.value_and_grad(lambda w: network_loss(network_spikes(net, w, key), target))(net.weights)
+        spikes = network_spikes(net, net.weights, key)
+        log_p = lambda w: sd.buffer_log_likelihood(eqx.tree_at(lambda n: n.weights, net, w), spikes, t0=T0, t1=NET_T1, dt=DT)  # noqa: E731
+        return value, pathwise, jax.grad(log_p)(net.weights), jnp.any(jnp.isfinite(spikes[:, -1]))
+
+    return jax.vmap(one)(keys)
+
+
+def network_section(size, chunk=512):
+    truth, net = reference_network(jax.random.key(0)), reference_network(jax.random.key(1))
+    data = jax.jit(jax.vmap(lambda k: network_spikes(truth, truth.weights, k)))(jax.random.split(jax.random.key(4), 4096))
+    target = jnp.mean(jnp.minimum(data[:, -2:, :3], NET_T1), axis=0)
+    keys = jax.random.split(jax.random.key(5), size)
+    tic = time.perf_counter()
+    parts = [network_per_sample(net, target, keys[i : i + chunk]) for i in range(0, size, chunk)]
+    values, pathwise, score, full = (np.concatenate([np.asarray(p[j]) for p in parts]) for j in range(4))
+    connections = np.flatnonzero(np.asarray(net.mask))
+    pathwise, score = pathwise.reshape(size, -1)[:, connections], score.reshape(size, -1)[:, connections]
+    print(f"network: pool of {size} in {time.perf_counter() - tic:.1f} s (loaded machine); full buffers {full.mean():.4f}")
+    exact = pathwise.mean(0)
+    estimators = {"pathwise": pathwise, "score, no baseline": values[:, None] * score,
+                  "score, mean baseline": (values - values.mean())[:, None] * score}  # fmt: skip
+    rows = []
+    print("| estimator | chi^2/dof of (estimator - pathwise) over 96 weights | max abs z | tr Cov per sample | tr Cov / pathwise |")
+    print("|---|---|---|---|---|")
+    trace_pathwise = float(np.var(pathwise, axis=0, ddof=1).sum())
+    for name, per_sample in estimators.items():
+        diff = per_sample - pathwise
+        se = diff.std(0, ddof=1) / np.sqrt(size)
+        z = np.where(se > 0, diff.mean(0) / np.where(se > 0, se, 1.0), 0.0)
+        trace = float(np.var(per_sample, axis=0, ddof=1).sum())
+        row = dict(estimator=name, chi2_dof=float(np.mean(z**2)) if name != "pathwise" else None, max_abs_z=float(np.abs(z).max()),
+                   trace_cov=trace, trace_ratio=trace / trace_pathwise)  # fmt: skip
+        rows.append(row)
+        chi2 = "-" if row["chi2_dof"] is None else f"{row['chi2_dof']:.2f}"
+        print(f"| {name} | {chi2} | {row['max_abs_z']:.1f} | {trace:.4g} | {trace / trace_pathwise:.2f} |")
+    blocks = {m: float(np.var(pathwise[: size // m * m].reshape(-1, m, 96).mean(1), axis=0, ddof=1).sum()) * m
+              for m in (1, 4, 16, 64) if size // m > 1}  # fmt: skip
+    print(f"  pathwise M x tr Cov of M-sample means: {blocks}")
+    return dict(pool=size, full_buffer_fraction=float(full.mean()), gradient_norm=float(np.linalg.norm(exact)),
+                mean_loss=float(values.mean()), rows=rows, pathwise_m_times_trace=blocks)  # fmt: skip
+
+
 def figure(by_alpha, path):
     import matplotlib  # noqa: PLC0415 (optional dependency)
 
@@ -152,10 +228,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pool", type=int, default=32768, help="samples per alpha (a multiple of 4096)")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--timing-m", type=int, nargs="*", default=[2, 32, 1024])
+    parser.add_argument("--timing-m", type=int, nargs="*", default=[1, 32, 1024])
+    parser.add_argument("--network-pool", type=int, default=4096, help="samples of the 22-neuron network (0: skip)")
+    parser.add_argument("--skip-input-current", action="store_true")
     args = parser.parse_args()
+    network = network_section(args.network_pool) if args.network_pool else None
     by_alpha = {}
-    for alpha in (0.0, 0.03):
+    for alpha in () if args.skip_input_current else (0.0, 0.03):
         data = jax.jit(jax.vmap(lambda k: spikes_of(C_TRUE, alpha, k)))(jax.random.split(jax.random.key(1), 4096))
         target = jnp.mean(jnp.minimum(data, T1), axis=0)
         tic = time.perf_counter()
@@ -174,8 +253,10 @@ def main():
                                mean_score=float(score.mean()), rows=rows, timing=timing(alpha, target, args.timing_m, args.repeats) if alpha == 0.0 else [])  # fmt: skip
     out = ROOT / "results" / "estimators.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"settings": vars(args), "by_alpha": {str(a): r for a, r in by_alpha.items()}}, indent=2))
-    figure(by_alpha, ROOT.parent / "docs" / "figures" / "estimators_variance.png")
+    result = {"settings": vars(args), "by_alpha": {str(a): r for a, r in by_alpha.items()}, "network": network}
+    out.write_text(json.dumps(result, indent=2))
+    if by_alpha:
+        figure(by_alpha, ROOT.parent / "docs" / "figures" / "estimators_variance.png")
     print(f"wrote {out}")
 
 

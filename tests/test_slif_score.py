@@ -7,8 +7,6 @@ import numpy as np
 import pytest
 
 import spikesde as sd
-from spikesde._core.clocks import clock_draws, neuron_clock_keys
-from spikesde._likelihood.core_path import _along_path, _nodes, _receivers
 
 # The input-current task (reference experiment (a)) without membrane noise: first 3 spikes on [0, 5].
 T0, T1, DT, K = 0.0, 5.0, 0.01, 3
@@ -47,32 +45,6 @@ def pathwise_and_score():
 
         out = jax.jit(jax.vmap(one))(jax.random.split(jax.random.key(7), 12000))
         return tuple(np.asarray(x) for x in out)
-
-
-@pytest.mark.parametrize("stepper", [None, sd.ExponentialEuler()])
-def test_path_reproduces_the_core_clocks(x64, stepper):
-    # Along the reconstructed path the clock's run between spikes is exactly the core's draw E_j + alpha.
-    key = jax.random.key(3)
-    neuron = _neuron(C, alpha=0.03)
-    spikes = sd.simulate(neuron, t0=T0, t1=T1, dt=DT, key=key, max_spikes=K, stepper=stepper, on_overflow="ignore").spike_times[0]
-    network = sd.Network(neuron)
-    times, counts, jumps, grid_index = _nodes(network, _receivers(network), spikes[None], 0, T0, T1, DT)
-    _, step_integral = _along_path(neuron, stepper or sd.EulerMaruyama(), times[None], counts[None], jumps[None], T0 + DT * grid_index[None])
-    cumulative = np.concatenate([[0.0], np.cumsum(np.asarray(step_integral[0]))])
-    runs = np.diff(np.concatenate([[0.0], cumulative[np.flatnonzero(np.asarray(counts))]]))
-    clock_keys = neuron_clock_keys(jax.random.split(key)[1], 1)
-    draws = [float(clock_draws(clock_keys, j, jnp.float64)[0]) for j in range(len(runs))]
-    assert len(runs) == int(np.isfinite(np.asarray(spikes)).sum()) >= 2
-    np.testing.assert_allclose(runs, np.asarray(draws) + 0.03, rtol=1e-10, atol=1e-12)
-
-
-def test_log_prob_gradient_matches_finite_differences(x64):
-    spikes = jnp.array([0.4, 1.3, jnp.inf])
-    for name, make in (("c", lambda x: _neuron(x)), ("mu_v", lambda x: sd.SLIF(input_current=C, mu_v=x, sigma_v=0.0, alpha=0.0))):
-        point = C if name == "c" else 15.0
-        f = lambda x: sd.buffer_log_likelihood(make(x), spikes, t0=T0, t1=T1, dt=DT)  # noqa: E731
-        central = (f(point + 1e-6) - f(point - 1e-6)) / 2e-6
-        np.testing.assert_allclose(jax.grad(f)(point), central, rtol=1e-6, err_msg=name)
 
 
 def test_score_has_mean_zero(pathwise_and_score):
