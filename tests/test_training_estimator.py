@@ -33,6 +33,7 @@ def _gradients(trainer, repeats, seed):
     return np.asarray(jax.jit(jax.vmap(one))(jax.random.split(jax.random.key(seed), repeats))).ravel()
 
 
+@pytest.mark.slow
 def test_score_function_gradient_agrees_with_pathwise_in_the_trainer(x64):
     # Both estimate d/dc E[D(8 samples)] of a batch loss; the score function with leave-one-out
     # batch baselines must agree with the exact pathwise gradient within the standard errors.
