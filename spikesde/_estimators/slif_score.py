@@ -2,9 +2,10 @@ r"""The continuous-time escape-noise SLIF as a model of the score-function estim
 
 :class:`ScoreFunction` needs ``sample(inputs, key)`` and a differentiable ``log_prob(inputs,
 spikes)``. Here a sample is the spike buffers of SLIF neurons or of a network of them from
-:func:`spikesde.simulate` (each neuron's first ``max_spikes`` spikes, ``+inf`` padded) and ``log_prob`` its exact log-density under the core's own
-discretisation (:func:`spikesde.buffer_log_likelihood`): with a noise-free membrane the spike times
-are the only randomness, and
+:func:`spikesde.simulate` (each neuron's first ``max_spikes`` spikes, ``+inf`` padded) and
+``log_prob`` their exact log-density under the core's own discretisation
+(:func:`spikesde.buffer_log_likelihood`): with noise-free membranes the spike times are the only
+randomness, and
 
     grad E[L] = E[(L(s) - b) grad log p_theta(s)]
 

@@ -93,7 +93,8 @@ def buffer_log_likelihood(
     lost = jnp.any(full & jnp.any(receivers & ~jnp.eye(neuron.n_neurons, dtype=bool), axis=1))
     network = eqx.error_if(network, noisy, "the spike-train likelihood needs sigma_v = sigma_i = 0")
     network = eqx.error_if(network, lost, "a full spike buffer of a neuron that projects to others: raise max_spikes")
-    times, counts, jumps, grid_index = jax.vmap(lambda k: _nodes(network, receivers, spikes, k, t0, t1, dt))(jnp.arange(neuron.n_neurons))
+    nodes = jax.vmap(lambda k: _nodes(network, receivers, spikes, k, t0, t1, dt))
+    times, counts, jumps, grid_index = nodes(jnp.arange(neuron.n_neurons))
     stepper = EulerMaruyama() if stepper is None else stepper
     log_lam, step_integral = _along_path(network.neuron, stepper, times, counts, jumps, t0 + dt * grid_index.astype(times.dtype))
     # The intensity just before node n+1 is the one of the piece that starts at node n.
@@ -126,7 +127,8 @@ def _nodes(network, receivers, spikes, k, t0, t1, dt):
     coupling = network.coupling()
     weight = jnp.zeros((n,), dtype) if coupling is None else coupling[:, k].astype(dtype)
     moves = (receivers[:, k] | (jnp.arange(n) == k))[:, None] & jnp.isfinite(spikes)
-    event_times, fires, jumps = [spikes.ravel()], [(moves & (jnp.arange(n) == k)[:, None]).ravel()], [jnp.repeat(weight, per_neuron)]
+    own_spikes = moves & (jnp.arange(n) == k)[:, None]
+    event_times, fires, jumps = [spikes.ravel()], [own_spikes.ravel()], [jnp.repeat(weight, per_neuron)]
     if network.input_spike_times is not None:
         inputs = network.input_spike_times.astype(dtype)
         event_times.append(inputs.ravel())

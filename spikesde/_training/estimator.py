@@ -89,7 +89,8 @@ class ScoreFunctionGradient(AbstractGradientEstimator):
 
         def surrogate(p):
             model = trainer.model_at(p)
-            log_p = jax.vmap(lambda s: buffer_log_likelihood(model, s, t0=sim.t0, t1=sim.t1, dt=sim.dt, stepper=sim.stepper))(spikes)
+            one = lambda s: buffer_log_likelihood(model, s, t0=sim.t0, t1=sim.t1, dt=sim.dt, stepper=sim.stepper)  # noqa: E731
+            log_p = jax.vmap(one)(spikes)
             return jnp.sum(weights * log_p)
 
         return loss, jax.grad(surrogate)(params), (spikes, overflow)
