@@ -138,4 +138,9 @@ from ._experiments.config import ConfigError, load_config
 from ._experiments.schema import Config
 from ._experiments.sweep import run_sweep
 
+# Score-function gradients of the continuous-time SLIF (issue 11).
+from ._estimators.slif_score import SLIFSpikeTrainModel
+from ._likelihood.core_path import buffer_log_likelihood
+from ._training.estimator import AbstractGradientEstimator, PathwiseGradient, ScoreFunctionGradient
+
 __all__ = sorted(name for name in dir() if not name.startswith("_"))

@@ -69,3 +69,12 @@ def test_unknown_estimator():
     with pytest.raises(ValueError, match="estimator must be one of"):
         experiment.make_estimator("nope")
     assert isinstance(experiment.make_estimator("surrogate"), SurrogateGradient)
+
+
+def test_score_options():
+    from spikesde._estimators.sampling_classifier import count_margin
+
+    estimator = experiment.make_estimator("score", score_samples=64, score_loss="margin")
+    assert estimator.num_samples == 64 and estimator.loss is count_margin
+    with pytest.raises(ValueError, match="score_loss must be one of"):
+        experiment.make_estimator("score", score_loss="hinge")

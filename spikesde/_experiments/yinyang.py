@@ -24,18 +24,29 @@ import optax
 from .._datasets import encode_first_spike_times, yinyang
 from .._estimators.calibration import classification_metrics
 from .._estimators.classifier import AbstractClassifierEstimator, ExactGradient, SurrogateGradient
-from .._estimators.sampling_classifier import MultiSampleEMClassifier, ScoreFunctionClassifier
+from .._estimators.sampling_classifier import (
+    MultiSampleEMClassifier,
+    ScoreFunctionClassifier,
+    count_cross_entropy,
+    count_margin,
+)
 
 SPLIT_SEEDS = {"train": 42, "validation": 41, "test": 40}
 LEARNING_RATES = {"exact": 3e-3, "surrogate": 3e-3, "score": 1e-2, "em": 1e-2}
+SCORE_LOSSES = {"cross-entropy": count_cross_entropy, "margin": count_margin}
 
 
-def make_estimator(name: str, *, compartments: int = 5) -> AbstractClassifierEstimator:
-    """The estimator called ``name`` (``exact``, ``surrogate``, ``score`` or ``em``) in its default setting."""
+def make_estimator(
+    name: str, *, compartments: int = 5, score_samples: int = 8, score_loss: str = "cross-entropy"
+) -> AbstractClassifierEstimator:
+    """The estimator called ``name`` (``exact``, ``surrogate``, ``score`` or ``em``) in its default
+    setting; ``score_samples`` and ``score_loss`` (``SCORE_LOSSES``) configure ``score``."""
+    if score_loss not in SCORE_LOSSES:
+        raise ValueError(f"score_loss must be one of {sorted(SCORE_LOSSES)}, got {score_loss!r}")
     factories = {
         "exact": ExactGradient,
         "surrogate": SurrogateGradient,
-        "score": ScoreFunctionClassifier,
+        "score": lambda: ScoreFunctionClassifier(num_samples=score_samples, loss=SCORE_LOSSES[score_loss]),
         "em": lambda: MultiSampleEMClassifier(num_compartments=compartments),
     }
     if name not in factories:
@@ -144,11 +155,15 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--compartments", type=int, default=5, help="K for --estimator em")
+    parser.add_argument("--score-samples", type=int, default=8, help="samples per example for --estimator score")
+    parser.add_argument("--score-loss", choices=sorted(SCORE_LOSSES), default="cross-entropy", help="loss of --estimator score")
     parser.add_argument("--learning-rate", type=float, default=None)
     parser.add_argument("--train-size", type=int, default=5000)
     parser.add_argument("--test-size", type=int, default=1000)
     args = parser.parse_args(argv)
-    estimator = make_estimator(args.estimator, compartments=args.compartments)
+    estimator = make_estimator(
+        args.estimator, compartments=args.compartments, score_samples=args.score_samples, score_loss=args.score_loss
+    )
     out = args.out if args.out is not None else Path("runs") / f"yinyang-{args.estimator}-seed{args.seed}"
     _, summary = train(
         estimator,

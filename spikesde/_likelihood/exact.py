@@ -95,11 +95,21 @@ def likelihood_terms(neuron: SLIF, grid: EventGrid, history: AfterSpikeCurrent |
 def terms_from_membrane(neuron: SLIF, grid: EventGrid, v_minus, v_plus):
     """:func:`likelihood_terms` given the membrane before/after each node (intensity and clock
     parameters read from ``neuron``)."""
-    counts = grid.counts
-    alpha = jnp.reshape(neuron.alpha, ())
     lam_plus = jnp.exp(log_intensity(neuron, v_plus[:-1]))
     lam_minus = jnp.exp(log_intensity(neuron, v_minus[1:]))
     step_integral = 0.5 * grid.steps * (lam_plus + lam_minus)
+    return clock_terms(grid.counts, step_integral, log_intensity(neuron, v_minus), neuron.alpha)
+
+
+def clock_terms(counts, step_integral, spike_log_intensity, alpha):
+    """``(spike_terms, step_terms)`` of an escape-noise clock from its run over each step.
+
+    ``counts[n]``: spikes at node ``n``; ``step_integral[n]``: ``int lambda`` over step ``n`` (any
+    quadrature); ``spike_log_intensity[n]``: ``log lambda`` just before node ``n``; ``alpha``: the
+    clock offset. The clock restarts at every spike; a spike before it has run ``alpha`` is
+    impossible (``-inf``).
+    """
+    alpha = jnp.reshape(alpha, ())
     # Clock run since the last spike: C^+_n after node n, C^-_{n+1} = C^+_n + step_integral_n.
     cumulative = jnp.concatenate([jnp.zeros(1, step_integral.dtype), jnp.cumsum(step_integral)])
     last_spike = jax.lax.cummax(jnp.where(counts > 0, jnp.arange(counts.shape[0]), 0))
@@ -107,7 +117,7 @@ def terms_from_membrane(neuron: SLIF, grid: EventGrid, v_minus, v_plus):
     clock_minus = jnp.concatenate([jnp.zeros(1, step_integral.dtype), clock_plus[:-1] + step_integral])
     step_terms = -(jnp.maximum(clock_minus[1:] - alpha, 0.0) - jnp.maximum(clock_plus[:-1] - alpha, 0.0))
     feasible = jnp.where(clock_minus >= alpha, 0.0, -jnp.inf)
-    spike_terms = jnp.where(counts > 0, counts * log_intensity(neuron, v_minus) + feasible, 0.0)
+    spike_terms = jnp.where(counts > 0, counts * spike_log_intensity + feasible, 0.0)
     return spike_terms, step_terms
 
 

@@ -1,6 +1,7 @@
 """Training: the general fitting layer (learned parameters, the training step, fit, checkpoints, trackers)."""
 
 from .errors import CheckpointError, RunFolderError
+from .estimator import AbstractGradientEstimator, PathwiseGradient, ScoreFunctionGradient
 from .fit import FitResult, fit
 from .learn import Learn
 from .simulation import Simulated, Simulation
@@ -8,6 +9,9 @@ from .tracker import JsonLinesTracker
 from .trainer import Trainer, TrainState
 
 __all__ = [
+    "AbstractGradientEstimator",
+    "PathwiseGradient",
+    "ScoreFunctionGradient",
     "CheckpointError",
     "FitResult",
     "JsonLinesTracker",

@@ -25,6 +25,7 @@ from jaxtyping import PRNGKeyArray
 from .checkpoint import check_fingerprint, load_checkpoint, save_checkpoint
 from .data import array_digest, as_buffers, split
 from .errors import RunFolderError
+from .estimator import AbstractGradientEstimator, PathwiseGradient
 from .fingerprint import digest
 from .learn import Learn
 from .run_folder import RunLock, check_out_dir, read_run_file, remove_owned_files, write_run_file, RUN_FILE
@@ -88,6 +89,7 @@ def fit(
     tracker=None,
     progress: bool = True,
     callback: Callable | None = None,
+    estimator: AbstractGradientEstimator | None = None,
 ) -> FitResult:
     """Learn the parameters ``learn`` of ``model`` from spike-train ``data``.
 
@@ -95,7 +97,9 @@ def fit(
         model: a neuron population or a :class:`spikesde.Network` (everything not learned is fixed).
         data: a :class:`spikesde.SpikeTrains` on the simulation window, an array of padded buffers
             ``(trials, neurons, max_spikes)``, or :class:`spikesde.Simulated` (drawn here).
-        learn, loss, optimizer, simulation, gradient, metrics: as for :class:`spikesde.Trainer`.
+        learn, loss, optimizer, simulation, gradient, metrics, estimator: as for :class:`spikesde.Trainer`
+            (``estimator``: the gradient estimator, an option object; default exact pathwise
+            gradients, :class:`spikesde.PathwiseGradient`).
         steps: optimiser steps in total (a resumed run continues up to ``steps``).
         key: PRNG key of the run (model samples, the test split, the final evaluation).
         model_samples: model samples per step (default: the number of training trials).
@@ -126,10 +130,11 @@ def fit(
     trainer = Trainer(
         model, learn=learn, loss=loss, optimizer=optimizer, simulation=simulation,
         model_samples=train.shape[0] if model_samples is None else model_samples, gradient=gradient, metrics=metrics,
+        estimator=estimator,
     )  # fmt: skip
     train = trainer.check_data(train, "data")
     test_buffers = None if test_buffers is None else trainer.check_data(test_buffers, "test")
-    fingerprint = _fingerprint(model, learn, loss, optimizer, simulation, trainer, gradient, train, test_buffers, key)
+    fingerprint = _fingerprint(model, learn, loss, optimizer, simulation, trainer, gradient, train, test_buffers, key, estimator)
     folder = None if out_dir is None else Path(out_dir)
     lock = None if folder is None else _open_folder(folder, mode, fingerprint)
     try:
@@ -147,12 +152,14 @@ def fit(
     return FitResult(trainer.model_at(state.params), values, history, final, state, trainer, folder)
 
 
-def _fingerprint(model, learn, loss, optimizer, simulation, trainer, gradient, train, test, key) -> dict[str, str]:
+def _fingerprint(model, learn, loss, optimizer, simulation, trainer, gradient, train, test, key, estimator=None) -> dict[str, str]:
     """Hashes of everything that determines the run, by component (what a checkpoint must match)."""
     learn = learn if isinstance(learn, (str, Learn)) else tuple(learn)
+    # The default estimator leaves the hash as it was before estimators were options (old runs resume).
+    training = [trainer.model_samples, gradient] + ([] if estimator is None or isinstance(estimator, PathwiseGradient) else [estimator])
     return {
         "model": digest(model), "learn": digest(learn), "loss": digest(loss), "optimizer": digest(optimizer),
-        "simulation": digest(simulation), "training": digest([trainer.model_samples, gradient]),
+        "simulation": digest(simulation), "training": digest(training),
         "data": array_digest(np.asarray(train)), "test": array_digest(None if test is None else np.asarray(test)),
         "key": digest(key),
     }  # fmt: skip

@@ -24,8 +24,8 @@ import optax
 from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 
 from .._core.network import as_network
-from .._gradients.forward import forward_value_and_grad
 from .._losses.base import AbstractSpikeTrainLoss
+from .estimator import AbstractGradientEstimator, PathwiseGradient
 from .fingerprint import ByDescription
 from .learn import Learn, Params, check_learned_model, constrained_values, fill, initial_params, num_learned, prepare
 from .simulation import Simulation
@@ -58,6 +58,8 @@ class Trainer(eqx.Module):
         gradient: ``"forward"`` (forward sensitivities, one tangent per learned scalar),
             ``"reverse"``, or ``"auto"``: forward for at most four learned scalars.
         metrics: extra test metrics ``name -> fn(model_spikes, test_spikes) -> scalar``.
+        estimator: how the gradient is estimated (an :class:`spikesde.AbstractGradientEstimator`;
+            default :class:`spikesde.PathwiseGradient`, exact pathwise gradients).
     """
 
     model: PyTree
@@ -66,6 +68,7 @@ class Trainer(eqx.Module):
     simulation: Simulation
     model_samples: int = eqx.field(static=True)
     gradient: str = eqx.field(static=True)
+    estimator: AbstractGradientEstimator
     _optimizer: ByDescription = eqx.field(static=True)
     _metrics: tuple[tuple[str, ByDescription], ...] = eqx.field(static=True)
 
@@ -80,6 +83,7 @@ class Trainer(eqx.Module):
         model_samples: int,
         gradient: str = "auto",
         metrics: Mapping[str, Callable] | None = None,
+        estimator: AbstractGradientEstimator | None = None,
     ):
         as_network(model)  # a TypeError naming the type if it is not a model
         self.model, self.learn = prepare(model, learn)
@@ -94,6 +98,10 @@ class Trainer(eqx.Module):
             raise ValueError(f"model_samples must be a positive integer, got {model_samples!r}")
         if gradient not in _GRADIENTS:
             raise ValueError(f"gradient must be one of {_GRADIENTS}, got {gradient!r}")
+        estimator = PathwiseGradient() if estimator is None else estimator
+        if not isinstance(estimator, AbstractGradientEstimator):
+            raise TypeError(f"estimator must be an AbstractGradientEstimator, got {type(estimator).__name__}")
+        estimator.check(self.model, model_samples)
         metrics = dict(metrics or {})
         for name, fn in metrics.items():
             if not isinstance(name, str) or not callable(fn):
@@ -104,6 +112,7 @@ class Trainer(eqx.Module):
         self.simulation = simulation
         self.model_samples = model_samples
         self.gradient = gradient
+        self.estimator = estimator
         self._optimizer = ByDescription(optimizer)
         self._metrics = tuple((name, ByDescription(fn)) for name, fn in sorted(metrics.items()))
 
@@ -152,13 +161,7 @@ class Trainer(eqx.Module):
         which are independent of the test set.
         """
         key, sample_key = jax.random.split(state.key)
-
-        def objective(params):
-            spikes, overflow = self.simulation.sample(self.model_at(params), sample_key, self.model_samples)
-            return self.loss_value(spikes, data), (spikes, overflow)
-
-        grad_fn = forward_value_and_grad if self.gradient_mode(state.params) == "forward" else jax.value_and_grad
-        (loss, (spikes, overflow)), grads = grad_fn(objective, has_aux=True)(state.params)
+        loss, grads, (spikes, overflow) = self.estimator.value_and_grad(self, state.params, sample_key, data)
         metrics = {"loss": loss, **self._sample_metrics(state.params, jax.lax.stop_gradient(spikes), overflow, test_data)}
         updates, opt_state = self.optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
