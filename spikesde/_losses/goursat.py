@@ -52,19 +52,22 @@ def _view(grid, n):
     return grid.reshape(bx, rows * cols // n, n, by)
 
 
-def _diagonal(view, s, m):
-    """Entries ``(i, s - 2 - i)``, ``i < m``, of every pair: ``(bx, m, by)``; off-grid ones alias."""
+def _offsets(s, n):
+    """Where diagonal(s) ``s`` start in the buffer read as rows of width ``n``: ``(row, column)``."""
     u = s - 2
-    block = jax.lax.dynamic_slice(view, (0, u // view.shape[2], u % view.shape[2], 0), (view.shape[0], m, 1, view.shape[3]))
+    return u // n, u % n
+
+
+def _diagonal(view, offset, m):
+    """Entries ``(i, s - 2 - i)``, ``i < m``, of every pair: ``(bx, m, by)``; off-grid ones alias."""
+    block = jax.lax.dynamic_slice(view, (0, *offset, 0), (view.shape[0], m, 1, view.shape[3]))
     return block[:, :, 0, :]
 
 
-def _write(view, s, values, inside):
-    """Writes ``values`` (``(bx, m, by)``) at the on-grid entries of diagonal ``s``, leaving the aliased ones."""
-    u = s - 2
-    m = values.shape[1]
-    merged = jnp.where(inside, values, _diagonal(view, s, m))
-    return jax.lax.dynamic_update_slice(view, merged[:, :, None, :], (0, u // view.shape[2], u % view.shape[2], 0))
+def _write(view, offset, values, inside):
+    """Writes ``values`` (``(bx, m, by)``) at the on-grid entries of a diagonal, leaving the aliased ones."""
+    merged = jnp.where(inside, values, _diagonal(view, offset, values.shape[1]))
+    return jax.lax.dynamic_update_slice(view, merged[:, :, None, :], (0, *offset, 0))
 
 
 def _inside(s, m, n):
@@ -88,19 +91,21 @@ def _sweep(grid, m, n, keep):
     view = _view(grid, n)
     ones = jnp.ones((grid.shape[0], m, grid.shape[3]), grid.dtype)
 
-    def step(carry, s):
+    def step(carry, inputs):
         previous, before, stored = carry  # diagonals s - 1 and s - 2
-        d = _diagonal(view, s, m)
+        s, offset = inputs
+        d = _diagonal(view, offset, m)
         d2 = d * d / 12
         value = (_shift_down(previous, 1.0) + previous) * (1 + d / 2 + d2) - _shift_down(before, 1.0) * (1 - d2)
         inside = _inside(s, m, n)
         current = jnp.where(inside, value, 1.0)
         if keep:
-            stored = _write(stored, s, current, inside)
+            stored = _write(stored, offset, current, inside)
         return (current, previous, stored), None
 
     stored = jnp.zeros_like(view) if keep else None
-    (last, _, stored), _ = jax.lax.scan(step, (ones, ones, stored), jnp.arange(2, m + n + 1))
+    s = jnp.arange(2, m + n + 1)
+    (last, _, stored), _ = jax.lax.scan(step, (ones, ones, stored), (s, _offsets(s, n)))
     return last[:, m - 1], stored
 
 
@@ -110,23 +115,25 @@ def _adjoint(grid, stored, cotangent, m, n):
     zeros = jnp.zeros((grid.shape[0], m, grid.shape[3]), grid.dtype)
     corner = (jax.lax.broadcasted_iota(jnp.int32, (1, m, 1), 1) == m - 1) * cotangent[:, None, :]
 
-    def known(s):  # K on diagonal s, one off the grid
-        return jnp.where(_inside(s, m, n), _diagonal(stored, s, m), 1.0)
+    def known(s, offset):  # K on diagonal s, one off the grid
+        return jnp.where(_inside(s, m, n), _diagonal(stored, offset, m), 1.0)
 
-    def step(carry, s):
-        later, latest, d_later, d_latest, k_before, grads = carry  # G, D on s + 1, s + 2; K on s - 1
-        d = _diagonal(view, s, m)
-        a_later = later * (1 + d_later / 2 + d_later**2 / 12)  # G A at cells (I, J + 1), index i of s + 1
-        propagated = _shift_up(a_later) + a_later - _shift_up(latest * (1 - d_latest**2 / 12))
+    def step(carry, inputs):
+        ga, gb, gb_later, grads = carry  # G A(D) on diagonal s + 1, G B(D) on s + 1 and s + 2
+        s, here, before, earlier = inputs  # offsets of diagonals s, s - 1, s - 2
+        # G_{I,J} = G_{I+1,J} A_{I+1,J} + G_{I,J+1} A_{I,J+1} - G_{I+1,J+1} B_{I+1,J+1}: index i + 1, i of s + 1; i + 1 of s + 2
         inside = _inside(s, m, n)
-        adjoint = jnp.where(inside, propagated, 0.0) + jnp.where(s == m + n, corner, 0.0)
-        k_earlier = known(s - 2)
+        adjoint = jnp.where(inside, _shift_up(ga) + ga - _shift_up(gb_later), 0.0) + jnp.where(s == m + n, corner, 0.0)
+        d = _diagonal(view, here, m)
+        k_before, k_earlier = known(s - 1, before), known(s - 2, earlier)
         local = (_shift_down(k_before, 1.0) + k_before) * (0.5 + d / 6) + _shift_down(k_earlier, 1.0) * d / 6
-        grads = _write(grads, s, adjoint * local, inside)
-        return (adjoint, later, d, d_later, k_earlier, grads), None
+        grads = _write(grads, here, adjoint * local, inside)
+        d2 = d * d / 12
+        return (adjoint * (1 + d / 2 + d2), adjoint * (1 - d2), gb, grads), None
 
-    init = (zeros, zeros, zeros, zeros, known(m + n - 1), jnp.zeros_like(view))
-    (*_, grads), _ = jax.lax.scan(step, init, jnp.arange(m + n, 1, -1))
+    s = jnp.arange(m + n, 1, -1)
+    inputs = (s, _offsets(s, n), _offsets(s - 1, n), _offsets(s - 2, n))
+    (*_, grads), _ = jax.lax.scan(step, (zeros, zeros, zeros, jnp.zeros_like(view)), inputs)
     return grads.reshape(grid.shape)
 
 
