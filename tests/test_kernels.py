@@ -117,3 +117,10 @@ def test_blocked_gradient_equals_one_block(x64):
 
     for one, blocked in zip(grads(None), grads(6)):  # 6 pairs: two rows a block, five rows padded to six
         np.testing.assert_allclose(blocked, one, rtol=1e-12, atol=1e-15)
+
+
+def test_pde_solver_rejects_bad_options_and_paths():
+    with pytest.raises(ValueError, match="pair_chunk"):
+        PDESolver(pair_chunk=0)
+    with pytest.raises(ValueError, match="at least two points"):
+        signature_kernel_gram(jnp.zeros((2, 4, 2)), jnp.zeros((2, 1, 2)))
