@@ -144,7 +144,8 @@ def gram_cases(repeats, cases, refinement=0, static="linear", threads=(-1, 1)):
         y = random_paths(jax.random.key(length + dim + 1), 32, length, dim) * 1.2
         solvers = {"ours": sd.PDESolver(refinement=refinement, static_kernel=kernel)}
         for n_jobs in threads:
-            solvers[f"pysiglib n_jobs={n_jobs}"] = sd.PySigLibSolver(refinement=refinement, static_kernel=kernel, n_jobs=n_jobs)
+            solver = sd.PySigLibSolver(refinement=refinement, static_kernel=kernel, n_jobs=n_jobs)
+            solvers[f"pysiglib n_jobs={n_jobs}"] = solver
         routes = {}
         for name, solver in solvers.items():
             routes[f"{name} forward"] = jax.jit(mmd(solver))
@@ -176,7 +177,8 @@ def print_gram(grams):
         t = row["timings"]
         others = [name[: -len(" forward")] for name in t if name.startswith("pysiglib") and name.endswith("forward")]
         cell = lambda name: f"{1e3 * t[name]['min']:.1f} ({1e3 * t[name]['median']:.1f})"  # noqa: E731
-        print(f"length {row['length']}, dim {row['dim']}: MMD^2 " + ", ".join(f"{k} {v:.6g}" for k, v in row["mmd"].items()))
+        values = ", ".join(f"{k} {v:.6g}" for k, v in row["mmd"].items())
+        print(f"length {row['length']}, dim {row['dim']}: MMD^2 {values}")
         print(
             f"  {'route':<22} {'forward':>18} {'value+grad':>18} {'ours/it fwd':>12} {'ours/it grad':>12} "
             f"{'cpu fwd':>8} {'cpu grad':>8} {'grad rel err':>12}"

@@ -88,14 +88,20 @@ def _reference_gram(xs, ys, refinement, static):
             for i in range(1, k.shape[0]):
                 for j in range(1, k.shape[1]):
                     e = d[i - 1, j - 1]
-                    k[i, j] = (k[i - 1, j] + k[i, j - 1]) * (1 + e / 2 + e * e / 12) - k[i - 1, j - 1] * (1 - e * e / 12)
+                    grow, shrink = 1 + e / 2 + e * e / 12, 1 - e * e / 12
+                    k[i, j] = (k[i - 1, j] + k[i, j - 1]) * grow - k[i - 1, j - 1] * shrink
             out[a, b] = k[-1, -1]
     return out
 
 
 @pytest.mark.parametrize(
     "lengths, static, refinement",
-    [((8, 3), LinearKernel(scale=0.7), 1), ((3, 8), RBFKernel(sigma=0.6), 0), ((6, 2), RBFKernel(sigma=0.6), 1), ((5, 5), LinearKernel(), 0)],
+    [
+        ((8, 3), LinearKernel(scale=0.7), 1),
+        ((3, 8), RBFKernel(sigma=0.6), 0),
+        ((6, 2), RBFKernel(sigma=0.6), 1),
+        ((5, 5), LinearKernel(), 0),
+    ],
     ids=["rows-wrap-twice", "transposed", "one-column", "square"],
 )
 def test_wavefront_layout_and_blocks_equal_the_cellwise_scheme(x64, lengths, static, refinement):
@@ -112,7 +118,8 @@ def test_blocked_gradient_equals_one_block(x64):
     weights = jnp.asarray(np.random.default_rng(14).normal(size=(5, 3)))
 
     def grads(chunk):
-        f = lambda a, b: jnp.sum(weights * signature_kernel_gram(a, b, PDESolver(1, RBFKernel(0.7), pair_chunk=chunk)))  # noqa: E731
+        solver = PDESolver(1, RBFKernel(0.7), pair_chunk=chunk)
+        f = lambda a, b: jnp.sum(weights * signature_kernel_gram(a, b, solver))  # noqa: E731
         return jax.grad(f, argnums=(0, 1))(xs, ys)
 
     for one, blocked in zip(grads(None), grads(6)):  # 6 pairs: two rows a block, five rows padded to six

@@ -23,10 +23,9 @@ The VJP runs the adjoint of the same recursion backwards over the diagonals,
 
 and ``dK_{m,n}/dD_{IJ} = G_{IJ} ((K_{I-1,J} + K_{I,J-1}) A'(D_{IJ}) - K_{I-1,J-1} B'(D_{IJ}))``. The forward
 pass keeps only the paths. The backward pass, block by block, recomputes the block's grid, sweeps
-forward once writing each diagonal of ``K`` into a buffer of the grid's layout (one number per cell,
-as pySigLib keeps its grid), then sweeps the adjoint backwards reading it diagonal by diagonal and
-writing ``dK/dD`` into the same layout (no intermediate of a step is stored), and pulls that back
-through the static kernel.
+forward once keeping each diagonal of ``K`` (stacked: ``m`` numbers per diagonal, contiguous writes
+and reads), then sweeps the adjoint backwards reading them and writing ``dK/dD`` into the grid's
+layout (no intermediate of a step is stored), and pulls that back through the static kernel.
 
 Why blocks: on CPU a fresh buffer of the whole Gram's grid (tens of MB) costs more in page faults and
 cache misses than the sweep itself; one row of the Gram at a time keeps the grid, ``K`` and ``dK/dD``
@@ -46,10 +45,13 @@ def grid_shape(m: int, n: int) -> tuple[int, int]:
     return -(-m // n) * n, n + 1
 
 
-def _check_grid(grid, m, n):
+def _checked(grid, m, n, by):
+    """``grid``, if a static kernel's ``grid`` returned the layout :func:`grid_shape` says (a trace-time check)."""
     rows, cols = grid_shape(m, n)
-    if grid.ndim != 4 or grid.shape[1:3] != (rows, cols):
-        raise ValueError(f"grid must have shape (bx, {rows}, {cols}, by) for {m} x {n} cells, got {grid.shape}")
+    if grid.ndim != 4 or grid.shape[1:] != (rows, cols, by):
+        expected = f"(bx, {rows}, {cols}, {by})"
+        raise ValueError(f"the static kernel's grid must have shape {expected} for {m} x {n} cells, got {grid.shape}")
+    return grid
 
 
 def _view(grid, n):
@@ -93,53 +95,49 @@ def _shift_up(diagonal):
 
 
 def _sweep(grid, m, n, keep):
-    """Forward wavefront: ``K_{m,n}`` of every pair, and ``K`` in the grid's layout when ``keep``."""
+    """Forward wavefront: ``K_{m,n}`` of every pair, and when ``keep`` every diagonal (``[s - 2]``: diagonal ``s``)."""
     view = _view(grid, n)
     ones = jnp.ones((grid.shape[0], m, grid.shape[3]), grid.dtype)
 
     def step(carry, inputs):
-        previous, before, stored = carry  # diagonals s - 1 and s - 2
+        previous, before = carry  # diagonals s - 1 and s - 2
         s, offset = inputs
         d = _diagonal(view, offset, m)
         d2 = d * d / 12
         value = (_shift_down(previous, 1.0) + previous) * (1 + d / 2 + d2) - _shift_down(before, 1.0) * (1 - d2)
-        inside = _inside(s, m, n)
-        current = jnp.where(inside, value, 1.0)
-        if keep:
-            stored = _write(stored, offset, current, inside)
-        return (current, previous, stored), None
+        current = jnp.where(_inside(s, m, n), value, 1.0)
+        return (current, previous), (current if keep else None)
 
-    stored = jnp.zeros_like(view) if keep else None
     s = jnp.arange(2, m + n + 1)
-    (last, _, stored), _ = jax.lax.scan(step, (ones, ones, stored), (s, _offsets(s, n)))
-    return last[:, m - 1], stored
+    (last, _), diagonals = jax.lax.scan(step, (ones, ones), (s, _offsets(s, n)))
+    return last[:, m - 1], diagonals
 
 
-def _adjoint(grid, stored, cotangent, m, n):
-    """``dK_{m,n}/dD`` in the grid's layout, from ``K`` kept by :func:`_sweep` and the corner's cotangent."""
+def _adjoint(grid, diagonals, cotangent, m, n):
+    """``dK_{m,n}/dD`` in the grid's layout, from the diagonals of ``K`` kept by :func:`_sweep` and the cotangent."""
     view = _view(grid, n)
     zeros = jnp.zeros((grid.shape[0], m, grid.shape[3]), grid.dtype)
     corner = (jax.lax.broadcasted_iota(jnp.int32, (1, m, 1), 1) == m - 1) * cotangent[:, None, :]
 
-    def known(s, offset):  # K on diagonal s, one off the grid
-        return jnp.where(_inside(s, m, n), _diagonal(stored, offset, m), 1.0)
+    def known(s):  # K on diagonal s, one off the grid (and on diagonals 0, 1)
+        kept = jax.lax.dynamic_index_in_dim(diagonals, jnp.maximum(s - 2, 0), keepdims=False)
+        return jnp.where(_inside(s, m, n), kept, 1.0)
 
     def step(carry, inputs):
         ga, gb, gb_later, grads = carry  # G A(D) on diagonal s + 1, G B(D) on s + 1 and s + 2
-        s, here, before, earlier = inputs  # offsets of diagonals s, s - 1, s - 2
-        # G_{I,J} = G_{I+1,J} A_{I+1,J} + G_{I,J+1} A_{I,J+1} - G_{I+1,J+1} B_{I+1,J+1}: index i + 1, i of s + 1; i + 1 of s + 2
+        s, here = inputs
+        # G_{I+1,J} A_{I+1,J}, G_{I,J+1} A_{I,J+1}: indices i + 1 and i of s + 1; G_{I+1,J+1} B: index i + 1 of s + 2
         inside = _inside(s, m, n)
         adjoint = jnp.where(inside, _shift_up(ga) + ga - _shift_up(gb_later), 0.0) + jnp.where(s == m + n, corner, 0.0)
         d = _diagonal(view, here, m)
-        k_before, k_earlier = known(s - 1, before), known(s - 2, earlier)
+        k_before, k_earlier = known(s - 1), known(s - 2)
         local = (_shift_down(k_before, 1.0) + k_before) * (0.5 + d / 6) + _shift_down(k_earlier, 1.0) * d / 6
         grads = _write(grads, here, adjoint * local, inside)
         d2 = d * d / 12
         return (adjoint * (1 + d / 2 + d2), adjoint * (1 - d2), gb, grads), None
 
     s = jnp.arange(m + n, 1, -1)
-    inputs = (s, _offsets(s, n), _offsets(s - 1, n), _offsets(s - 2, n))
-    (*_, grads), _ = jax.lax.scan(step, (zeros, zeros, zeros, jnp.zeros_like(view)), inputs)
+    (*_, grads), _ = jax.lax.scan(step, (zeros, zeros, zeros, jnp.zeros_like(view)), (s, _offsets(s, n)))
     return grads.reshape(grid.shape)
 
 
@@ -163,7 +161,7 @@ def goursat_gram(
     ``xs`` and ``ys``.
     """
     blocks = _blocks(xs, rows, xs[-1:])  # copies of a real path: finite, discarded
-    out = jax.lax.map(lambda xb: _sweep(grid(xb, ys), m, n, keep=False)[0], blocks)
+    out = jax.lax.map(lambda xb: _sweep(_checked(grid(xb, ys), m, n, ys.shape[0]), m, n, keep=False)[0], blocks)
     return out.reshape(-1, ys.shape[0])[: xs.shape[0]]
 
 
@@ -177,8 +175,8 @@ def _gram_backward(grid, m, n, rows, residuals, cotangent):
     def step(dys, inputs):
         xb, cb = inputs
         d, vjp = jax.vjp(grid, xb, ys)
-        _, stored = _sweep(d, m, n, keep=True)
-        dxb, dyb = vjp(_adjoint(d, stored, cb, m, n))
+        _, diagonals = _sweep(d, m, n, keep=True)
+        dxb, dyb = vjp(_adjoint(d, diagonals, cb, m, n))
         return dys + dyb, dxb
 
     inputs = (_blocks(xs, rows, xs[-1:]), _blocks(cotangent, rows, 0.0))

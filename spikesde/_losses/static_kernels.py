@@ -27,7 +27,7 @@ class AbstractStaticKernel(eqx.Module):
     def increments(
         self, xs: Float[Array, "bx length_x d"], ys: Float[Array, "by length_y d"]
     ) -> Float[Array, "bx length_x-1 length_y-1 by"]:
-        """``Delta[a, i, j, b]`` for paths ``xs[a]`` and ``ys[b]`` (pairs outermost and innermost: the solver's layout)."""
+        """``Delta[a, i, j, b]`` for paths ``xs[a]``, ``ys[b]`` (pairs outermost and innermost: the solver's layout)."""
 
     def grid(self, xs, ys, refinement: int) -> Float[Array, "bx rows cols by"]:
         """``Delta`` refined ``2^refinement`` times per axis, zero-padded as :func:`grid_shape` says.
