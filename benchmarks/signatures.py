@@ -9,9 +9,11 @@
     and the simulation alone. The reference paper's code (cholberg/snnax) needs sigkerax, which does
     not import on jax 0.10, so it is compared against its recorded 19.1 s on this machine.
 (ii) Unbiased MMD^2 of two batches of 32 paths (three 32 x 32 Gram matrices) with the PDE signature
-    kernel (second-order scheme, no dyadic refinement), forward and value + gradient, ours against
-    pySigLib (C++ through jax.ffi, all threads), interleaved. Paths: random walks scaled to
-    1-variation of order one.
+    kernel (second-order scheme), forward and value + gradient in both batches, ours against pySigLib
+    (C++ through jax.ffi, all threads and one thread), interleaved; the same paths, the same static
+    kernel (``--static``, default linear), the same dyadic order (``--refinement``, default 0) and the
+    same dtype (float32) for every route, and the gradients' largest difference from ours reported.
+    Paths: random walks scaled to 1-variation of order one.
 
 Every timing is the min and median of ``--repeats`` calls after compilation, the routes interleaved
 (A, B, A, B, ...). float32, CPU. Run: python benchmarks/signatures.py [--quick]
@@ -60,13 +62,18 @@ def interleaved(functions: dict, args: dict, repeats: int) -> dict:
         jax.block_until_ready(fn(*args[name]))
         compile_seconds[name] = time.perf_counter() - start
     samples = {name: [] for name in functions}
+    cpu = {name: [] for name in functions}  # process CPU seconds (all threads): less sensitive to a loaded machine
     for _ in range(repeats):
         for name, fn in functions.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             jax.block_until_ready(fn(*args[name]))
             samples[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
     return {
-        name: dict(min=min(s), median=statistics.median(s), compile=compile_seconds[name], repeats=len(s))
+        name: dict(
+            min=min(s), median=statistics.median(s), cpu_min=min(cpu[name]), cpu_median=statistics.median(cpu[name]),
+            compile=compile_seconds[name], repeats=len(s),
+        )
         for name, s in samples.items()
     }
 
@@ -121,22 +128,71 @@ def mmd(solver):
     return unbiased
 
 
-def gram_cases(repeats, cases):
+def static_kernels(name):
+    """The same static kernel for both solvers: ours, and what PySigLibSolver hands pySigLib."""
+    if name == "linear":
+        return sd.LinearKernel(), "linear <x, y> (pySigLib: static_kernel=None, its LinearKernel)"
+    return sd.RBFKernel(sigma=0.5), "RBF sigma=0.5 (pySigLib: RBFKernel(2 sigma^2))"
+
+
+def gram_cases(repeats, cases, refinement=0, static="linear", threads=(-1, 1)):
+    """Ours against pySigLib (each thread count in ``threads``), same paths, static kernel, refinement, dtype."""
+    kernel, description = static_kernels(static)
     rows = []
     for length, dim in cases:
         x = random_paths(jax.random.key(length + dim), 32, length, dim)
         y = random_paths(jax.random.key(length + dim + 1), 32, length, dim) * 1.2
-        ours, theirs = mmd(sd.PDESolver(refinement=0)), mmd(sd.PySigLibSolver(refinement=0, n_jobs=-1))
-        routes = {
-            "ours forward": jax.jit(ours),
-            "pysiglib forward": jax.jit(theirs),
-            "ours value+grad": jax.jit(jax.value_and_grad(ours)),
-            "pysiglib value+grad": jax.jit(jax.value_and_grad(theirs)),
+        solvers = {"ours": sd.PDESolver(refinement=refinement, static_kernel=kernel)}
+        for n_jobs in threads:
+            solver = sd.PySigLibSolver(refinement=refinement, static_kernel=kernel, n_jobs=n_jobs)
+            solvers[f"pysiglib n_jobs={n_jobs}"] = solver
+        routes = {}
+        for name, solver in solvers.items():
+            routes[f"{name} forward"] = jax.jit(mmd(solver))
+            routes[f"{name} value+grad"] = jax.jit(jax.value_and_grad(mmd(solver), argnums=(0, 1)))
+        values = {name: float(routes[f"{name} forward"](x, y)) for name in solvers}
+        grads = {name: routes[f"{name} value+grad"](x, y)[1] for name in solvers}
+        reference = grads["ours"]
+        grad_error = {
+            name: max(float(jnp.max(jnp.abs(g - r)) / jnp.max(jnp.abs(r))) for g, r in zip(grads[name], reference))
+            for name in solvers
         }
-        value_ours, value_theirs = float(routes["ours forward"](x, y)), float(routes["pysiglib forward"](x, y))
         results = interleaved(routes, {name: (x, y) for name in routes}, repeats)
-        rows.append(dict(length=length, dim=dim, mmd_ours=value_ours, mmd_pysiglib=value_theirs, timings=results))
+        rows.append(
+            dict(
+                length=length, dim=dim, mmd=values, grad_relative_error_vs_ours=grad_error, timings=results,
+                static_kernel=description, refinement=refinement, dtype=str(x.dtype),
+            )
+        )
     return rows
+
+
+def print_gram(grams):
+    first = grams[0]
+    print(
+        f"(ii) PDE-kernel MMD^2, 32 vs 32 paths (three 32 x 32 Gram matrices), static kernel {first['static_kernel']}, "
+        f"dyadic order {first['refinement']}, {first['dtype']}; milliseconds: min (median)"
+    )
+    for row in grams:
+        t = row["timings"]
+        others = [name[: -len(" forward")] for name in t if name.startswith("pysiglib") and name.endswith("forward")]
+        cell = lambda name: f"{1e3 * t[name]['min']:.1f} ({1e3 * t[name]['median']:.1f})"  # noqa: E731
+        values = ", ".join(f"{k} {v:.6g}" for k, v in row["mmd"].items())
+        print(f"length {row['length']}, dim {row['dim']}: MMD^2 {values}")
+        print(
+            f"  {'route':<22} {'forward':>18} {'value+grad':>18} {'ours/it fwd':>12} {'ours/it grad':>12} "
+            f"{'cpu fwd':>8} {'cpu grad':>8} {'grad rel err':>12}"
+        )
+        for name in ["ours", *others]:
+            fwd, grad = t[f"{name} forward"], t[f"{name} value+grad"]
+            ours_f, ours_g = t["ours forward"], t["ours value+grad"]
+            print(
+                f"  {name:<22} {cell(name + ' forward'):>18} {cell(name + ' value+grad'):>18} "
+                f"{ours_f['min'] / fwd['min']:>12.2f} {ours_g['min'] / grad['min']:>12.2f} "
+                f"{ours_f['cpu_median'] / fwd['cpu_median']:>8.2f} {ours_g['cpu_median'] / grad['cpu_median']:>8.2f} "
+                f"{row['grad_relative_error_vs_ours'][name]:>12.1e}"
+            )
+        print("  (ours/it: ratio of min wall times; cpu: ratio of median process CPU times, all threads counted)")
 
 
 def main():
@@ -145,6 +201,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--skip-step", action="store_true")
     parser.add_argument("--skip-gram", action="store_true")
+    parser.add_argument("--refinement", type=int, default=0, help="dyadic order of both PDE solvers")
+    parser.add_argument("--static", choices=("linear", "rbf"), default="linear", help="static kernel of both solvers")
     parser.add_argument("--out", default="benchmarks/results/signatures.json")
     args = parser.parse_args()
     repeats = args.repeats or (3 if args.quick else 7)
@@ -163,19 +221,9 @@ def main():
         print(f"speed-up of the cached structured step over the padded signax step: {base / step['structured, cached target']['min']:.1f}x")
     if not args.skip_gram:
         cases = [(100, 3), (100, 23)] if args.quick else [(100, 3), (100, 23), (200, 3), (200, 23)]
-        grams = gram_cases(repeats, cases)
+        grams = gram_cases(repeats, cases, refinement=args.refinement, static=args.static)
         out["gram"] = grams
-        print("(ii) PDE-kernel MMD^2, 32 vs 32 paths (three 32 x 32 Gram matrices), milliseconds: min (median)")
-        print(f"{'length':>6} {'dim':>4} {'ours fwd':>16} {'pySigLib fwd':>16} {'ours grad':>16} {'pySigLib grad':>16} {'fwd ratio':>9} {'grad ratio':>10}")
-        for row in grams:
-            t = row["timings"]
-            cell = lambda name: f"{1e3 * t[name]['min']:.1f} ({1e3 * t[name]['median']:.1f})"  # noqa: E731
-            print(
-                f"{row['length']:>6} {row['dim']:>4} {cell('ours forward'):>16} {cell('pysiglib forward'):>16} "
-                f"{cell('ours value+grad'):>16} {cell('pysiglib value+grad'):>16} "
-                f"{t['ours forward']['min'] / t['pysiglib forward']['min']:>9.2f} "
-                f"{t['ours value+grad']['min'] / t['pysiglib value+grad']['min']:>10.2f}"
-            )
+        print_gram(grams)
     path = pathlib.Path(args.out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2))

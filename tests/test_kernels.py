@@ -74,3 +74,60 @@ def test_pysiglib_backend_agrees(x64, static):
     g_ours = jax.grad(lambda a: jnp.sum(signature_kernel_gram(a, ys, PDESolver(1, static))))(xs)
     g_theirs = jax.grad(lambda a: jnp.sum(signature_kernel_gram(a, ys, PySigLibSolver(1, static, n_jobs=1))))(xs)
     np.testing.assert_allclose(g_theirs, g_ours, rtol=1e-7, atol=1e-10)
+
+
+def _reference_gram(xs, ys, refinement, static):
+    """The second-order scheme cell by cell in numpy: no wavefront, no layout, no blocks."""
+    delta = np.asarray(static.increments(xs, ys))  # (bx, m, n, by)
+    split = 2**refinement
+    out = np.empty((xs.shape[0], ys.shape[0]))
+    for a in range(xs.shape[0]):
+        for b in range(ys.shape[0]):
+            d = np.repeat(np.repeat(delta[a, :, :, b], split, 0), split, 1) / split**2
+            k = np.ones((d.shape[0] + 1, d.shape[1] + 1))
+            for i in range(1, k.shape[0]):
+                for j in range(1, k.shape[1]):
+                    e = d[i - 1, j - 1]
+                    grow, shrink = 1 + e / 2 + e * e / 12, 1 - e * e / 12
+                    k[i, j] = (k[i - 1, j] + k[i, j - 1]) * grow - k[i - 1, j - 1] * shrink
+            out[a, b] = k[-1, -1]
+    return out
+
+
+@pytest.mark.parametrize(
+    "lengths, static, refinement",
+    [
+        ((8, 3), LinearKernel(scale=0.7), 1),
+        ((3, 8), RBFKernel(sigma=0.6), 0),
+        ((6, 2), RBFKernel(sigma=0.6), 1),
+        ((5, 5), LinearKernel(), 0),
+    ],
+    ids=["rows-wrap-twice", "transposed", "one-column", "square"],
+)
+def test_wavefront_layout_and_blocks_equal_the_cellwise_scheme(x64, lengths, static, refinement):
+    """Every grid shape the strided-diagonal layout treats differently, in one block and in padded blocks."""
+    xs, ys = _paths(10, (3, lengths[0], 2)), _paths(11, (2, lengths[1], 2))
+    expected = _reference_gram(xs, ys, refinement, static)
+    for chunk in (None, 2):  # 2 pairs: blocks of one row of 2 (or 3) pairs, the last block padded
+        solver = PDESolver(refinement=refinement, static_kernel=static, pair_chunk=chunk)
+        np.testing.assert_allclose(signature_kernel_gram(xs, ys, solver), expected, rtol=1e-12)
+
+
+def test_blocked_gradient_equals_one_block(x64):
+    xs, ys = _paths(12, (5, 6, 2)), _paths(13, (3, 4, 2))
+    weights = jnp.asarray(np.random.default_rng(14).normal(size=(5, 3)))
+
+    def grads(chunk):
+        solver = PDESolver(1, RBFKernel(0.7), pair_chunk=chunk)
+        f = lambda a, b: jnp.sum(weights * signature_kernel_gram(a, b, solver))  # noqa: E731
+        return jax.grad(f, argnums=(0, 1))(xs, ys)
+
+    for one, blocked in zip(grads(None), grads(6)):  # 6 pairs: two rows a block, five rows padded to six
+        np.testing.assert_allclose(blocked, one, rtol=1e-12, atol=1e-15)
+
+
+def test_pde_solver_rejects_bad_options_and_paths():
+    with pytest.raises(ValueError, match="pair_chunk"):
+        PDESolver(pair_chunk=0)
+    with pytest.raises(ValueError, match="at least two points"):
+        signature_kernel_gram(jnp.zeros((2, 4, 2)), jnp.zeros((2, 1, 2)))

@@ -1,131 +1,187 @@
 r"""The Goursat PDE of the signature kernel, solved on anti-diagonal wavefronts, with an adjoint VJP.
 
-``K`` on the grid of the two paths' (refined) increments obeys the second-order scheme
+``K`` on the (refined) grid of two paths' increments obeys the second-order scheme
 
-    K_{i,j} = (K_{i-1,j} + K_{i,j-1}) A(D_{ij}) - K_{i-1,j-1} B(D_{ij}),
+    K_{I,J} = (K_{I-1,J} + K_{I,J-1}) A(D_{IJ}) - K_{I-1,J-1} B(D_{IJ}),
     A(D) = 1 + D/2 + D^2/12,   B(D) = 1 - D^2/12,
 
-``K_{0,.} = K_{.,0} = 1``, with ``D_{ij} = Delta_{(i-1) >> L, (j-1) >> L} / 4^L`` (dyadic refinement of
-order ``L``: every cell of the increment grid ``Delta`` split into ``2^L x 2^L``). Cells on one
-anti-diagonal ``s = i + j`` depend only on the two diagonals before, so a sweep over ``s`` updates a
-whole diagonal (and every pair of a batch) in one vectorised step: ``m + n`` sequential steps instead
-of ``m n``.
+``K_{0,.} = K_{.,0} = 1``, for ``1 <= I <= m``, ``1 <= J <= n``. Cells on one anti-diagonal ``s = I + J``
+depend only on the two diagonals before, so a sweep over ``s`` updates a whole diagonal (and every
+pair of a batch) in one vectorised step: ``m + n - 1`` sequential steps instead of ``m n``.
+
+Layout, chosen so that nothing is ever skewed or transposed: the grid ``D[a, i, j, b]`` (``D_{IJ}`` at
+``i = I - 1``, ``j = J - 1``, pairs ``(a, b)``) is stored row-major with ``n + 1`` columns (the last is
+padding) and ``t n`` rows, ``t = ceil(m / n)`` (rows past ``m`` are padding). Reading that buffer as
+rows of width ``n`` instead, cell ``(i, s - 2 - i)`` sits at flat offset ``i n + (s - 2)``: row
+``i + (s - 2) // n``, column ``(s - 2) % n``. So diagonal ``s`` of every pair is one strided slice of
+the buffer, taken inside the sweep. Entries of that slice outside the grid (``J < 1`` or ``J > n``)
+alias other cells; they are masked (``K = 1`` off the grid, adjoint ``0``).
 
 The VJP runs the adjoint of the same recursion backwards over the diagonals,
 
-    G_{i,j} = G_{i+1,j} A_{i+1,j} + G_{i,j+1} A_{i,j+1} - G_{i+1,j+1} B_{i+1,j+1},   G_{m,n} = 1,
+    G_{I,J} = G_{I+1,J} A_{I+1,J} + G_{I,J+1} A_{I,J+1} - G_{I+1,J+1} B_{I+1,J+1},   G_{m,n} = 1,
 
-and ``dK_{m,n}/dD_{ij} = G_{ij} ((K_{i-1,j} + K_{i,j-1}) A'(D_{ij}) - K_{i-1,j-1} B'(D_{ij}))``. The forward
-pass keeps nothing but its inputs; the backward pass recomputes the forward diagonals once (one number
-per cell, instead of every intermediate that reverse-mode through a scan would store).
+and ``dK_{m,n}/dD_{IJ} = G_{IJ} ((K_{I-1,J} + K_{I,J-1}) A'(D_{IJ}) - K_{I-1,J-1} B'(D_{IJ}))``. The forward
+pass keeps only the paths. The backward pass, block by block, recomputes the block's grid, sweeps
+forward once keeping each diagonal of ``K`` (stacked: ``m`` numbers per diagonal, contiguous writes
+and reads), then sweeps the adjoint backwards reading them and writing ``dK/dD`` into the grid's
+layout (no intermediate of a step is stored), and pulls that back through the static kernel.
+
+Why blocks: on CPU a fresh buffer of the whole Gram's grid (tens of MB) costs more in page faults and
+cache misses than the sweep itself; one row of the Gram at a time keeps the grid, ``K`` and ``dK/dD``
+of a block (about 1 MB each for 32 paths of length 100) in cache and reuses them.
 """
 
 import functools
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, Float
 
 
-def _skew(delta, refinement):
-    """``D`` on every diagonal: ``out[s - 1, i, p]`` is cell ``(i, s - i)`` of pair ``p`` (zero off the interior).
-
-    Row ``i`` of the (padded) grid is shifted by ``i`` with a pad-flatten-reshape: block copies of
-    the pairs axis (last), no gather.
-    """
-    rows, cols, pairs = delta.shape
-    split = 2**refinement
-    m, n = rows * split, cols * split
-    d = delta / (split * split)
-    if refinement:
-        d = jnp.repeat(jnp.repeat(d, split, axis=0), split, axis=1)
-    grid = jnp.pad(d, ((1, 0), (1, 0), (0, 0)))  # (m + 1, n + 1, pairs); zero on the boundary
-    width = m + n + 2
-    skewed = jnp.pad(grid, ((0, 0), (0, m + 1), (0, 0))).reshape(-1, pairs)[: (m + 1) * (width - 1)]
-    skewed = skewed.reshape(m + 1, width - 1, pairs)[:, 1:]  # columns s = 1 .. m + n
-    i = np.arange(m + 1)[None, :]
-    j = np.arange(1, m + n + 1)[:, None] - i
-    interior = (i >= 1) & (j >= 1) & (j <= n)
-    return jnp.swapaxes(skewed, 0, 1), jnp.asarray(interior)
+def grid_shape(m: int, n: int) -> tuple[int, int]:
+    """Rows and columns of the padded grid buffer for an ``m x n`` cell grid (see the module docstring)."""
+    return -(-m // n) * n, n + 1
 
 
-def _unskew(diagonals, m, n):
-    """Inverse of :func:`_skew`'s layout: ``(m + n, m + 1, pairs)`` diagonals to ``(m, n, pairs)`` cells."""
-    pairs = diagonals.shape[-1]
-    width = m + n + 2
-    skewed = jnp.pad(jnp.swapaxes(diagonals, 0, 1), ((0, 0), (1, 0), (0, 0))).reshape(-1, pairs)
-    flat = jnp.pad(skewed, ((0, (m + 1) * width - skewed.shape[0]), (0, 0)))
-    return flat.reshape(m + 1, width, pairs)[1:, 1 : n + 1]
+def _checked(grid, m, n, by):
+    """``grid``, if a static kernel's ``grid`` returned the layout :func:`grid_shape` says (a trace-time check)."""
+    rows, cols = grid_shape(m, n)
+    if grid.ndim != 4 or grid.shape[1:] != (rows, cols, by):
+        expected = f"(bx, {rows}, {cols}, {by})"
+        raise ValueError(f"the static kernel's grid must have shape {expected} for {m} x {n} cells, got {grid.shape}")
+    return grid
+
+
+def _view(grid, n):
+    """The buffer read as rows of width ``n`` (a free reshape: ``t n (n + 1) = t (n + 1) n``)."""
+    bx, rows, cols, by = grid.shape
+    return grid.reshape(bx, rows * cols // n, n, by)
+
+
+def _offsets(s, n):
+    """Where diagonal(s) ``s`` start in the buffer read as rows of width ``n``: ``(row, column)``."""
+    u = s - 2
+    return u // n, u % n
+
+
+def _diagonal(view, offset, m):
+    """Entries ``(i, s - 2 - i)``, ``i < m``, of every pair: ``(bx, m, by)``; off-grid ones alias."""
+    block = jax.lax.dynamic_slice(view, (0, *offset, 0), (view.shape[0], m, 1, view.shape[3]))
+    return block[:, :, 0, :]
+
+
+def _write(view, offset, values, inside):
+    """Writes ``values`` (``(bx, m, by)``) at the on-grid entries of a diagonal, leaving the aliased ones."""
+    merged = jnp.where(inside, values, _diagonal(view, offset, values.shape[1]))
+    return jax.lax.dynamic_update_slice(view, merged[:, :, None, :], (0, *offset, 0))
+
+
+def _inside(s, m, n):
+    """Mask of on-grid cells ``1 <= J = s - I <= n`` of diagonal ``s``, as ``(1, m, 1)``."""
+    i = jax.lax.broadcasted_iota(jnp.int32, (1, m, 1), 1)
+    return (i >= s - n - 1) & (i <= s - 2)
 
 
 def _shift_down(diagonal, fill):
-    """``out[i] = diagonal[i - 1]`` (``fill`` at ``i = 0``)."""
-    return jnp.concatenate([jnp.full_like(diagonal[:1], fill), diagonal[:-1]], axis=0)
+    """``out[:, i] = diagonal[:, i - 1]`` (``fill`` at ``i = 0``)."""
+    return jnp.concatenate([jnp.full_like(diagonal[:, :1], fill), diagonal[:, :-1]], axis=1)
 
 
 def _shift_up(diagonal):
-    """``out[i] = diagonal[i + 1]`` (zero at the end)."""
-    return jnp.concatenate([diagonal[1:], jnp.zeros_like(diagonal[:1])], axis=0)
+    """``out[:, i] = diagonal[:, i + 1]`` (zero at the end)."""
+    return jnp.concatenate([diagonal[:, 1:], jnp.zeros_like(diagonal[:, :1])], axis=1)
 
 
-def _sweep(skewed, interior, keep):
-    """Forward wavefront: the last diagonal, and every diagonal when ``keep``."""
-    _, rows, pairs = skewed.shape
-    ones = jnp.ones((rows, pairs), skewed.dtype)
+def _sweep(grid, m, n, keep):
+    """Forward wavefront: ``K_{m,n}`` of every pair, and when ``keep`` every diagonal (``[s - 2]``: diagonal ``s``)."""
+    view = _view(grid, n)
+    ones = jnp.ones((grid.shape[0], m, grid.shape[3]), grid.dtype)
 
     def step(carry, inputs):
         previous, before = carry  # diagonals s - 1 and s - 2
-        d, inside = inputs
+        s, offset = inputs
+        d = _diagonal(view, offset, m)
         d2 = d * d / 12
         value = (_shift_down(previous, 1.0) + previous) * (1 + d / 2 + d2) - _shift_down(before, 1.0) * (1 - d2)
-        current = jnp.where(inside[:, None], value, 1.0)
+        current = jnp.where(_inside(s, m, n), value, 1.0)
         return (current, previous), (current if keep else None)
 
-    (last, _), diagonals = jax.lax.scan(step, (ones, ones), (skewed, interior))
-    return last, diagonals
+    s = jnp.arange(2, m + n + 1)
+    (last, _), diagonals = jax.lax.scan(step, (ones, ones), (s, _offsets(s, n)))
+    return last[:, m - 1], diagonals
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
-def goursat_corner(delta: Float[Array, "rows cols pairs"], refinement: int) -> Float[Array, " pairs"]:
-    """``K`` at the far corner for each pair's increment grid ``Delta`` (pairs last: the signature kernel)."""
-    last, _ = _sweep(*_skew(delta, refinement), keep=False)
-    return last[-1]
+def _adjoint(grid, diagonals, cotangent, m, n):
+    """``dK_{m,n}/dD`` in the grid's layout, from the diagonals of ``K`` kept by :func:`_sweep` and the cotangent."""
+    view = _view(grid, n)
+    zeros = jnp.zeros((grid.shape[0], m, grid.shape[3]), grid.dtype)
+    corner = (jax.lax.broadcasted_iota(jnp.int32, (1, m, 1), 1) == m - 1) * cotangent[:, None, :]
 
-
-def _forward(delta, refinement):
-    return goursat_corner(delta, refinement), delta
-
-
-def _backward(refinement, delta, cotangent):
-    rows, cols, pairs = delta.shape
-    split = 2**refinement
-    m, n = rows * split, cols * split
-    skewed, interior = _skew(delta, refinement)
-    _, diagonals = _sweep(skewed, interior, keep=True)  # diagonals[s - 1] is diagonal s
-    ones = jnp.ones((1, m + 1, pairs), delta.dtype)
-    k1s = jnp.concatenate([ones, diagonals[:-1]], axis=0)  # diagonal s - 1, for s = 1 .. m + n
-    k2s = jnp.concatenate([ones, ones, diagonals[:-2]], axis=0)  # diagonal s - 2
-    zeros = jnp.zeros((m + 1, pairs), delta.dtype)
-    corner = zeros.at[m].set(cotangent)
+    def known(s):  # K on diagonal s, one off the grid (and on diagonals 0, 1)
+        kept = jax.lax.dynamic_index_in_dim(diagonals, jnp.maximum(s - 2, 0), keepdims=False)
+        return jnp.where(_inside(s, m, n), kept, 1.0)
 
     def step(carry, inputs):
-        later, latest, d_right, d_diag = carry  # adjoints and D on diagonals s + 1, s + 2
-        d_here, inside, k1, k2, last = inputs
-        a_right = 1 + d_right / 2 + d_right**2 / 12  # cells (i, j + 1), at index i of diagonal s + 1
-        a_down = _shift_up(a_right)  # cells (i + 1, j), at index i + 1
-        b_diag = _shift_up(1 - d_diag**2 / 12)  # cells (i + 1, j + 1), at index i + 1 of diagonal s + 2
-        propagated = _shift_up(later) * a_down + later * a_right - _shift_up(latest) * b_diag
-        adjoint = jnp.where(last, corner, jnp.where(inside[:, None], propagated, 0.0))
-        local = (_shift_down(k1, 1.0) + k1) * (0.5 + d_here / 6) + _shift_down(k2, 1.0) * d_here / 6
-        return (adjoint, later, d_here, d_right), jnp.where(inside[:, None], adjoint * local, 0.0)
+        ga, gb, gb_later, grads = carry  # G A(D) on diagonal s + 1, G B(D) on s + 1 and s + 2
+        s, here = inputs
+        # G_{I+1,J} A_{I+1,J}, G_{I,J+1} A_{I,J+1}: indices i + 1 and i of s + 1; G_{I+1,J+1} B: index i + 1 of s + 2
+        inside = _inside(s, m, n)
+        adjoint = jnp.where(inside, _shift_up(ga) + ga - _shift_up(gb_later), 0.0) + jnp.where(s == m + n, corner, 0.0)
+        d = _diagonal(view, here, m)
+        k_before, k_earlier = known(s - 1), known(s - 2)
+        local = (_shift_down(k_before, 1.0) + k_before) * (0.5 + d / 6) + _shift_down(k_earlier, 1.0) * d / 6
+        grads = _write(grads, here, adjoint * local, inside)
+        d2 = d * d / 12
+        return (adjoint * (1 + d / 2 + d2), adjoint * (1 - d2), gb, grads), None
 
-    last = jnp.arange(m + n, 0, -1) == m + n
-    inputs = (skewed[::-1], interior[::-1], k1s[::-1], k2s[::-1], last)
-    _, grads = jax.lax.scan(step, (zeros, zeros, zeros, zeros), inputs)
-    cells = _unskew(grads[::-1], m, n)  # grads[::-1][s - 1]: diagonal s
-    cells = cells.reshape(rows, split, cols, split, pairs).sum(axis=(1, 3))
-    return (cells / (split * split),)
+    s = jnp.arange(m + n, 1, -1)
+    (*_, grads), _ = jax.lax.scan(step, (zeros, zeros, zeros, jnp.zeros_like(view)), (s, _offsets(s, n)))
+    return grads.reshape(grid.shape)
 
 
-goursat_corner.defvjp(_forward, _backward)
+def _blocks(values, rows, fill):
+    """``values`` split into blocks of ``rows`` along the first axis, the last padded with ``fill``."""
+    count = -(-values.shape[0] // rows)
+    pad = jnp.broadcast_to(fill, (count * rows - values.shape[0], *values.shape[1:]))
+    return jnp.concatenate([values, pad.astype(values.dtype)]).reshape(count, rows, *values.shape[1:])
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 3, 4, 5))
+def goursat_gram(
+    grid: Callable, xs: Float[Array, "bx length_x d"], ys: Float[Array, "by length_y d"], m: int, n: int, rows: int
+) -> Float[Array, "bx by"]:
+    """``K_{m,n}`` for every pair ``(xs[a], ys[b])``, whose grid ``D`` is ``grid(xs[block], ys)``.
+
+    ``grid`` returns the padded layout of :func:`grid_shape` for an ``m x n`` cell grid. Blocks of
+    ``rows`` paths of ``xs`` are solved one after another (``lax.map``): the memory touched is one
+    block's and is reused. The gradient (adjoint recursion, then the VJP of ``grid``) is computed
+    block by block too, recomputing each block's grid and forward sweep: the forward pass keeps only
+    ``xs`` and ``ys``.
+    """
+    blocks = _blocks(xs, rows, xs[-1:])  # copies of a real path: finite, discarded
+    out = jax.lax.map(lambda xb: _sweep(_checked(grid(xb, ys), m, n, ys.shape[0]), m, n, keep=False)[0], blocks)
+    return out.reshape(-1, ys.shape[0])[: xs.shape[0]]
+
+
+def _gram_forward(grid, xs, ys, m, n, rows):
+    return goursat_gram(grid, xs, ys, m, n, rows), (xs, ys)
+
+
+def _gram_backward(grid, m, n, rows, residuals, cotangent):
+    xs, ys = residuals
+
+    def step(dys, inputs):
+        xb, cb = inputs
+        d, vjp = jax.vjp(grid, xb, ys)
+        _, diagonals = _sweep(d, m, n, keep=True)
+        dxb, dyb = vjp(_adjoint(d, diagonals, cb, m, n))
+        return dys + dyb, dxb
+
+    inputs = (_blocks(xs, rows, xs[-1:]), _blocks(cotangent, rows, 0.0))
+    dys, dxs = jax.lax.scan(step, jnp.zeros_like(ys), inputs)
+    return dxs.reshape(-1, *xs.shape[1:])[: xs.shape[0]], dys
+
+
+goursat_gram.defvjp(_gram_forward, _gram_backward)

@@ -11,7 +11,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .goursat import goursat_corner
+from .goursat import goursat_gram, grid_shape
 from .static_kernels import AbstractStaticKernel, LinearKernel
 
 
@@ -26,30 +26,55 @@ class AbstractKernelSolver(eqx.Module):
 
 
 class PDESolver(AbstractKernelSolver):
-    """Second-order Goursat scheme on wavefronts (:func:`goursat_corner`), all pairs at once.
+    """Second-order Goursat scheme on wavefronts (:func:`goursat_gram`), a block of pairs at once.
 
     ``refinement``: dyadic order ``L`` (each cell split into ``2^L x 2^L``); ``static_kernel``: the
-    static kernel (default linear); ``pair_chunk``: solve the pairs in chunks of this size to bound
-    memory (the backward pass holds one number per refined cell and pair of a chunk).
+    static kernel (default linear); ``pair_chunk``: pairs solved together, in blocks of whole rows of
+    the Gram matrix (``None``: as many rows as keep a block's grid near ``block_bytes``). The blocks
+    run one after another in a ``lax.map``, each rematerialised in the backward pass, so the memory a
+    solve touches (the grid, and ``K`` and ``dK/dD`` per cell when differentiated) is one block's, and
+    is reused: fresh large buffers cost page faults and cache misses that outweigh the sweep itself.
     """
 
     refinement: int = eqx.field(static=True, default=0)
     static_kernel: AbstractStaticKernel = LinearKernel()
     pair_chunk: int | None = eqx.field(static=True, default=None)
+    block_bytes: int = eqx.field(static=True, default=2**21)
 
     def __check_init__(self):
         if self.refinement < 0:
             raise ValueError(f"refinement must be non-negative, got {self.refinement}")
+        if self.pair_chunk is not None and self.pair_chunk < 1:
+            raise ValueError(f"pair_chunk must be positive, got {self.pair_chunk}")
+
+    def _rows(self, xs, ys, m, n):
+        by = ys.shape[0]
+        if self.pair_chunk is not None:
+            return max(1, self.pair_chunk // by)
+        rows, cols = grid_shape(m, n)
+        return max(1, self.block_bytes // (by * rows * cols * xs.dtype.itemsize))
 
     def gram(self, xs, ys):
-        bx, by = xs.shape[0], ys.shape[0]
-        delta = self.static_kernel.increments(xs, ys).reshape(xs.shape[1] - 1, ys.shape[1] - 1, bx * by)
-        if self.pair_chunk is None or self.pair_chunk >= bx * by:
-            return goursat_corner(delta, self.refinement).reshape(bx, by)
-        chunks = [
-            goursat_corner(delta[..., i : i + self.pair_chunk], self.refinement) for i in range(0, bx * by, self.pair_chunk)
-        ]
-        return jnp.concatenate(chunks).reshape(bx, by)
+        if xs.shape[1] < ys.shape[1]:
+            # The grid buffer pads the rows to a multiple of the columns: keep the longer path on the rows.
+            return self.gram(ys, xs).T
+        if ys.shape[1] < 2:
+            raise ValueError(f"paths need at least two points, got lengths {xs.shape[1]} and {ys.shape[1]}")
+        split = 2**self.refinement
+        m, n = (xs.shape[1] - 1) * split, (ys.shape[1] - 1) * split
+
+        grid = _RefinedGrid(self.static_kernel, self.refinement)
+        return goursat_gram(grid, xs, ys, m, n, min(xs.shape[0], self._rows(xs, ys, m, n)))
+
+
+class _RefinedGrid(eqx.Module):
+    """``static_kernel.grid(xs, ys, refinement)`` as a hashable callable (a static argument of the VJP)."""
+
+    static_kernel: AbstractStaticKernel = eqx.field(static=True)
+    refinement: int = eqx.field(static=True)
+
+    def __call__(self, xs, ys):
+        return self.static_kernel.grid(xs, ys, self.refinement)
 
 
 class PySigLibSolver(AbstractKernelSolver):
