@@ -138,4 +138,6 @@ from ._experiments.config import ConfigError, load_config
 from ._experiments.schema import Config
 from ._experiments.sweep import run_sweep
 
+from ._losses import SpikeTimeKernel, SpikeTimeMMD
+
 __all__ = sorted(name for name in dir() if not name.startswith("_"))
