@@ -36,6 +36,13 @@ def test_mmd_against_a_hand_computation():
     loss = SpikeTimeMMD(num_spikes=2, t0=0.0, t1=2.0, bandwidths=(1.0, 2.0))
     np.testing.assert_allclose(float(loss(x, y)), expected, rtol=1e-6)
     assert isinstance(loss, KernelMMD)
+    # marginal=True: the mean over the two coordinates of the one-dimensional MMD^2s.
+    per_coordinate = [
+        k(fx[0, i], fx[1, i]) + k(fy[0, i], fy[1, i]) - 2 * np.mean([k(a, b) for a in fx[:, i] for b in fy[:, i]])
+        for i in range(2)
+    ]
+    marginal = SpikeTimeMMD(num_spikes=2, t0=0.0, t1=2.0, bandwidths=(1.0, 2.0), marginal=True)
+    np.testing.assert_allclose(float(marginal(x, y)), np.mean(per_coordinate), rtol=1e-6)
 
 
 def test_mmd_is_unbiased_for_one_law_and_positive_for_two():
@@ -66,23 +73,42 @@ def test_bad_arguments_are_named():
         SpikeTimeMMD(num_spikes=4, t0=0.0, t1=1.0)(jnp.ones((2, 1, 3)), jnp.ones((2, 1, 3)))
 
 
-def _loss_of_parameters(theta, data, key):
+def _loss_of_parameters(theta, data, key, marginal):
     """MMD of 6 noisy SLIF trains (fixed noise) against data, as a function of (c, mu_v, v_reset)."""
     model = spikesde.SLIF(1, theta[0], mu_v=theta[1], v_reset=theta[2], sigma_v=0.25, alpha=0.03)
     solve = lambda k: spikesde.simulate(model, t0=0.0, t1=2.0, dt=0.01, key=k, max_spikes=12).spike_times  # noqa: E731
     spikes = jax.vmap(solve)(jax.random.split(key, 6))
-    return SpikeTimeMMD(num_spikes=6, t0=0.0, t1=2.0, bandwidths=(0.5, 2.0), time_unit=0.1)(spikes, data)
+    return SpikeTimeMMD(num_spikes=6, t0=0.0, t1=2.0, bandwidths=(0.5, 2.0), time_unit=0.1, marginal=marginal)(spikes, data)
 
 
-def test_gradient_through_the_simulator_matches_central_differences(x64):
+@pytest.mark.parametrize("marginal", [False, True])
+def test_gradient_through_the_simulator_matches_central_differences(x64, marginal):
     data = jnp.array([[[0.2, 0.45, 0.6, 0.9, 1.1, 1.5] + [INF] * 6]] * 2) + jnp.array([0.0, 0.03])[:, None, None]
     key = jax.random.key(7)
     theta = jnp.array([1.5, 15.0, 1.4])
-    value, grad = jax.jit(jax.value_and_grad(_loss_of_parameters))(theta, data, key)
-    f = jax.jit(_loss_of_parameters)
+    value, grad = jax.jit(jax.value_and_grad(_loss_of_parameters), static_argnums=3)(theta, data, key, marginal)
+    f = jax.jit(_loss_of_parameters, static_argnums=3)
     h = 1e-5
     for i in range(3):
         e = jnp.zeros(3).at[i].set(h * theta[i])
-        fd = (f(theta + e, data, key) - f(theta - e, data, key)) / (2 * h * theta[i])
+        fd = (f(theta + e, data, key, marginal) - f(theta - e, data, key, marginal)) / (2 * h * theta[i])
         np.testing.assert_allclose(float(grad[i]), float(fd), rtol=1e-5, atol=1e-9)
     assert np.all(np.abs(np.asarray(grad)) > 0) and np.isfinite(float(value))
+
+
+def test_config_kind_spike_time_mmd_builds_the_loss_and_names_bad_keys():
+    from pathlib import Path
+
+    from spikesde import ConfigError, load_config
+    from spikesde._experiments.build import build_loss
+
+    path = Path(__file__).resolve().parent.parent / "configs" / "slif_mu_v_reset.toml"
+    overrides = ['loss={kind="spike_time_mmd", num_spikes=4, bandwidths=[1.0, 3.0], time_unit=0.1, intervals=false, marginal=true}']
+    loss = build_loss(load_config(path, overrides))
+    assert isinstance(loss, SpikeTimeMMD)
+    k = loss.kernel
+    assert (k.num_spikes, k.bandwidths, k.time_unit, k.intervals, k.marginal, k.t0) == (4, (1.0, 3.0), 0.1, False, True, 0.0)
+    with pytest.raises(ConfigError, match="bandwidths"):
+        load_config(path, ['loss={kind="spike_time_mmd", bandwidths=[1.0, 0.0]}'])
+    with pytest.raises(ConfigError, match="num_spikes"):
+        load_config(path, ['loss={kind="spike_time_mmd", num_spikes=1000}'])

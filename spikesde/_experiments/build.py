@@ -177,7 +177,7 @@ def build_loss(config: schema.Config) -> AbstractSpikeTrainLoss:
     if isinstance(loss, schema.SpikeTimeMMDLoss):
         return SpikeTimeMMD(
             num_spikes=loss.num_spikes or s.max_spikes, t0=s.t0, t1=s.t1, bandwidths=tuple(loss.bandwidths),
-            time_unit=loss.time_unit, intervals=loss.intervals,
+            time_unit=loss.time_unit, intervals=loss.intervals, marginal=loss.marginal,
         )
     kind = "mse" if isinstance(loss, schema.SpikeTimeMSE) else "mae"
     return FirstSpikeTimeLoss(num_spikes=loss.num_spikes or s.max_spikes, t1=s.t1, kind=kind)

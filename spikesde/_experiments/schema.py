@@ -265,6 +265,7 @@ class SpikeTimeMMDLoss(_Section, tag_field="kind", tag="spike_time_mmd"):
     bandwidths: tuple[float, ...] = (0.5, 1.0, 2.0)  # Gaussian widths, in units of time_unit
     time_unit: float = 1.0  # intervals (or times) are divided by it
     intervals: bool = True  # false: compare the spike times themselves
+    marginal: bool = False  # true: mean of one-dimensional kernels over the coordinates
 
     def __post_init__(self):
         if self.num_spikes < 0:
