@@ -142,5 +142,6 @@ from ._experiments.sweep import run_sweep
 from ._estimators.slif_score import SLIFSpikeTrainModel
 from ._likelihood.core_path import buffer_log_likelihood
 from ._training.estimator import AbstractGradientEstimator, PathwiseGradient, ScoreFunctionGradient
+from ._losses import SpikeTimeKernel, SpikeTimeMMD
 
 __all__ = sorted(name for name in dir() if not name.startswith("_"))

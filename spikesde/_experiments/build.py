@@ -21,6 +21,7 @@ from .._losses.base import AbstractSpikeTrainLoss
 from .._losses.mmd import SignatureKernelMMD
 from .._losses.signature import ExpectedSignatureLoss
 from .._losses.spike_time import FirstSpikeTimeLoss
+from .._losses.spike_time_kernel import SpikeTimeMMD
 from .._models.currents import ConstantCurrent, PiecewiseConstantCurrent, SinusoidalCurrent
 from .._models.lif import LIF
 from .._models.slif import SLIF
@@ -173,6 +174,11 @@ def build_loss(config: schema.Config) -> AbstractSpikeTrainLoss:
         return ExpectedSignatureLoss(t0=s.t0, t1=s.t1, **_fields(loss))
     if isinstance(loss, schema.SignatureMMD):
         return SignatureKernelMMD(t0=s.t0, t1=s.t1, **_fields(loss))
+    if isinstance(loss, schema.SpikeTimeMMDLoss):
+        return SpikeTimeMMD(
+            num_spikes=loss.num_spikes or s.max_spikes, t0=s.t0, t1=s.t1, bandwidths=tuple(loss.bandwidths),
+            time_unit=loss.time_unit, intervals=loss.intervals, marginal=loss.marginal,
+        )
     kind = "mse" if isinstance(loss, schema.SpikeTimeMSE) else "mae"
     return FirstSpikeTimeLoss(num_spikes=loss.num_spikes or s.max_spikes, t1=s.t1, kind=kind)
 

@@ -258,7 +258,25 @@ class SpikeTimeMAE(_Section, tag_field="kind", tag="spike_time_mae"):
     num_spikes: int = 0
 
 
-Loss = ExpectedSignature | SignatureMMD | SpikeTimeMSE | SpikeTimeMAE
+class SpikeTimeMMDLoss(_Section, tag_field="kind", tag="spike_time_mmd"):
+    """Unbiased MMD^2 under a Gaussian kernel on each neuron's first ``num_spikes`` intervals (or times)."""
+
+    num_spikes: int = 0  # 0: simulation.max_spikes
+    bandwidths: tuple[float, ...] = (0.5, 1.0, 2.0)  # Gaussian widths, in units of time_unit
+    time_unit: float = 1.0  # intervals (or times) are divided by it
+    intervals: bool = True  # false: compare the spike times themselves
+    marginal: bool = False  # true: mean of one-dimensional kernels over the coordinates
+
+    def __post_init__(self):
+        if self.num_spikes < 0:
+            raise ValueError(f"num_spikes: must be non-negative, got {self.num_spikes}")
+        if not self.bandwidths or not all(b > 0 for b in self.bandwidths):
+            raise ValueError(f"bandwidths: must be one or more positive numbers, got {self.bandwidths}")
+        if not self.time_unit > 0:
+            raise ValueError(f"time_unit: must be positive, got {self.time_unit}")
+
+
+Loss = ExpectedSignature | SignatureMMD | SpikeTimeMSE | SpikeTimeMAE | SpikeTimeMMDLoss
 
 
 class _Optimizer(_Section):

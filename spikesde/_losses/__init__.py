@@ -15,3 +15,4 @@ from .paths import finite_spike_times, first_spike_times, marcus_lift
 from .signature import ExpectedSignatureLoss, expected_signature
 from .spike_signature import spike_events, spike_train_signature
 from .spike_time import FirstSpikeTimeLoss
+from .spike_time_kernel import SpikeTimeKernel, SpikeTimeMMD
