@@ -16,12 +16,14 @@ from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Float, PRNGKeyArray
 
 
-def maximise(fn: Callable, params, *, n_iter: int = 25, damping: float = 1e-3):
+def maximise(fn: Callable, params, *, n_iter: int = 25, damping: float = 1e-3, rtol: float = 1e-12):
     """Maximise ``fn(params)`` (a scalar, twice differentiable) by Levenberg-damped Newton steps.
 
     Step ``delta = (-H + mu s I)^{-1} g`` with ``s`` the mean ``|diag H|``; a step that raises
-    ``fn`` is taken and ``mu`` shrinks 3x, otherwise ``mu`` grows 5x. Runs ``n_iter`` steps
-    (fixed, so it vmaps). Returns ``(params, value)``.
+    ``fn`` is taken and ``mu`` shrinks 3x, otherwise ``mu`` grows 5x. Stops after ``n_iter`` steps,
+    or once a taken step raised ``fn`` by at most ``rtol (1 + |fn|)`` (converged: Newton's last
+    gain is the square of the one before); under vmap every member runs until all have stopped,
+    the converged ones frozen. Returns ``(params, value)``.
     """
     flat, unravel = ravel_pytree(params)
 
@@ -32,20 +34,25 @@ def maximise(fn: Callable, params, *, n_iter: int = 25, damping: float = 1e-3):
     hessian = jax.hessian(objective)
     eye = jnp.eye(flat.shape[0], dtype=flat.dtype)
 
-    def body(_, carry):
-        x, value, mu = carry
+    def body(carry):
+        i, x, value, mu, _ = carry
         g, h = gradient(x), hessian(x)
         scale = jnp.mean(jnp.abs(jnp.diag(h))) + 1e-12
         step = jnp.linalg.solve(-h + mu * scale * eye, g)
         candidate = objective(x + step)
         better = jnp.isfinite(candidate) & (candidate > value)
+        converged = better & (candidate - value <= rtol * (1 + jnp.abs(value)))
         x = jnp.where(better, x + step, x)
         value = jnp.where(better, candidate, value)
         mu = jnp.where(better, jnp.maximum(mu / 3, 1e-10), mu * 5)
-        return x, value, mu
+        return i + 1, x, value, mu, converged
 
-    init = (flat, objective(flat), jnp.asarray(damping, flat.dtype))
-    x, value, _ = jax.lax.fori_loop(0, n_iter, body, init)
+    def running(carry):
+        i, *_, converged = carry
+        return (i < n_iter) & ~converged
+
+    init = (0, flat, objective(flat), jnp.asarray(damping, flat.dtype), jnp.asarray(False))
+    _, x, value, _, _ = jax.lax.while_loop(running, body, init)
     return unravel(x), value
 
 
