@@ -82,3 +82,29 @@ def test_laplace_intervals_cover_the_truth_in_50_data_sets(x64):
     rates.pop("log_mu_v")
     assert spikes.min() > 800
     assert min(rates.values()) >= 0.8, rates
+
+
+def test_bootstrap_refits_equal_full_refits(x64):
+    """The block-decomposed first Newton step plus polishing steps reaches the refit of each
+    reweighted likelihood; the one-step bootstrap is already close."""
+    from spikesde._likelihood.newton import block_indicators, block_multiplicities, block_weights
+    from spikesde._likelihood.stimulus_fit import bootstrap_refits
+
+    duration, grid_dt = 4.0, 1e-3
+    _, current, template = setting(duration)
+    counts = simulate_counts(current, template, duration, grid_dt, 1, seed=2)[0]
+    design = StimulusDesign.build(EventGrid.regular(counts, 0.0, grid_dt), current, TAUS, template)
+    columns = design.columns(jnp.exp(TRUE["log_mu_v"]))
+    theta, _ = linear_fit(design, columns, TRUE, n_iter=30)
+    key = jax.random.key(5)
+    indicators = block_indicators(design.grid.times, 0.0, duration, 4)
+    multiplicity = block_multiplicities(4, 3, key)
+    node_w, step_w = block_weights(design.grid.times, 0.0, duration, 4, 3, key)
+    np.testing.assert_array_equal(node_w, multiplicity.astype(float) @ indicators[0])
+    full = jax.vmap(lambda w, v: linear_fit(design, columns, theta, w, v, n_iter=40)[0])(node_w, step_w)
+    polished = bootstrap_refits(design, theta, indicators, multiplicity, n_iter=5)
+    one_step = bootstrap_refits(design, theta, indicators, multiplicity, n_iter=0)
+    for name in ("bias", "weights", "amplitudes", "v_reset"):
+        np.testing.assert_allclose(polished[name], full[name], rtol=1e-6, atol=1e-8)
+        spread = np.abs(np.asarray(full[name]) - np.asarray(theta[name])).max()
+        assert np.abs(np.asarray(one_step[name]) - np.asarray(full[name])).max() < 0.2 * spread

@@ -28,11 +28,12 @@ from .._likelihood.metrics import (
     coincidence_factor,
     poisson_log_likelihood,
 )
-from .._likelihood.newton import block_weights, percentile_intervals
+from .._likelihood.newton import block_indicators, block_multiplicities, percentile_intervals
 from .._likelihood.sampler import sample_spikes, spike_times_from_grid
 from .._likelihood.stimulus_fit import bootstrap_refits, laplace_covariance, profile_fit
 from .._models.slif import SLIF
 from .._models.stimulus import StimulusCurrent, filter_stimulus, raised_cosine_basis
+from .grasshopper_noise import fit_membrane_noise, noisy_samples, psth_error, windowed_score
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,11 +58,16 @@ class GrasshopperConfig:
     newton_steps: int = 25
     n_boot: int = 40
     n_blocks: int = 16
+    bootstrap_steps: int = 1
     level: float = 0.9
     n_samples: int = 50
     bin_widths: tuple[float, ...] = (0.001, 0.0005)
     precision: float = 0.002
     glm: bool = True
+    noise_sigmas: tuple[float, ...] = (0.0, 5.0, 10.0, 20.0)
+    noise_shifts: tuple[float, ...] = (0.0,)
+    noise_samples: int = 8
+    noise_window: float = 0.5
     seed: int = 0
 
 
@@ -104,10 +110,9 @@ def uncertainty(design, theta, weights, config):
     at its estimate in the bootstrap) at ``config.level``."""
     covariance = laplace_covariance(design, theta, *weights)
     laplace_sd = ravel_pytree(theta)[1](jnp.sqrt(jnp.clip(jnp.diag(covariance), 0.0)))
-    node_w, step_w = block_weights(
-        design.grid.times, 0.0, config.train_end, config.n_blocks, config.n_boot, jax.random.key(config.seed)
-    )
-    samples = bootstrap_refits(design, theta, node_w, step_w)
+    indicators = block_indicators(design.grid.times, 0.0, config.train_end, config.n_blocks)
+    multiplicity = block_multiplicities(config.n_blocks, config.n_boot, jax.random.key(config.seed))
+    samples = bootstrap_refits(design, theta, indicators, multiplicity, n_iter=config.bootstrap_steps)
     return covariance, laplace_sd, samples, percentile_intervals(samples, config.level)
 
 
@@ -227,6 +232,9 @@ def run(config: GrasshopperConfig, out: pathlib.Path, *, trains=None, plot: bool
     if glm_samples is not None:
         glm["gamma"], glm["gamma_sem"] = mean_gamma(glm_samples, spikes, split, duration, config.precision)
     log("sampled")
+    if config.noise_sigmas:
+        results["slif_noise"] = membrane_noise(trains, config, fitted, samples)
+        log("SLIF with membrane noise fitted by the kernel score")
     results.update(slif=slif, glm=glm, seconds=time.perf_counter() - start_time)
     out.mkdir(parents=True, exist_ok=True)
     if plot:
@@ -236,6 +244,22 @@ def run(config: GrasshopperConfig, out: pathlib.Path, *, trains=None, plot: bool
     results["seconds_with_figure"] = time.perf_counter() - start_time
     (out / "results.json").write_text(json.dumps(results, indent=1))
     return results
+
+
+def membrane_noise(trains, config, fitted, noise_free_samples) -> dict:
+    """The SLIF with membrane noise (:mod:`.grasshopper_noise`): ``(sigma_v, bias shift)`` by the
+    windowed kernel score on the training part, then held-out Gamma, kernel score and PSTH error,
+    the last two also for the noise-free SLIF."""
+    spikes, duration, split, width = trains.times[0][0], trains.t1, config.train_end, config.noise_window
+    best, table = fit_membrane_noise(fitted, spikes, config, sigmas=config.noise_sigmas, shifts=config.noise_shifts,
+                                     n_samples=config.noise_samples, width=width, seed=config.seed + 2)  # fmt: skip
+    samples = noisy_samples(fitted, config, *best, config.n_samples, jax.random.key(config.seed + 1))
+    row = {"sigma_v": best[0], "bias_shift": best[1], "train_scores": [[*k, v] for k, v in table.items()]}
+    row["gamma"], row["gamma_sem"] = mean_gamma(samples, spikes, split, duration, config.precision)
+    for name, trains_ in (("", samples), ("noise_free_", noise_free_samples)):
+        row[name + "test_kernel_score"] = windowed_score(trains_[: config.noise_samples], spikes, split, duration, width)
+        row[name + "psth_rmse"] = psth_error(trains_, spikes, split, duration)
+    return row
 
 
 def results_table(results: dict) -> str:
@@ -251,6 +275,10 @@ def results_table(results: dict) -> str:
         binned = " | ".join(cell(d, f"bits_per_spike_{w * 1e3:g}ms") for w in widths)
         gamma = f"{d['gamma']:.3f} +- {d['gamma_sem']:.3f}" if "gamma" in d else "-"
         rows.append(f"| {name} | {continuous} | {binned} | {gamma} |")
+    if "slif_noise" in results:
+        d = results["slif_noise"]
+        name = f"SLIF + membrane noise (sigma_v {d['sigma_v']:g}), kernel score"
+        rows.append(f"| {name} | intractable | " + " | ".join("-" for _ in widths) + f" | {d['gamma']:.3f} +- {d['gamma_sem']:.3f} |")
     return "\n".join(rows) + "\n"
 
 

@@ -5,9 +5,11 @@ fit of a noise-free SLIF driven by a recorded stimulus (``model.input_current.ki
 The configuration maps onto :class:`~.grasshopper.GrasshopperConfig`: ``[simulation] dt`` is the
 likelihood and sampling grid, ``[training] steps`` the Newton steps per profile point, ``[training]
 seed`` the seed of the bootstrap and of the model samples. The run folder holds ``config.toml``,
-``results.json``, ``summary.md`` (the table of held-out scores) and ``grasshopper.png``.
+``results.json`` (everything), ``summary.json`` (the scores), ``summary.md`` (their table) and
+``grasshopper.png``.
 """
 
+import json
 from pathlib import Path
 
 import jax
@@ -17,7 +19,7 @@ from . import schema
 from .config import ConfigError, config_to_toml
 
 LEARNED = {"input_current.bias", "input_current.weights", "history.amplitudes", "v_reset", "mu_v"}
-RESULT_FILES = ("config.toml", "results.json", "summary.md", "grasshopper.png")
+RESULT_FILES = ("config.toml", "results.json", "summary.json", "summary.md", "grasshopper.png")
 
 
 def _check(config: schema.Config) -> None:
@@ -61,9 +63,10 @@ def settings_from_config(config: schema.Config):
         n_basis=current.n_basis, filter_duration=current.filter_duration, history_taus=tuple(current.history_taus),
         transform=current.transform, mu_v_grid=tuple(loss.mu_v_grid), beta=scalar("beta"), alpha=scalar("alpha"),
         v_threshold=scalar("v_threshold"), tau_s=scalar("tau_s"), v0=scalar("v0"), golden_steps=loss.golden_steps,
-        newton_steps=config.training.steps, n_boot=loss.n_boot, n_blocks=loss.n_blocks, level=loss.level,
+        newton_steps=config.training.steps, n_boot=loss.n_boot, n_blocks=loss.n_blocks, bootstrap_steps=loss.bootstrap_steps, level=loss.level,
         n_samples=loss.n_samples, bin_widths=tuple(loss.bin_widths), precision=loss.precision, glm=loss.glm,
-        seed=config.training.seed,
+        noise_sigmas=tuple(loss.noise_sigma_v), noise_shifts=tuple(loss.noise_bias_shift), noise_samples=loss.noise_samples,
+        noise_window=loss.noise_window, seed=config.training.seed,
     )  # fmt: skip
 
 
@@ -96,4 +99,6 @@ def run_likelihood_fit(config: schema.Config, out_dir: Path, *, resume: bool = F
     results = run(settings, out_dir, plot=plot)
     seconds = f"\nfit, intervals, GLM and samples: {results['seconds']:.1f} s\n"
     (out_dir / "summary.md").write_text(results_table(results) + seconds, encoding="utf-8")
+    summary = {name: results[name] for name in ("slif", "glm", "slif_noise", "n_train_spikes", "n_test_spikes") if name in results}
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     return out_dir, (out_dir / "grasshopper.png" if plot else None)

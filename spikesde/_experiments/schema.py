@@ -310,16 +310,27 @@ class ExactLikelihood(_Section, tag_field="kind", tag="exact_likelihood"):
     golden_steps: int = 6
     n_boot: int = 40
     n_blocks: int = 16
+    bootstrap_steps: int = 1  # Newton steps of each bootstrap refit after its block-decomposed first step
     level: float = 0.9
     n_samples: int = 50
     bin_widths: list[float] = msgspec.field(default_factory=lambda: [0.001, 0.0005])
     precision: float = 0.002
     glm: bool = True
+    # The SLIF with membrane noise, fitted by the windowed kernel score on samples (grid search from
+    # the likelihood fit; empty noise_sigma_v: not fitted).
+    noise_sigma_v: list[float] = []
+    noise_bias_shift: list[float] = msgspec.field(default_factory=lambda: [0.0])
+    noise_samples: int = 8
+    noise_window: float = 0.5
 
     def __post_init__(self):
+        if any(not s >= 0 for s in self.noise_sigma_v) or not self.noise_bias_shift:
+            raise ValueError("noise_sigma_v: must be non-negative, with at least one noise_bias_shift")
+        if self.noise_samples < 2 or not self.noise_window > 0:
+            raise ValueError("noise_samples: needs at least 2 samples and a positive noise_window")
         if not self.mu_v_grid or any(not m > 0 for m in self.mu_v_grid):
             raise ValueError(f"mu_v_grid: must list positive membrane rates, got {self.mu_v_grid}")
-        for name in ("golden_steps", "n_boot"):
+        for name in ("golden_steps", "n_boot", "bootstrap_steps"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}: must be non-negative, got {getattr(self, name)}")
         if self.n_blocks < 2:
