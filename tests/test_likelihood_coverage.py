@@ -35,43 +35,76 @@ def simulate_counts(current, template, duration, grid_dt, n, seed):
     return jax.jit(jax.vmap(draw))(jax.random.split(jax.random.key(seed), n))
 
 
-def test_laplace_hessian_matches_autodiff(x64):
-    """The ``log mu_v`` row by central differences of ``X(mu_v)`` against a full autodiff Hessian."""
+def test_laplace_covariance_matches_differences_of_the_gradient(x64):
+    """The ``log mu_v`` row by central differences of ``X(mu_v)`` against the Hessian by central
+    differences of the autodiff gradient of the generic likelihood (a full second-order autodiff
+    through the parallel scan compiles for minutes): standard deviations to 1e-3, correlations to 1e-3."""
     duration, grid_dt = 3.0, 1e-3
     _, current, template = setting(duration)
     counts = simulate_counts(current, template, duration, grid_dt, 1, seed=1)[0]
     design = StimulusDesign.build(EventGrid.regular(counts, 0.0, grid_dt), current, TAUS, template)
     theta = {**TRUE, "bias": jnp.asarray(1.5), "log_mu_v": jnp.log(120.0)}
     flat, unravel = ravel_pytree(theta)
-    exact = jnp.linalg.inv(-jax.hessian(lambda x: design.log_likelihood(unravel(x)))(flat))
-    approx = laplace_covariance(design, theta)
-    np.testing.assert_allclose(approx, exact, rtol=2e-4, atol=1e-9 * float(jnp.abs(exact).max()))
-    known = laplace_covariance(design, theta, with_mu_v=False)
+    gradient = jax.jit(jax.grad(lambda x: design.log_likelihood(unravel(x))))
+    eye = np.eye(flat.size) * 1e-5
+    hessian = np.stack([(gradient(flat + e) - gradient(flat - e)) / 2e-5 for e in eye])
+    exact = np.linalg.inv(-(hessian + hessian.T) / 2)
+
+    def sd_and_correlation(c):
+        sd = np.sqrt(np.diag(c))
+        return sd, c / np.outer(sd, sd)
+
+    sd, correlation = sd_and_correlation(np.asarray(laplace_covariance(design, theta)))
+    sd_exact, correlation_exact = sd_and_correlation(exact)
+    np.testing.assert_allclose(sd, sd_exact, rtol=1e-3)
+    np.testing.assert_allclose(correlation, correlation_exact, atol=1e-3)
+    # mu_v known: the inverse of the linear block alone, and no variance for mu_v.
     index = TRUE["amplitudes"].shape[0] + 1  # ravel order: amplitudes, bias, log_mu_v, v_reset, weights
     keep = np.delete(np.arange(flat.size), index)
-    hessian = jax.hessian(lambda x: design.log_likelihood(unravel(x)))(flat)[np.ix_(keep, keep)]
-    np.testing.assert_allclose(np.asarray(known)[np.ix_(keep, keep)], np.linalg.inv(-hessian), rtol=1e-6)
+    known = np.asarray(laplace_covariance(design, theta, with_mu_v=False))
+    for got, want in zip(sd_and_correlation(known[np.ix_(keep, keep)]), sd_and_correlation(np.linalg.inv(-hessian[np.ix_(keep, keep)]))):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3)
     assert known[index, index] == 0.0
 
 
-def coverage(n_sets, duration, grid_dt, seed):
+def merged_grid(fired, fine_dt, grid_dt, duration, max_spikes):
+    """The likelihood's grid for spikes sampled on a finer grid: the regular ``grid_dt`` nodes merged
+    with the spike times, padded to a fixed length with zero-length steps at ``duration`` (vmappable).
+    Fitting on the sampler's own nodes would put every spike at the end of its step: the intensity
+    read at the node instead of along the step biases the short-lag filter by O(dt)."""
+    spikes = fine_dt * jnp.nonzero(fired, size=max_spikes, fill_value=0)[0]
+    valid = jnp.arange(max_spikes) < fired.sum()
+    regular = grid_dt * jnp.arange(int(round(duration / grid_dt)) + 1)
+    times = jnp.concatenate([regular, jnp.where(valid, spikes, duration)])
+    counts = jnp.concatenate([jnp.zeros(regular.shape, jnp.int32), valid.astype(jnp.int32)])
+    order = jnp.argsort(times, stable=True)
+    return EventGrid(times[order], counts[order])
+
+
+def coverage(n_sets, duration, grid_dt, seed, refine=8, max_spikes=2000):
     """Fraction of ``n_sets`` simulated data sets whose 90% Laplace interval holds the true value,
-    per linear parameter (``mu_v`` known); the fits run vmapped, 10 data sets at a time."""
+    per linear parameter (``mu_v`` known). Spikes are drawn on a grid ``refine`` times finer than
+    the likelihood's (:func:`merged_grid`); the fits run vmapped, 10 data sets at a time."""
     _, current, template = setting(duration)
-    counts = simulate_counts(current, template, duration, grid_dt, n_sets, seed)
+    neuron, history = to_model(TRUE, current, TAUS, template)
+    fine_dt = grid_dt / refine
+    draw = lambda key: sample_spikes(neuron, history, t0=0.0, t1=duration, dt=fine_dt, key=key)
+    fired = jax.jit(lambda k: jax.lax.map(draw, k, batch_size=5))(jax.random.split(jax.random.key(seed), n_sets))
     start = {**TRUE, "bias": jnp.asarray(1.5), "weights": jnp.zeros(4), "amplitudes": jnp.zeros(2), "v_reset": jnp.asarray(0.5)}
 
-    def one(c):
-        design = StimulusDesign.build(EventGrid.regular(c, 0.0, grid_dt), current, TAUS, template)
+    def one(f):
+        design = StimulusDesign.build(merged_grid(f, fine_dt, grid_dt, duration, max_spikes), current, TAUS, template)
         theta, _ = linear_fit(design, design.columns(jnp.exp(TRUE["log_mu_v"])), start, n_iter=30)
         sd = jnp.sqrt(jnp.clip(jnp.diag(laplace_covariance(design, theta, with_mu_v=False)), 0.0))
         return ravel_pytree(theta)[0], sd
 
-    estimates, sds = jax.jit(lambda c: jax.lax.map(one, c, batch_size=10))(counts)
+    estimates, sds = jax.jit(lambda f: jax.lax.map(one, f, batch_size=10))(fired)
     truth = ravel_pytree(TRUE)[0]
     covered = np.abs(np.asarray(estimates) - np.asarray(truth)) <= Z90 * np.asarray(sds)
     names = ["amplitudes[0]", "amplitudes[1]", "bias", "log_mu_v", "v_reset"] + [f"weights[{j}]" for j in range(4)]
-    return dict(zip(names, covered.mean(axis=0))), np.asarray(counts).sum(axis=1)
+    counts = np.asarray(fired).sum(axis=1)
+    assert counts.max() < max_spikes
+    return dict(zip(names, covered.mean(axis=0))), counts
 
 
 @pytest.mark.slow
@@ -80,7 +113,8 @@ def test_laplace_intervals_cover_the_truth_in_50_data_sets(x64):
     filter weights and every other linear parameter (mu_v known, so its row is left out)."""
     rates, spikes = coverage(50, 20.0, 2e-4, seed=3)
     rates.pop("log_mu_v")
-    assert spikes.min() > 800
+    print("coverage of the 90% Laplace intervals over 50 data sets:", {k: round(float(v), 2) for k, v in rates.items()})
+    assert spikes.min() > 600  # ~34 Hz over 20 s
     assert min(rates.values()) >= 0.8, rates
 
 

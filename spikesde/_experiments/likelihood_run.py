@@ -97,7 +97,7 @@ def run_likelihood_fit(config: schema.Config, out_dir: Path, *, resume: bool = F
         (out_dir / name).unlink(missing_ok=True)
     (out_dir / "config.toml").write_text(config_to_toml(config), encoding="utf-8")
     results = run(settings, out_dir, plot=plot)
-    seconds = f"\nfit, intervals, GLM and samples: {results['seconds']:.1f} s\n"
+    seconds = f"\nfit, intervals, GLM, samples: {results['seconds']:.1f} s wall, {results['cpu_seconds']:.1f} s CPU\n"
     (out_dir / "summary.md").write_text(results_table(results) + seconds, encoding="utf-8")
     summary = {name: results[name] for name in ("slif", "glm", "slif_noise", "n_train_spikes", "n_test_spikes") if name in results}
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
