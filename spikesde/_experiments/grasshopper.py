@@ -58,7 +58,7 @@ class GrasshopperConfig:
     newton_steps: int = 25
     n_boot: int = 40
     n_blocks: int = 16
-    bootstrap_steps: int = 1
+    bootstrap_steps: int = 3
     level: float = 0.9
     n_samples: int = 50
     bin_widths: tuple[float, ...] = (0.001, 0.0005)

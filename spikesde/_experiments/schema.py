@@ -310,7 +310,7 @@ class ExactLikelihood(_Section, tag_field="kind", tag="exact_likelihood"):
     golden_steps: int = 6
     n_boot: int = 40
     n_blocks: int = 16
-    bootstrap_steps: int = 1  # Newton steps of each bootstrap refit after its block-decomposed first step
+    bootstrap_steps: int = 3  # Newton steps of each bootstrap refit after its block-decomposed first step
     level: float = 0.9
     n_samples: int = 50
     bin_widths: list[float] = msgspec.field(default_factory=lambda: [0.001, 0.0005])
