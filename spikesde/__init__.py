@@ -129,7 +129,7 @@ from ._training import (
     fit,
 )
 
-from ._io.grasshopper import read_grasshopper
+from ._io.grasshopper import read_grasshopper, stimulus_of
 from ._likelihood import EventGrid, log_likelihood, sample_spikes
 from ._likelihood.design import StimulusDesign
 from ._likelihood.metrics import bits_per_spike, coincidence_factor, poisson_log_likelihood

@@ -44,6 +44,8 @@ def _fields(spec, *skip: str) -> dict:
 
 def build_current(spec) -> AbstractCurrent:
     """The input current of a ``[model.input_current]`` table."""
+    if type(spec) not in _CURRENTS:  # a stimulus filter needs the data's stimulus (exact_likelihood only)
+        raise ConfigError("model.input_current.kind", f"{schema.tag(spec)!r} needs loss.kind = 'exact_likelihood'")
     return _CURRENTS[type(spec)](**_fields(spec))
 
 
@@ -201,6 +203,8 @@ def _schedule(o, steps: int):
 def build_optimizer(config: schema.Config) -> optax.GradientTransformation:
     """The optax optimiser of ``[optimizer]`` with its learning-rate schedule over ``training.steps``."""
     o = config.optimizer
+    if isinstance(o, schema.Newton):
+        raise ConfigError("optimizer.name", "'newton' only fits loss.kind = 'exact_likelihood'")
     lr = _schedule(o, config.training.steps)
     if isinstance(o, schema.RMSprop):
         return optax.rmsprop(lr, decay=o.decay, eps=o.eps, momentum=o.momentum or None)

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from .._io.grasshopper import stimulus_of
+
 
 def _smoothed_rate(trains, t, width=0.005):
     """Gaussian-smoothed rate (Hz) averaged over trains, evaluated at ``t``."""
@@ -11,7 +13,10 @@ def _smoothed_rate(trains, t, width=0.005):
     return rate / (len(trains) * width * np.sqrt(2 * np.pi))
 
 
-def plot_grasshopper(path, recording, config, basis, theta, covariance, boot, samples, glm_samples, window=(8.0, 9.0)):
+def plot_grasshopper(path, trains, config, fitted, samples, glm_samples, window=(8.0, 9.0)):
+    """The figure of :func:`~.grasshopper.run`: ``trains`` the recording (its ``stimulus``
+    covariate), ``fitted`` the SLIF fit (basis, theta, covariance, bootstrap refits), ``samples``
+    and ``glm_samples`` model spike trains (lists of time arrays; the GLM's may be empty)."""
     try:
         import matplotlib
 
@@ -22,25 +27,30 @@ def plot_grasshopper(path, recording, config, basis, theta, covariance, boot, sa
     start, stop = window
     cut = lambda s: s[(s > start) & (s <= stop)]
     fig, axes = plt.subplots(5, 1, figsize=(9, 12), gridspec_kw=dict(height_ratios=[1, 2, 1.3, 1.5, 1.3]))
-    t_stim = np.arange(recording.stimulus.size) * recording.dt
+    stimulus, dt = stimulus_of(trains)
+    data = trains.times[0][0]
+    t_stim = trains.t0 + np.arange(stimulus.size) * dt
     keep = (t_stim > start) & (t_stim <= stop)
-    axes[0].plot(t_stim[keep], recording.stimulus[keep], lw=0.6, color="k")
+    axes[0].plot(t_stim[keep], stimulus[keep], lw=0.6, color="k")
     axes[0].set(ylabel="envelope", title=f"recording {config.recording}, test window (trained on 0-{config.train_end:g} s)")
-    rows = [(cut(recording.spike_times), "k")] + [(cut(s), "C0") for s in samples[:15]] + [(cut(s), "C1") for s in glm_samples[:15]]
+    rows = [(cut(data), "k")] + [(cut(s), "C0") for s in samples[:15]] + [(cut(s), "C1") for s in glm_samples[:15]]
     for row, (train, colour) in enumerate(rows):
         axes[1].vlines(train, row + 0.1, row + 0.9, color=colour, lw=0.8)
     axes[1].set(ylabel="trial", yticks=[0.5, 8.5, 23.5], yticklabels=["data", "SLIF", "GLM"], xlim=window)
     t = np.linspace(start, stop, 2000)
-    axes[2].plot(t, _smoothed_rate([recording.spike_times], t), color="k", label="data (1 trial)")
+    axes[2].plot(t, _smoothed_rate([data], t), color="k", label="data (1 trial)")
     axes[2].plot(t, _smoothed_rate(samples, t), color="C0", label="SLIF (likelihood)")
-    axes[2].plot(t, _smoothed_rate(glm_samples, t), color="C1", label="GLM (nemos)")
+    if glm_samples:
+        axes[2].plot(t, _smoothed_rate(glm_samples, t), color="C1", label="GLM (nemos)")
     axes[2].set(ylabel="rate (Hz), 5 ms", xlim=window)
     axes[2].legend(fontsize=7, loc="upper right")
-    _plot_filter(axes[3], basis, recording.dt, theta, covariance, boot)
+    _plot_filter(axes[3], fitted["basis"], dt, fitted["theta"], fitted["covariance"], fitted["boot"])
     bins = np.linspace(0, 0.05, 51)
-    axes[4].hist(np.diff(recording.spike_times), bins, density=True, histtype="step", color="k", label="data")
+    axes[4].hist(np.diff(data), bins, density=True, histtype="step", color="k", label="data")
     axes[4].hist(np.concatenate([np.diff(s) for s in samples]), bins, density=True, histtype="step", color="C0", label="SLIF")
-    axes[4].hist(np.concatenate([np.diff(s) for s in glm_samples]), bins, density=True, histtype="step", color="C1", label="GLM")
+    if glm_samples:
+        glm_isi = np.concatenate([np.diff(s) for s in glm_samples])
+        axes[4].hist(glm_isi, bins, density=True, histtype="step", color="C1", label="GLM")
     axes[4].set(xlabel="inter-spike interval (s)", ylabel="density")
     axes[4].legend(fontsize=7)
     fig.tight_layout()

@@ -50,7 +50,30 @@ class Sinusoidal(_Section, tag_field="kind", tag="sinusoidal"):
     phase: Scalars = 0.0
 
 
-Current = Constant | PiecewiseConstant | Sinusoidal
+class StimulusFilter(_Section, tag_field="kind", tag="stimulus_filter"):
+    """``c(t) = b + sum_j w_j (phi_j * s)(t)`` plus after-spike currents ``sum_i a_i sum_{t_s < t} exp(-(t - t_s) / tau_i)``.
+
+    ``s`` is the data's ``stimulus`` covariate after ``transform`` (``log_zscore``: log, then
+    z-scored on the training window; ``zscore``; ``none``), ``phi_j`` ``n_basis`` raised cosines over
+    ``filter_duration`` s, ``history_taus`` the after-spike time constants (s). The weights ``w``,
+    bias ``b`` and amplitudes ``a`` are learned; only with ``loss.kind = "exact_likelihood"``.
+    """
+
+    n_basis: int = 10
+    filter_duration: float = 0.03
+    history_taus: list[float] = []
+    transform: Literal["log_zscore", "zscore", "none"] = "log_zscore"
+
+    def __post_init__(self):
+        if self.n_basis < 1:
+            raise ValueError(f"n_basis: must be at least 1, got {self.n_basis}")
+        if not self.filter_duration > 0:
+            raise ValueError(f"filter_duration: must be positive, got {self.filter_duration}")
+        if any(not tau > 0 for tau in self.history_taus):
+            raise ValueError(f"history_taus: must be positive time constants, got {self.history_taus}")
+
+
+Current = Constant | PiecewiseConstant | Sinusoidal | StimulusFilter
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,7 +204,21 @@ class FileData(_Section, tag_field="source", tag="file"):
             raise ValueError(f"test_fraction: must lie in [0, 1), got {self.test_fraction}")
 
 
-Data = SimulatedData | FileData
+class GrasshopperData(_Section, tag_field="source", tag="grasshopper"):
+    """The nitime locust receptor recording ``recording`` (1 or 2; ``pip install spikesde[data]``),
+    trained on ``[0, train_end]`` s and tested on the rest of its 10 s."""
+
+    recording: int = 1
+    train_end: float = 8.0
+
+    def __post_init__(self):
+        if self.recording not in (1, 2):
+            raise ValueError(f"recording: must be 1 or 2, got {self.recording}")
+        if not 0 < self.train_end < 10:
+            raise ValueError(f"train_end: must lie in (0, 10) s, got {self.train_end}")
+
+
+Data = SimulatedData | FileData | GrasshopperData
 
 
 class LearnEntry(_Section):
@@ -276,7 +313,55 @@ class SpikeTimeMMDLoss(_Section, tag_field="kind", tag="spike_time_mmd"):
             raise ValueError(f"time_unit: must be positive, got {self.time_unit}")
 
 
-Loss = ExpectedSignature | SignatureMMD | SpikeTimeMSE | SpikeTimeMAE | SpikeTimeMMDLoss
+class ExactLikelihood(_Section, tag_field="kind", tag="exact_likelihood"):
+    """Maximum likelihood of a noise-free escape-noise SLIF (:func:`spikesde.log_likelihood`):
+    Newton steps on the linear parameters (``training.steps`` per point, ``optimizer.name =
+    "newton"``) profiled over ``mu_v`` (``mu_v_grid``, then ``golden_steps`` of golden section).
+
+    Intervals at ``level``: Laplace, and a block bootstrap (``n_boot`` replicates of ``n_blocks``
+    time blocks). Held-out metrics: bits per spike (continuous time and at ``bin_widths``), the
+    coincidence factor Gamma at ``precision`` s over ``n_samples`` model samples; ``glm``: fit the
+    nemos Poisson GLM baseline on the same split (``pip install spikesde[glm]``).
+    """
+
+    mu_v_grid: list[float] = msgspec.field(default_factory=lambda: [100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0])
+    golden_steps: int = 6
+    n_boot: int = 40
+    n_blocks: int = 16
+    bootstrap_steps: int = 3  # Newton steps of each bootstrap refit after its block-decomposed first step
+    level: float = 0.9
+    n_samples: int = 50
+    bin_widths: list[float] = msgspec.field(default_factory=lambda: [0.001, 0.0005])
+    precision: float = 0.002
+    glm: bool = True
+    # The SLIF with membrane noise, fitted by the windowed kernel score on samples (grid search from
+    # the likelihood fit; empty noise_sigma_v: not fitted).
+    noise_sigma_v: list[float] = []
+    noise_bias_shift: list[float] = msgspec.field(default_factory=lambda: [0.0])
+    noise_samples: int = 8
+    noise_window: float = 0.5
+
+    def __post_init__(self):
+        if any(not s >= 0 for s in self.noise_sigma_v) or not self.noise_bias_shift:
+            raise ValueError("noise_sigma_v: must be non-negative, with at least one noise_bias_shift")
+        if self.noise_samples < 2 or not self.noise_window > 0:
+            raise ValueError("noise_samples: needs at least 2 samples and a positive noise_window")
+        if not self.mu_v_grid or any(not m > 0 for m in self.mu_v_grid):
+            raise ValueError(f"mu_v_grid: must list positive membrane rates, got {self.mu_v_grid}")
+        for name in ("golden_steps", "n_boot", "bootstrap_steps"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}: must be non-negative, got {getattr(self, name)}")
+        if self.n_blocks < 2:
+            raise ValueError(f"n_blocks: must be at least 2, got {self.n_blocks}")
+        if not 0 < self.level < 1:
+            raise ValueError(f"level: must lie in (0, 1), got {self.level}")
+        if self.n_samples < 1:
+            raise ValueError(f"n_samples: must be at least 1, got {self.n_samples}")
+        if any(not w > 0 for w in self.bin_widths) or not self.precision > 0:
+            raise ValueError("bin_widths: bin widths and precision must be positive")
+
+
+Loss = ExpectedSignature | SignatureMMD | SpikeTimeMSE | SpikeTimeMAE | SpikeTimeMMDLoss | ExactLikelihood
 
 
 class _Optimizer(_Section):
@@ -319,7 +404,17 @@ class Optax(_Optimizer, tag_field="name", tag="optax", kw_only=True):
     options: dict[str, float | int | bool | str] = {}
 
 
-Optimizer = RMSprop | Adam | SGD | Optax
+class Newton(_Section, tag_field="name", tag="newton"):
+    """Levenberg-damped Newton steps (``training.steps`` of them); only with ``loss.kind = "exact_likelihood"``."""
+
+    damping: float = 1e-3
+
+    def __post_init__(self):
+        if not self.damping > 0:
+            raise ValueError(f"damping: must be positive, got {self.damping}")
+
+
+Optimizer = RMSprop | Adam | SGD | Optax | Newton
 
 
 class TrainingSection(_Section):

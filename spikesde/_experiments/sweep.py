@@ -80,6 +80,8 @@ def run_keys(seed: int, run: Run) -> list[jax.Array]:
 
 def _data(c: schema.Config, run: Run, model):
     """Training and test data of a run, and the true model (``None`` for a file)."""
+    if isinstance(c.data, schema.GrasshopperData):
+        raise ConfigError("data.source", "the grasshopper recording is fitted with loss.kind = 'exact_likelihood'")
     if isinstance(c.data, schema.FileData):
         from .._io import load_spike_trains  # noqa: PLC0415
 
@@ -241,6 +243,11 @@ def run_sweep(config: schema.Config | dict, out_dir: str | Path | None = None, *
     config = convert(raw)
     runs = expand_sweep(raw)
     out_dir = Path(out_dir) if out_dir is not None else Path("runs") / config.name
+    if isinstance(config.loss, schema.ExactLikelihood):  # Newton steps on the exact likelihood, not the trainer
+        from .likelihood_run import run_likelihood_fit  # noqa: PLC0415
+
+        folder, figure = run_likelihood_fit(config, out_dir, resume=resume, overwrite=overwrite, plot=plot)
+        return SweepResult(folder, [], figure)
     planned = plan(runs, out_dir)
     mode = check_sweep_folder(out_dir, config, resume=resume, overwrite=overwrite)
     try:

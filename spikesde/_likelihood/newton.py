@@ -16,12 +16,14 @@ from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Float, PRNGKeyArray
 
 
-def maximise(fn: Callable, params, *, n_iter: int = 25, damping: float = 1e-3):
+def maximise(fn: Callable, params, *, n_iter: int = 25, damping: float = 1e-3, rtol: float = 1e-12):
     """Maximise ``fn(params)`` (a scalar, twice differentiable) by Levenberg-damped Newton steps.
 
     Step ``delta = (-H + mu s I)^{-1} g`` with ``s`` the mean ``|diag H|``; a step that raises
-    ``fn`` is taken and ``mu`` shrinks 3x, otherwise ``mu`` grows 5x. Runs ``n_iter`` steps
-    (fixed, so it vmaps). Returns ``(params, value)``.
+    ``fn`` is taken and ``mu`` shrinks 3x, otherwise ``mu`` grows 5x. Stops after ``n_iter`` steps,
+    or once a step changed ``fn`` by at most ``rtol (1 + |fn|)`` (converged: Newton's last gain
+    is the square of the one before); under vmap every member runs until all have stopped,
+    the converged ones frozen. Returns ``(params, value)``.
     """
     flat, unravel = ravel_pytree(params)
 
@@ -32,20 +34,25 @@ def maximise(fn: Callable, params, *, n_iter: int = 25, damping: float = 1e-3):
     hessian = jax.hessian(objective)
     eye = jnp.eye(flat.shape[0], dtype=flat.dtype)
 
-    def body(_, carry):
-        x, value, mu = carry
+    def body(carry):
+        i, x, value, mu, _ = carry
         g, h = gradient(x), hessian(x)
         scale = jnp.mean(jnp.abs(jnp.diag(h))) + 1e-12
         step = jnp.linalg.solve(-h + mu * scale * eye, g)
         candidate = objective(x + step)
         better = jnp.isfinite(candidate) & (candidate > value)
+        converged = jnp.isfinite(candidate) & (jnp.abs(candidate - value) <= rtol * (1 + jnp.abs(value)))
         x = jnp.where(better, x + step, x)
         value = jnp.where(better, candidate, value)
         mu = jnp.where(better, jnp.maximum(mu / 3, 1e-10), mu * 5)
-        return x, value, mu
+        return i + 1, x, value, mu, converged
 
-    init = (flat, objective(flat), jnp.asarray(damping, flat.dtype))
-    x, value, _ = jax.lax.fori_loop(0, n_iter, body, init)
+    def running(carry):
+        i, *_, converged = carry
+        return (i < n_iter) & ~converged
+
+    init = (0, flat, objective(flat), jnp.asarray(damping, flat.dtype), jnp.asarray(False))
+    _, x, value, _, _ = jax.lax.while_loop(running, body, init)
     return unravel(x), value
 
 
@@ -67,6 +74,29 @@ def laplace_intervals(fn: Callable, params, level: float = 0.9):
     return unravel(flat - z * sd), unravel(flat + z * sd), unravel(sd)
 
 
+def block_indicators(times: Float[Array, " nodes"], start: float, stop: float, n_blocks: int):
+    """``(node_indicators, step_indicators)``, ``(n_blocks, nodes)`` and ``(n_blocks, steps)``: which
+    block of ``n_blocks`` equal blocks of ``[start, stop]`` every node (spike) in ``(start, stop]``
+    and every step inside ``[start, stop]`` belongs to (all zero outside)."""
+    if n_blocks < 2:
+        raise ValueError(f"n_blocks must be at least 2, got {n_blocks}")
+    width = (stop - start) / n_blocks
+
+    def one_hot(t, inside):
+        index = jnp.clip(jnp.floor((t - start) / width).astype(jnp.int32), 0, n_blocks - 1)
+        return jnp.where(inside, jax.nn.one_hot(index, n_blocks, dtype=times.dtype).T, 0.0)
+
+    nodes = one_hot(times, (times > start) & (times <= stop))
+    steps = one_hot(times[:-1], (times[:-1] >= start) & (times[1:] <= stop))
+    return nodes, steps
+
+
+def block_multiplicities(n_blocks: int, n_boot: int, key: PRNGKeyArray) -> Float[Array, "boot blocks"]:
+    """How often each block is drawn when ``n_blocks`` blocks are drawn with replacement, per replicate."""
+    draws = jax.random.randint(key, (n_boot, n_blocks), 0, n_blocks)
+    return jax.vmap(lambda d: jnp.bincount(d, length=n_blocks))(draws)
+
+
 def block_weights(
     times: Float[Array, " nodes"], start: float, stop: float, n_blocks: int, n_boot: int, key: PRNGKeyArray
 ) -> tuple[Float[Array, "boot nodes"], Float[Array, "boot steps"]]:
@@ -74,21 +104,9 @@ def block_weights(
     ``n_blocks`` of them with replacement per replicate, and weight every node (spike) and step by
     how often its block was drawn (0 outside the window). The likelihood is conditional on the
     spike history, so a reweighted block keeps its own past: no edge effects."""
-    if n_blocks < 2:
-        raise ValueError(f"n_blocks must be at least 2, got {n_blocks}")
-    draws = jax.random.randint(key, (n_boot, n_blocks), 0, n_blocks)
-    multiplicity = jax.vmap(lambda d: jnp.bincount(d, length=n_blocks))(draws).astype(times.dtype)
-    width = (stop - start) / n_blocks
-
-    def block_of(t, inside):
-        index = jnp.clip(jnp.floor((t - start) / width).astype(jnp.int32), 0, n_blocks - 1)
-        return index, inside
-
-    node_index, node_inside = block_of(times, (times > start) & (times <= stop))
-    step_index, step_inside = block_of(times[:-1], (times[:-1] >= start) & (times[1:] <= stop))
-    node_weights = jnp.where(node_inside, multiplicity[:, node_index], 0.0)
-    step_weights = jnp.where(step_inside, multiplicity[:, step_index], 0.0)
-    return node_weights, step_weights
+    nodes, steps = block_indicators(times, start, stop, n_blocks)
+    multiplicity = block_multiplicities(n_blocks, n_boot, key).astype(times.dtype)
+    return multiplicity @ nodes, multiplicity @ steps
 
 
 def percentile_intervals(samples, level: float = 0.9):

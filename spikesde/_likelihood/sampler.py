@@ -22,7 +22,10 @@ def sample_spikes(
     ``t0 + k dt`` (a spike is put on the first node where the clock has run past ``E + alpha``).
 
     The same discretisation as the likelihood: input held over a step, exact membrane flow,
-    trapezoidal clock. Returns a boolean array over the ``round((t1 - t0) / dt) + 1`` nodes;
+    trapezoidal clock. With membrane noise (``neuron.sigma_v > 0``, which the likelihood ignores)
+    each step adds the exact Ornstein-Uhlenbeck increment ``sigma_v sqrt((1 - e^{-2 mu_v dt}) /
+    (2 mu_v)) N(0, 1)`` (its normals from a stream apart from the clock's, so ``sigma_v = 0``
+    draws the same spikes as the noise-free model). Returns a boolean array over the ``round((t1 - t0) / dt) + 1`` nodes;
     vmap over keys for many trials.
     """
     n_steps = int(round((t1 - t0) / dt))
@@ -34,6 +37,7 @@ def sample_spikes(
     trace_decay = jnp.exp(-dt / taus)
     mu_v, v_reset, alpha = (jnp.reshape(x, ()) for x in (neuron.mu_v, neuron.v_reset, neuron.alpha))
     decay = jnp.exp(-mu_v * dt)
+    noise_scale = jnp.reshape(neuron.sigma_v, ()) * jnp.sqrt(-jnp.expm1(-2 * mu_v * dt) / (2 * mu_v))
     keys = jax.random.split(key, n_steps + 1)
 
     def step(carry, inputs):
@@ -41,6 +45,7 @@ def sample_spikes(
         drive_n, key_n = inputs
         lam_start = jnp.exp(log_intensity(neuron, v))
         v = decay * v + (1 - decay) * (drive_n + traces @ amplitudes)
+        v = v + noise_scale * jax.random.normal(jax.random.fold_in(key_n, 1), dtype=v.dtype)
         clock = clock + 0.5 * dt * (lam_start + jnp.exp(log_intensity(neuron, v)))
         fired = clock >= threshold
         v = jnp.where(fired, v - v_reset, v)
