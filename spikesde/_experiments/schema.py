@@ -9,10 +9,6 @@ several keys live in ``__post_init__`` and raise ``ValueError("key: message")``;
 import math
 from typing import Any, Literal
 
-
-Scalars = float | list[float]
-
-
 from .schema_base import _Section
 from .schema_losses import (  # noqa: F401 (re-exported: the loss sections are part of the schema)
     ExactLikelihood,
@@ -23,6 +19,8 @@ from .schema_losses import (  # noqa: F401 (re-exported: the loss sections are p
     SpikeTimeMSE,
     _PathLoss,
 )
+
+Scalars = float | list[float]
 
 
 # ---------------------------------------------------------------------------------------------
