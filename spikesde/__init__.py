@@ -138,4 +138,8 @@ from ._experiments.config import ConfigError, load_config
 from ._experiments.schema import Config
 from ._experiments.sweep import run_sweep
 
+# Generative training of networks (issue 9): the models of a run, spike-train statistics side by side.
+from ._experiments.models import RunModels, run_models
+from ._experiments.spike_plots import plot_spike_statistics
+
 __all__ = sorted(name for name in dir() if not name.startswith("_"))
