@@ -46,9 +46,10 @@ def statistics_of(fn, spikes, chunk=256):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--samples", type=int, default=2048)
-    parser.add_argument("--out", default=str(pathlib.Path(__file__).parent / "results" / "network_identifiability.json"))
+    parser.add_argument("--inputs", default="equal", help="equal (experiment (b)) or spread (input currents 1.2-2.1)")
+    parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    truth = network(jax.random.key(0))
+    truth = network(jax.random.key(0), args.inputs)
     keys = jax.random.split(jax.random.key(7), args.samples)
     draw = jax.jit(lambda w, k: sample(truth, w, k))
     features = {"tapered signature": jax.jit(make_loss("tapered").sample_signatures), "lag statistics": jax.jit(lag_statistics)}
@@ -70,9 +71,9 @@ def main():
     for r in rows:
         print(f"{r['statistic']:<18} {r['perturbation']:<9} {r['signal']:10.3g} {r['signal_noise']:11.3g} {r['floor_256']:11.3g} "
               f"{r['floor_1024']:12.3g} {r['n_needed']:9.3g}")  # fmt: skip
-    out = pathlib.Path(args.out)
+    out = pathlib.Path(args.out or pathlib.Path(__file__).parent / "results" / f"network_identifiability_{args.inputs}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(dict(samples=args.samples, rows=rows), indent=2))
+    out.write_text(json.dumps(dict(samples=args.samples, inputs=args.inputs, rows=rows), indent=2))
     print(f"wrote {out}")
 
 

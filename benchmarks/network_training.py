@@ -28,9 +28,12 @@ import spikesde as sd
 T1, DT, MAX_SPIKES, MAX_EVENTS, BATCH = 1.0, 0.01, 20, 100, 128
 
 
-def network(key):
+INPUTS = {"equal": [1.5] * 4, "spread": [1.2, 1.5, 1.8, 2.1]}  # spread: a control, not experiment (b)
+
+
+def network(key, inputs="equal"):
     neuron = sd.SLIF(
-        22, input_current=jnp.asarray([1.5] * 4 + [0.0] * 18), mu_v=6.0, mu_i=5.0, sigma_v=0.25, sigma_i=0.25,
+        22, input_current=jnp.asarray(INPUTS[inputs] + [0.0] * 18), mu_v=6.0, mu_i=5.0, sigma_v=0.25, sigma_i=0.25,
         v_reset=1.2, v0=1.1, i0=0.6,
     )
     return sd.feedforward(neuron, [4, 16, 2], key=key)
@@ -132,10 +135,14 @@ def main():
     parser.add_argument("--out", default=None)
     parser.add_argument("--start", default="random", help="random (seed 100 + --seed) or truth (the true weights)")
     parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--inputs", default="equal", help="equal (experiment (b)) or spread (input currents 1.2-2.1: a control)")
     args = parser.parse_args()
-    truth = network(jax.random.key(0))
+    truth = network(jax.random.key(0), args.inputs)
     mask = truth.mask
     start = truth.weights if args.start == "truth" else network(jax.random.key(100 + args.seed)).weights
+    diff = (start - truth.weights) * mask  # the error left if only each neuron's summed input weight is learned
+    zero_sum = jnp.abs((diff - jnp.sum(diff, 0) / jnp.maximum(jnp.sum(mask, 0), 1)) * mask)
+    print(f"start: mean |w - w*| {float(jnp.sum(jnp.abs(diff)) / jnp.sum(mask)):.3f}, zero-sum part {float(jnp.sum(zero_sum) / jnp.sum(mask)):.3f}")
     data = sample(truth, truth.weights, jax.random.split(jax.random.key(1), args.data))
     test_data = sample(truth, truth.weights, jax.random.split(jax.random.key(2), 256))
     loss = make_loss(args.loss)
@@ -189,7 +196,7 @@ def main():
         if compiled:
             elapsed += time.perf_counter() - tick
         compiled = True
-    out = pathlib.Path(args.out or f"benchmarks/results/network_training_{args.loss}_{args.data}_{args.start}.json")
+    out = pathlib.Path(args.out or f"benchmarks/results/network_training_{args.loss}_{args.data}_{args.start}_{args.inputs}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(dict(args=vars(args), rows=rows), indent=2))
     print(f"wrote {out}")
