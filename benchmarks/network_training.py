@@ -28,9 +28,12 @@ import spikesde as sd
 T1, DT, MAX_SPIKES, MAX_EVENTS, BATCH = 1.0, 0.01, 20, 100, 128
 
 
-def network(key):
+INPUTS = {"equal": [1.5] * 4, "spread": [1.2, 1.5, 1.8, 2.1]}  # spread: a control, not experiment (b)
+
+
+def network(key, inputs="equal"):
     neuron = sd.SLIF(
-        22, input_current=jnp.asarray([1.5] * 4 + [0.0] * 18), mu_v=6.0, mu_i=5.0, sigma_v=0.25, sigma_i=0.25,
+        22, input_current=jnp.asarray(INPUTS[inputs] + [0.0] * 18), mu_v=6.0, mu_i=5.0, sigma_v=0.25, sigma_i=0.25,
         v_reset=1.2, v0=1.1, i0=0.6,
     )
     return sd.feedforward(neuron, [4, 16, 2], key=key)
@@ -44,14 +47,82 @@ def sample(net, weights, keys):
     return jax.vmap(solve)(keys)
 
 
+LAYERS = (range(0, 4), range(4, 20), range(20, 22))
+
+
+def lag_statistics(spike_times, taus=(0.05, 0.15), taper=0.1):
+    """Per-sample statistics that see the effect of one neuron's spikes on the next layer's spikes.
+
+    For each pair (i in layer l, j in layer l + 1), both orders, and time scale tau:
+    ``sum_{a, b} g_a g_b k(t_j^b - t_i^a)`` with the alpha kernel ``k(l) = (l / tau) exp(1 - l / tau)``
+    for ``l > 0`` (0 otherwise: continuous at ``l = 0``), and the tapered counts and first moments
+    per neuron; ``g = min(1, (t1 - t) / taper)`` weighs a spike in continuously as it enters the
+    window at t1. Continuous in every spike time, so pathwise gradients are unbiased.
+    """
+    finite = jnp.isfinite(spike_times)
+    t = jnp.where(finite, spike_times, T1)
+    g = jnp.where(finite, jnp.clip((T1 - t) / taper, 0.0, 1.0), 0.0)
+    stats = [jnp.sum(g, -1), jnp.sum(g * t, -1)]
+    for source, target in zip(LAYERS[:-1], LAYERS[1:]):
+        ts, gs = t[..., source.start : source.stop, :], g[..., source.start : source.stop, :]
+        tt, gt = t[..., target.start : target.stop, :], g[..., target.start : target.stop, :]
+        lag = tt[..., None, None, :, :] - ts[..., :, :, None, None]  # (sample, i, a, j, b)
+        weight = gs[..., :, :, None, None] * gt[..., None, None, :, :]
+        for tau in taus:
+            for sign in (1.0, -1.0):  # source before target, and after
+                x = jnp.maximum(sign * lag, 0.0) / tau
+                stats.append(jnp.sum(weight * x * jnp.exp(1.0 - x), axis=(-3, -1)).reshape(*t.shape[:-2], -1))
+    return jnp.concatenate(stats, axis=-1)
+
+
+class MomentLoss(eqx.Module):
+    """``|| mean_i phi(x_i) - target ||^2`` for per-sample statistics ``phi`` (a plain moment-matching loss)."""
+
+    statistics: object = eqx.field(static=True)
+    target: jax.Array | None = None
+
+    def sample_signatures(self, spike_times):
+        return self.statistics(spike_times)
+
+    def with_expected_signature(self, target):
+        return MomentLoss(self.statistics, target)
+
+    def __call__(self, model, data):
+        return jnp.sum((jnp.mean(self.statistics(model), axis=0) - self.target) ** 2)
+
+
+class SumLoss(eqx.Module):
+    """The sum of two cached-target losses, each on its own part of the concatenated statistics."""
+
+    first: object
+    second: object
+    split: int = eqx.field(static=True)
+
+    def sample_signatures(self, spike_times):
+        return jnp.concatenate([self.first.sample_signatures(spike_times), self.second.sample_signatures(spike_times)], -1)
+
+    def with_expected_signature(self, target):
+        first = self.first.with_expected_signature(target[: self.split])
+        return SumLoss(first, self.second.with_expected_signature(target[self.split :]), self.split)
+
+    def __call__(self, model, data):
+        return self.first(model, data) + self.second(model, data)
+
+
 def make_loss(kind):
+    if kind == "lag":  # alpha-kernel pair statistics at three time scales, tapered counts and moments
+        return MomentLoss(lag_statistics)
+    if kind == "tapered+lag":
+        first = make_loss("tapered")
+        split = first.sample_signatures(jnp.full((1, 22, MAX_SPIKES), jnp.inf)).shape[-1]
+        return SumLoss(first, MomentLoss(lag_statistics), split)
     if kind == "signature":  # the reference run's loss: depth-3 expected signature of the unscaled lift
         return sd.ExpectedSignatureLoss(t0=0.0, t1=T1, depth=3, max_events=MAX_EVENTS)
     if kind == "scaled":  # counts scaled to order one (about 4 spikes per neuron)
         return sd.ExpectedSignatureLoss(t0=0.0, t1=T1, depth=3, count_scale=0.25, max_events=MAX_EVENTS)
     if kind == "tapered":  # spikes enter at t1 with a zero jump: the pathwise gradient sees count changes
         return sd.ExpectedSignatureLoss(t0=0.0, t1=T1, depth=3, count_scale=0.25, taper=0.1, max_events=MAX_EVENTS)
-    raise ValueError(f"--loss must be 'signature', 'scaled' or 'tapered', got {kind!r}")
+    raise ValueError(f"--loss must be 'signature', 'scaled', 'tapered', 'lag' or 'tapered+lag', got {kind!r}")
 
 
 def main():
@@ -62,17 +133,23 @@ def main():
     parser.add_argument("--log-every", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--start", default="random", help="random (seed 100 + --seed) or truth (the true weights)")
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--inputs", default="equal", help="equal (experiment (b)) or spread (input currents 1.2-2.1: a control)")
     args = parser.parse_args()
-    truth = network(jax.random.key(0))
+    truth = network(jax.random.key(0), args.inputs)
     mask = truth.mask
-    start = network(jax.random.key(100 + args.seed)).weights
+    start = truth.weights if args.start == "truth" else network(jax.random.key(100 + args.seed)).weights
+    diff = (start - truth.weights) * mask  # the error left if only each neuron's summed input weight is learned
+    zero_sum = jnp.abs((diff - jnp.sum(diff, 0) / jnp.maximum(jnp.sum(mask, 0), 1)) * mask)
+    print(f"start: mean |w - w*| {float(jnp.sum(jnp.abs(diff)) / jnp.sum(mask)):.3f}, zero-sum part {float(jnp.sum(zero_sum) / jnp.sum(mask)):.3f}")
     data = sample(truth, truth.weights, jax.random.split(jax.random.key(1), args.data))
     test_data = sample(truth, truth.weights, jax.random.split(jax.random.key(2), 256))
     loss = make_loss(args.loss)
     # Test loss: the reference run's (unscaled lift, squared errors averaged over the 12,720 terms).
     test_loss = sd.ExpectedSignatureLoss(t0=0.0, t1=T1, depth=3, reduction="mean", max_events=MAX_EVENTS)
     test_loss = test_loss.prepare(test_data)
-    schedule = optax.piecewise_constant_schedule(3e-3, {2 * args.steps // 3: 1 / 3})
+    schedule = optax.piecewise_constant_schedule(args.lr, {2 * args.steps // 3: 1 / 3})
     optimiser = optax.rmsprop(schedule, momentum=0.3)
 
     @eqx.filter_jit
@@ -86,7 +163,14 @@ def main():
     def evaluate(weights, key):
         model = sample(truth, weights, jax.random.split(key, 256))
         error = jnp.sum(jnp.abs(weights - truth.weights) * mask) / jnp.sum(mask)
-        return test_loss(model, test_data), error
+        return test_loss(model, test_data), error, decomposition(weights)
+
+    def decomposition(weights):
+        """Mean |error| of layer 1, layer 2, and of each target neuron's summed input weight (per weight)."""
+        diff = (weights - truth.weights) * mask
+        layer1, layer2 = jnp.sum(jnp.abs(diff[:4])) / 64, jnp.sum(jnp.abs(diff[4:20])) / 32
+        sums = jnp.abs(jnp.sum(diff, axis=0))[4:] / jnp.sum(mask, axis=0)[4:]  # error of the mean input weight
+        return jnp.stack([layer1, layer2, jnp.mean(sums[:16]), jnp.mean(sums[16:])])
 
     features = jax.jit(loss.sample_signatures)(data)  # the data's signatures, once per fit
     weights, state = start, optimiser.init(start)
@@ -94,9 +178,13 @@ def main():
     rows, elapsed, compiled = [], 0.0, False
     for i in range(args.steps + 1):
         if i % args.log_every == 0 or i == args.steps:
-            test_value, error = evaluate(weights, jax.random.key(99))
-            rows.append(dict(step=i, test_loss=float(test_value), weight_error=float(error), seconds_per_step=elapsed / max(i - 1, 1)))
-            print(f"step {i:>5}  test loss {float(test_value):9.3f}  mean |w - w*| {float(error):.3f}  s/step {rows[-1]['seconds_per_step']:.3f}", flush=True)
+            test_value, error, parts = evaluate(weights, jax.random.key(99))
+            parts = [float(x) for x in parts]
+            rows.append(dict(step=i, test_loss=float(test_value), weight_error=float(error), layer1=parts[0], layer2=parts[1],
+                             mean_input_1=parts[2], mean_input_2=parts[3], seconds_per_step=elapsed / max(i - 1, 1)))  # fmt: skip
+            print(f"step {i:>5}  test loss {float(test_value):9.3f}  mean |w - w*| {float(error):.3f}  layers {parts[0]:.3f} "
+                  f"{parts[1]:.3f}  mean-input error {parts[2]:.3f} {parts[3]:.3f}  s/step {rows[-1]['seconds_per_step']:.3f}",
+                  flush=True)  # fmt: skip
         if i == args.steps:
             break
         key, batch_key, noise_key = jax.random.split(key, 3)
@@ -108,7 +196,7 @@ def main():
         if compiled:
             elapsed += time.perf_counter() - tick
         compiled = True
-    out = pathlib.Path(args.out or f"benchmarks/results/network_training_{args.loss}_{args.data}.json")
+    out = pathlib.Path(args.out or f"benchmarks/results/network_training_{args.loss}_{args.data}_{args.start}_{args.inputs}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(dict(args=vars(args), rows=rows), indent=2))
     print(f"wrote {out}")

@@ -143,5 +143,8 @@ from ._estimators.slif_score import SLIFSpikeTrainModel
 from ._likelihood.core_path import buffer_log_likelihood
 from ._training.estimator import AbstractGradientEstimator, PathwiseGradient, ScoreFunctionGradient
 from ._losses import SpikeTimeKernel, SpikeTimeMMD
+# Generative training of networks (issue 9): the models of a run, spike-train statistics side by side.
+from ._experiments.models import RunModels, run_models
+from ._experiments.spike_plots import plot_spike_statistics
 
 __all__ = sorted(name for name in dir() if not name.startswith("_"))

@@ -129,3 +129,53 @@ def test_array_errors_use_the_mask():
     s = summarize("a", {}, records, steps=2, final_window=1, tolerance=0.05, truth={"w": truth}, masks={"w": mask},
                   wall_seconds=None)  # fmt: skip
     assert s.start_error == {"w": 1.0} and s.final_error["w"] == pytest.approx(0.1)
+
+
+def test_full_scale_experiment_b_config():
+    """configs/ssnn_weights.toml: start U(0, 1) (the reference's generator), truth U(0.5, 1.5) * 3 / fan-in,
+    the reference run's test loss as an extra metric, its event bound, its two-stage learning rate."""
+    from spikesde._experiments.build import build_loss, build_simulation, test_metrics  # noqa: PLC0415
+
+    c = _config("ssnn_weights.toml")
+    model = build_model(c.model)
+    truth = true_model(c, model)
+    mask = np.asarray(model.mask)
+    expected = sd.feedforward(model.neuron, [4, 16, 2], key=jax.random.key(0))
+    np.testing.assert_array_equal(np.asarray(truth.weights), np.asarray(expected.weights))
+    start = sd.feedforward(model.neuron, [4, 16, 2], key=jax.random.key(1), weight_low=0.0, weight_high=1.0,
+                           scale_by_fan_in=False)  # fmt: skip
+    np.testing.assert_array_equal(np.asarray(model.weights), np.asarray(start.weights))
+    layer1 = np.asarray(truth.weights)[:4][mask[:4]]
+    assert 0.375 <= layer1.min() and layer1.max() <= 1.125  # U(0.5, 1.5) * 3/4
+    error = np.mean(np.abs(np.asarray(model.weights) - np.asarray(truth.weights))[mask])
+    assert 0.3 < error < 0.45  # the reference run starts at 0.38
+    metric = test_metrics(c)["metric"]
+    assert isinstance(metric, sd.ExpectedSignatureLoss)
+    assert (metric.reduction, metric.count_scale, metric.taper, metric.max_events) == ("mean", 1.0, 0.0, 100)
+    assert build_loss(c).count_scale == 0.25 and build_simulation(c).max_events == 100
+
+
+def test_piecewise_schedule_and_its_checks():
+    c = _config("slif_input_current.toml", 'optimizer={name="sgd", lr=0.1, schedule="piecewise", boundaries=[2, 3], values=[0.01, 0.5]}')
+    opt = build_optimizer(c)
+    state = opt.init({"x": np.zeros(())})
+    steps = []
+    for _ in range(4):
+        updates, state = opt.update({"x": np.ones(())}, state)
+        steps.append(float(updates["x"]))
+    np.testing.assert_allclose(steps, [-0.1, -0.1, -0.01, -0.5], rtol=1e-6)
+    for bad, path in [("boundaries=[2], values=[]", "optimizer.values"), ("boundaries=[3, 2], values=[1, 2]", "optimizer.boundaries"),
+                      ("boundaries=[2], values=[-1.0]", "optimizer.values")]:  # fmt: skip
+        with pytest.raises(ConfigError) as info:
+            _config("slif_input_current.toml", f'optimizer={{name="sgd", lr=0.1, schedule="piecewise", {bad}}}')
+        assert info.value.path == path
+    with pytest.raises(ConfigError) as info:
+        _config("slif_input_current.toml", 'optimizer={name="sgd", lr=0.1, boundaries=[2], values=[0.1]}')
+    assert info.value.path == "optimizer.boundaries"
+
+
+def test_truth_table_draw_keys_are_checked():
+    c = _config("ssnn_weights.toml", "data.true.weights={seed=0, weight_low=true}")
+    with pytest.raises(ConfigError, match="weight_low") as info:
+        true_model(c)
+    assert info.value.path == "data.true.weights"

@@ -132,13 +132,27 @@ def true_model(config: schema.Config, model=None):
     for path, value in config.data.true.items():
         key = _key("data.true", path)
         if isinstance(value, dict):
-            if set(value) != {"seed"} or not isinstance(value["seed"], int):
-                raise ConfigError(key, "a table value must be { seed = <integer> } (the model drawn with that seed)")
-            if not isinstance(config.model, schema.NetworkModel):
-                raise ConfigError(key, "{ seed = ... } draws network weights; model.kind is not 'network'")
-            value = value_at(build_model(msgspec.structs.replace(config.model, seed=value["seed"])), path, key)
+            value = value_at(_drawn_truth(config.model, value, key), path, key)
         model = replace_at(model, path, value, key)
     return model
+
+
+_DRAW_KEYS = {"seed": int, "weight_low": (int, float), "weight_high": (int, float), "scale_by_fan_in": bool}
+
+
+def _drawn_truth(spec, table: dict, key: str):
+    """The network drawn with ``table``'s seed (and weight distribution) in place of ``[model]``'s."""
+    wrong = [k for k, v in table.items() if k not in _DRAW_KEYS or not isinstance(v, _DRAW_KEYS[k])
+             or (isinstance(v, bool) and _DRAW_KEYS[k] is not bool)]  # fmt: skip
+    if "seed" not in table or wrong:
+        raise ConfigError(key, "a table value must be { seed = <integer> } (the model drawn with that seed), "
+                               "optionally with weight_low, weight_high, scale_by_fan_in")  # fmt: skip
+    if not isinstance(spec, schema.NetworkModel):
+        raise ConfigError(key, "{ seed = ... } draws network weights; model.kind is not 'network'")
+    try:
+        return build_model(msgspec.structs.replace(spec, **table))
+    except (TypeError, ValueError) as error:
+        raise ConfigError(key, str(error)) from None
 
 
 def check_learn(config: schema.Config, model) -> None:
@@ -164,16 +178,16 @@ def build_simulation(c: schema.Config) -> Simulation:
     """The :class:`spikesde.Simulation` of ``[simulation]``."""
     s = c.simulation
     try:
-        return Simulation(s.t0, s.t1, s.dt, s.max_spikes, keep_first=s.keep_first)
+        return Simulation(s.t0, s.t1, s.dt, s.max_spikes, keep_first=s.keep_first, max_events=s.max_events or None)
     except (TypeError, ValueError) as error:
         raise ConfigError("simulation", str(error)) from None
 
 
-def build_loss(config: schema.Config) -> AbstractSpikeTrainLoss:
-    """The training loss of ``[loss]`` on the window of ``[simulation]``."""
-    loss, s = config.loss, config.simulation
-    if isinstance(loss, schema.ExpectedSignature):
-        return ExpectedSignatureLoss(t0=s.t0, t1=s.t1, **_fields(loss))
+def build_loss(config: schema.Config, loss=None) -> AbstractSpikeTrainLoss:
+    """The training loss of ``[loss]`` (or the table ``loss``) on the window of ``[simulation]``."""
+    loss, s = config.loss if loss is None else loss, config.simulation
+    if isinstance(loss, schema.ExpectedSignature):  # the solve's event bound bounds the signature's work
+        return ExpectedSignatureLoss(t0=s.t0, t1=s.t1, max_events=s.max_events or None, **_fields(loss))
     if isinstance(loss, schema.SignatureMMD):
         return SignatureKernelMMD(t0=s.t0, t1=s.t1, **_fields(loss))
     if isinstance(loss, schema.SpikeTimeMMDLoss):
@@ -190,9 +204,20 @@ def test_metric(config: schema.Config) -> FirstSpikeTimeLoss:
     return FirstSpikeTimeLoss(num_spikes=config.simulation.max_spikes, t1=config.simulation.t1, kind="mae")
 
 
+def test_metrics(config: schema.Config) -> dict:
+    """Test metrics of a run: ``mae`` (:func:`test_metric`) and ``metric`` (``[test_loss]``, when given)."""
+    metrics = {"mae": test_metric(config)}
+    if config.test_loss is not None:
+        metrics["metric"] = build_loss(config, config.test_loss)
+    return metrics
+
+
 def _schedule(o, steps: int):
     if o.schedule == "constant":
         return o.lr
+    if o.schedule == "piecewise":
+        values = [o.lr, *o.values]
+        return optax.piecewise_constant_schedule(o.lr, {b: v / u for b, u, v in zip(o.boundaries, values, values[1:])})
     if o.schedule == "exponential":
         return optax.exponential_decay(o.lr, transition_steps=steps, decay_rate=o.final_lr / o.lr)
     if o.schedule == "cosine":

@@ -129,7 +129,10 @@ def plot_sweep(out_dir: str | Path, config: schema.Config, runs: Sequence[RunSum
     if panels:
         axes[0, -1].legend(fontsize=7)
     o = config.optimizer
-    schedule = f" ({o.schedule} to {o.final_lr:g})" if o.schedule != "constant" else ""
+    if o.schedule == "piecewise":
+        schedule = " (then " + ", ".join(f"{v:g} from step {b}" for b, v in zip(o.boundaries, o.values)) + ")"
+    else:
+        schedule = f" ({o.schedule} to {o.final_lr:g})" if o.schedule != "constant" else ""
     loss = schema.tag(config.loss).replace("_", " ")
     fig.suptitle(f"{config.name}: {loss} loss, {schema.tag(o)} lr {o.lr:g}{schedule}", fontsize=11)
     fig.tight_layout()

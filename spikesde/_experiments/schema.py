@@ -181,7 +181,9 @@ class SimulatedData(_Section, tag_field="source", tag="simulate"):
 
     ``true`` maps parameter paths of the model (``"input_current.value"``, ``"neuron.mu_v"``,
     ``"weights"``) to their true values: a number, a list, or ``{ seed = N }`` (the value of the
-    model built with ``model.seed = N``: true network weights). Every parameter not named here is
+    model built with ``model.seed = N``: true network weights; the table may also set
+    ``weight_low``, ``weight_high``, ``scale_by_fan_in`` when the truth is drawn from another
+    distribution than the start). Every parameter not named here is
     shared by the model and the truth, so a sweep over ``model.sigma_v`` sets the noise of both.
     """
 
@@ -249,6 +251,7 @@ class SimulationSection(_Section, kw_only=True):
     t1: float
     dt: float
     max_spikes: int  # spike buffer per neuron
+    max_events: int = 0  # spikes of all neurons in one solve (0: enough for full buffers)
     keep_first: bool = False  # compare only each neuron's first max_spikes spikes (experiment (a))
 
     def __post_init__(self):
@@ -261,19 +264,39 @@ class SimulationSection(_Section, kw_only=True):
             raise ValueError(f"dt: {self.dt} does not divide the window [{self.t0}, {self.t1}] ({steps:.4g} steps)")
         if self.max_spikes < 1:
             raise ValueError(f"max_spikes: must be at least 1, got {self.max_spikes}")
+        if self.max_events < 0:
+            raise ValueError(f"max_events: must be non-negative (0: enough for full buffers), got {self.max_events}")
 
 
 Loss = ExpectedSignature | SignatureMMD | SpikeTimeMSE | SpikeTimeMAE | SpikeTimeMMDLoss | ExactLikelihood
 
 
 class _Optimizer(_Section):
+    """``lr`` and its schedule over ``training.steps``: constant, decaying to ``final_lr``, or
+    ``piecewise`` (``lr`` until ``boundaries[0]``, then ``values[0]`` until ``boundaries[1]``, ...)."""
+
     lr: float
-    schedule: Literal["constant", "exponential", "cosine", "linear"] = "constant"
+    schedule: Literal["constant", "exponential", "cosine", "linear", "piecewise"] = "constant"
     final_lr: float | None = None  # the learning rate at the last step of a decaying schedule
+    boundaries: list[int] = []  # piecewise: the steps where the learning rate changes
+    values: list[float] = []  # piecewise: the learning rate from each boundary on
 
     def __post_init__(self):
         if not self.lr > 0:
             raise ValueError(f"lr: must be positive, got {self.lr}")
+        if self.schedule != "piecewise" and (self.boundaries or self.values):
+            raise ValueError("boundaries: only applies to schedule = 'piecewise'")
+        if self.schedule == "piecewise":
+            if self.final_lr is not None:
+                raise ValueError("final_lr: a piecewise schedule takes boundaries and values, not final_lr")
+            if not self.boundaries or len(self.values) != len(self.boundaries):
+                raise ValueError(f"values: a piecewise schedule needs one value per boundary, got {len(self.values)} "
+                                 f"values for {len(self.boundaries)} boundaries")  # fmt: skip
+            if any(b <= a for a, b in zip([0, *self.boundaries[:-1]], self.boundaries)):
+                raise ValueError(f"boundaries: must be positive and increasing, got {self.boundaries}")
+            if not all(v > 0 for v in self.values):
+                raise ValueError(f"values: learning rates must be positive, got {self.values}")
+            return
         if self.schedule == "constant" and self.final_lr is not None:
             raise ValueError("final_lr: only applies to a decaying schedule (exponential, cosine, linear)")
         if self.schedule != "constant":
@@ -349,6 +372,7 @@ class Config(_Section):
     loss: Loss
     optimizer: Optimizer
     training: TrainingSection
+    test_loss: Loss | None = None  # an extra test metric (records: test_metric), e.g. a reference run's loss
     sweep: dict[str, list[Any]] = {}
 
     def __post_init__(self):
@@ -356,9 +380,10 @@ class Config(_Section):
             raise ValueError(f"name: must be a non-empty name without slashes, got {self.name!r}")
         if not self.learn:
             raise ValueError("learn: name at least one parameter path to learn")
-        num_spikes = getattr(self.loss, "num_spikes", 0)
-        if num_spikes > self.simulation.max_spikes:
-            raise ValueError(f"loss.num_spikes: exceeds simulation.max_spikes = {self.simulation.max_spikes}")
+        for name in ("loss", "test_loss"):
+            num_spikes = getattr(getattr(self, name), "num_spikes", 0)
+            if num_spikes > self.simulation.max_spikes:
+                raise ValueError(f"{name}.num_spikes: exceeds simulation.max_spikes = {self.simulation.max_spikes}")
         for key, values in self.sweep.items():
             if not values:
                 raise ValueError(f"sweep.{key}: must list at least one value")
