@@ -26,30 +26,15 @@ import jax.numpy as jnp
 import optax
 
 import spikesde as sd
+# The network, its settings and its sampler are those of the training benchmark (same folder).
+from network_training import BATCH, MAX_EVENTS, T1, network, sample
 
 REFERENCE_STEP_SECONDS = 19.1
 TARGET_SECONDS = 0.19
-T1, DT, MAX_SPIKES, MAX_EVENTS, BATCH = 1.0, 0.01, 20, 100, 128
-
-
-def network():
-    neuron = sd.SLIF(
-        22, input_current=jnp.asarray([1.5] * 4 + [0.0] * 18), mu_v=6.0, mu_i=5.0, sigma_v=0.25, sigma_i=0.25,
-        v_reset=1.2, v0=1.1, i0=0.6,
-    )
-    return sd.feedforward(neuron, [4, 16, 2], key=jax.random.key(0))
-
-
-def sample(net, weights, keys):
-    net = eqx.tree_at(lambda n: n.weights, net, jnp.where(net.mask, weights, 0.0))
-    solve = lambda key: sd.simulate(  # noqa: E731
-        net, t0=0.0, t1=T1, dt=DT, key=key, max_spikes=MAX_SPIKES, max_events=MAX_EVENTS, on_overflow="ignore"
-    ).spike_times
-    return jax.vmap(solve)(keys)
 
 
 def routes():
-    truth = network()
+    truth = network(jax.random.key(0))
     data = sample(truth, truth.weights, jax.random.split(jax.random.key(5), BATCH))
     loss = sd.ExpectedSignatureLoss(t0=0.0, t1=T1, depth=3, max_events=MAX_EVENTS).prepare(data)
     optimiser = optax.rmsprop(3e-3, momentum=0.3)
