@@ -8,6 +8,7 @@ import optax
 import pytest
 
 import spikesde as sd
+from spikesde._training.data import as_buffers
 
 
 def _gradient(trainer, state, data):
@@ -75,6 +76,17 @@ def test_fresh_samples_every_step_metrics_and_overflow_warning():
     assert m1["values"] == m2["values"] and m1["loss"] != m2["loss"]  # same parameters (lr 0), new samples
     assert m1["overflow"] > 0.5  # a strong current fires more than once in [0, 1]
     assert int(result.state.step) == 3
+
+
+def test_an_exhausted_event_budget_is_named_in_the_overflow_warnings():
+    # Two neurons, buffers large enough, a budget of 2 spikes in all: the budget, not max_spikes, runs out.
+    simulation = sd.Simulation(t0=0.0, t1=1.0, dt=0.05, max_spikes=20, max_events=2)
+    model = sd.SLIF(2, 3.0, mu_v=5.0, sigma_v=0.3)
+    with pytest.warns(RuntimeWarning, match=r"data: .* or used up the event budget max_events=2 .*\(or max_events\)"):
+        buffers = as_buffers(sd.Simulated(model, 4, jax.random.key(1)), simulation, "data")
+    with pytest.warns(RuntimeWarning, match=r"step 0: .* or used up the event budget max_events=2"):
+        sd.fit(model, buffers, learn=["input_current.value"], loss=sd.FirstSpikeTimeLoss(num_spikes=1, t1=1.0),
+               optimizer=optax.sgd(0.0), simulation=simulation, steps=1, key=jax.random.key(0), progress=False)  # fmt: skip
 
 
 def _mean_spike_time_error(model_spikes, data_spikes):

@@ -12,6 +12,7 @@ import jax
 import numpy as np
 
 from .._training import Simulated
+from .._training.data import overflow_cause
 from . import schema
 from .build import build_model, build_simulation, true_model
 from .config import ConfigError, convert
@@ -30,7 +31,8 @@ def simulate_to_file(raw: dict, out: Path, *, overwrite: bool = False):
     buffers, overflow = Simulated(truth, config.data.num_samples, jax.random.key(config.data.seed)).draw(simulation)
     if overflow > 0 and not config.simulation.keep_first:
         raise ConfigError("simulation.max_spikes", f"{overflow:.0%} of the trains fired more than max_spikes = "
-                          f"{config.simulation.max_spikes} times; raise it (or set keep_first = true)")  # fmt: skip
+                          f"{config.simulation.max_spikes} times{overflow_cause(simulation)}; raise it "
+                          "(or set keep_first = true)")  # fmt: skip
     from .._io import SpikeTrains, save_spike_trains  # noqa: PLC0415
 
     s = config.simulation

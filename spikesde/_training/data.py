@@ -21,7 +21,8 @@ def as_buffers(data, simulation: Simulation, name: str) -> np.ndarray:
         if overflow > 0 and not simulation.keep_first:
             warnings.warn(
                 f"{name}: {overflow:.1%} of the simulated trains fired more than max_spikes={simulation.max_spikes} "
-                "times and hold only their first max_spikes spikes; raise simulation.max_spikes",
+                f"times{overflow_cause(simulation)} and hold only the spikes before that; raise simulation.max_spikes"
+                f"{'' if simulation.max_events is None else ' (or max_events)'}",
                 RuntimeWarning,
                 stacklevel=3,
             )
@@ -80,3 +81,10 @@ def array_digest(array: np.ndarray | None) -> str:
     array = np.ascontiguousarray(array)
     text = f"{array.dtype}{array.shape}".encode() + array.tobytes()
     return hashlib.sha256(text).hexdigest()[:16]
+
+
+def overflow_cause(simulation) -> str:
+    """The event-budget half of an overflow message (a budget exists only when one was set)."""
+    if simulation.max_events is None:
+        return ""
+    return f" or used up the event budget max_events={simulation.max_events} (spikes of all neurons)"

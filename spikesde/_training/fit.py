@@ -23,7 +23,7 @@ import optax
 from jaxtyping import PRNGKeyArray
 
 from .checkpoint import check_fingerprint, load_checkpoint, save_checkpoint
-from .data import array_digest, as_buffers, split
+from .data import array_digest, as_buffers, overflow_cause, split
 from .errors import RunFolderError
 from .estimator import AbstractGradientEstimator, PathwiseGradient
 from .fingerprint import digest
@@ -245,7 +245,7 @@ def _loop(trainer, state, train, test, steps, checkpoint_every, folder, fingerpr
             history.append({"step": step, **record})
             if record["overflow"] > 0 and not warned:
                 warned = True
-                _warn_overflow(step, record["overflow"], trainer.simulation.max_spikes)
+                _warn_overflow(step, record["overflow"], trainer.simulation)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(_summary(record), refresh=False)
@@ -261,11 +261,12 @@ def _loop(trainer, state, train, test, steps, checkpoint_every, folder, fingerpr
     return state, history
 
 
-def _warn_overflow(step: int, fraction: float, max_spikes: int) -> None:
+def _warn_overflow(step: int, fraction: float, simulation) -> None:
     warnings.warn(
-        f"step {step}: {fraction:.1%} of the model samples fired more than max_spikes={max_spikes} times; the loss "
-        "sees only their first max_spikes spikes. Raise simulation.max_spikes, or pass keep_first=True if "
-        "comparing the first spikes is intended (the fraction is logged as 'overflow' every step)",
+        f"step {step}: {fraction:.1%} of the model samples fired more than max_spikes={simulation.max_spikes} "
+        f"times{overflow_cause(simulation)}; "
+        "the loss sees only the spikes they hold. Raise simulation.max_spikes (or max_events), or pass "
+        "keep_first=True if comparing the first spikes is intended (the fraction is logged as 'overflow' every step)",
         RuntimeWarning,
         stacklevel=4,
     )
