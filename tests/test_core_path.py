@@ -14,14 +14,15 @@ from spikesde._likelihood.core_path import _along_path, _nodes, _receivers
 T1, DT = 2.0, 0.01
 
 
-def _network(alpha=0.03):
+def _network(alpha=0.03, input_mask=None):
     # 2 -> 2 feed-forward, a self-connection on neuron 3, and one input channel with three spikes.
     cell = sd.SLIF(4, input_current=jnp.array([1.5, 1.3, 0.2, 0.4]), mu_v=6.0, mu_i=5.0, v_reset=1.2, v0=0.5, alpha=alpha)
     mask = np.zeros((4, 4), bool)
     mask[:2, 2:] = True
     mask[3, 3] = True
     weights = jnp.where(mask, 0.8, 0.0).at[3, 3].set(-0.3)
-    return sd.Network(cell, weights, mask, input_spike_times=jnp.array([[0.3, 0.7, 1.51]]), input_weights=jnp.array([[0.0, 0.5, 0.6, 0.0]]))
+    return sd.Network(cell, weights, mask, input_spike_times=jnp.array([[0.3, 0.7, 1.51]]), input_weights=jnp.array([[0.0, 0.5, 0.6, 0.0]]),
+                      input_mask=input_mask)  # fmt: skip
 
 
 @eqx.filter_jit
@@ -40,10 +41,18 @@ def _clock_runs(network, spikes, stepper):
     return runs
 
 
-@pytest.mark.parametrize(("single", "stepper"), [(True, sd.EulerMaruyama()), (False, sd.ExponentialEuler())])
-def test_path_reproduces_the_core_clocks(x64, single, stepper):
+@pytest.mark.parametrize(
+    ("model", "stepper"),
+    [("single", sd.EulerMaruyama()), ("network", sd.ExponentialEuler()), ("input_mask", sd.EulerMaruyama())],
+)
+def test_path_reproduces_the_core_clocks(x64, model, stepper):
     # Along the reconstructed path each neuron's clock runs exactly its draw E_j + alpha between spikes.
-    network = sd.Network(sd.SLIF(input_current=1.3, alpha=0.03)) if single else _network()
+    # With an input mask, a masked-out input weight (0.6 to neuron 2 here) is no connection: no jump, no split.
+    network = {
+        "single": lambda: sd.Network(sd.SLIF(input_current=1.3, alpha=0.03)),
+        "network": _network,
+        "input_mask": lambda: _network(input_mask=jnp.array([[False, True, False, False]])),
+    }[model]()
     key = jax.random.key(3)
     spikes = sd.simulate(network, t0=0.0, t1=T1, dt=DT, key=key, max_spikes=12, stepper=stepper).spike_times
     clock_keys = neuron_clock_keys(jax.random.split(key)[1], network.n_neurons)

@@ -53,15 +53,10 @@ class EventApplier:
         self.sequential, self.max_events, self.max_spikes, self.num_steps = sequential, max_events, max_spikes, num_steps
         self.clock_keys, self.dtype = clock_keys, dtype
         self.coupling = network.coupling()
-        # Who receives a neuron's jump is structural (the mask), never "weight != 0": a learned
-        # weight passing through zero must not change the discretisation.
-        self.receivers = None if self.coupling is None else (network.mask if network.mask is not None else jnp.ones((self.n, self.n), bool))
+        self.receivers = network.receivers()
         self.has_inputs = network.input_spike_times is not None
         self.input_coupling = network.input_coupling()
-        self.input_receivers = None
-        if self.has_inputs:
-            mask = network.input_mask
-            self.input_receivers = mask if mask is not None else jnp.ones(self.input_coupling.shape, bool)
+        self.input_receivers = network.input_receivers()
         # The parallel policy reads the clocks from a table (one gather per iteration).
         self.clocks = None if sequential else clock_table(clock_keys, max_spikes + 1, dtype)
 

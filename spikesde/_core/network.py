@@ -111,6 +111,23 @@ class Network(eqx.Module):
             return self.weights
         return jnp.where(self.mask, self.weights, 0.0)
 
+    def receivers(self) -> Bool[Array, "n n"] | None:
+        """``receivers[k, j]``: whether a spike of ``k`` moves neuron ``j`` (``None`` without coupling).
+
+        Structural, never ``weights != 0``: a learned weight passing through zero must not change
+        the discretisation. ``mask`` where given, every pair for dense ``weights``.
+        """
+        if self.weights is None:
+            return None
+        return self.mask if self.mask is not None else jnp.ones((self.n_neurons,) * 2, bool)
+
+    def input_receivers(self) -> Bool[Array, "m n"] | None:
+        """``input_receivers[c, j]``: whether an input spike of channel ``c`` moves neuron ``j``
+        (``input_mask``, every neuron without one; ``None`` without inputs)."""
+        if self.input_weights is None:
+            return None
+        return self.input_mask if self.input_mask is not None else jnp.ones(self.input_weights.shape, bool)
+
     def input_coupling(self) -> Float[Array, "m n"] | None:
         """The effective input weights ``input_weights * input_mask`` (``None`` without inputs)."""
         if self.input_weights is None or self.input_mask is None:

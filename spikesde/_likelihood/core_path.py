@@ -105,11 +105,9 @@ def buffer_log_likelihood(
 
 
 def _receivers(network: Network):
-    """``receivers[j, k]``: whether a spike of ``j`` moves neuron ``k`` (structural, as in the core)."""
-    n = network.n_neurons
-    if network.weights is None:
-        return jnp.zeros((n, n), bool)
-    return jnp.ones((n, n), bool) if network.mask is None else network.mask
+    """``receivers[j, k]``: whether a spike of ``j`` moves neuron ``k`` (the core's structural rule)."""
+    receivers = network.receivers()
+    return jnp.zeros((network.n_neurons,) * 2, bool) if receivers is None else receivers
 
 
 def _nodes(network, receivers, spikes, k, t0, t1, dt):
@@ -133,8 +131,9 @@ def _nodes(network, receivers, spikes, k, t0, t1, dt):
         inputs = network.input_spike_times.astype(dtype)
         event_times.append(inputs.ravel())
         fires.append(jnp.zeros(inputs.size, bool))
-        jumps.append(jnp.repeat(network.input_weights[:, k].astype(dtype), inputs.shape[1]))
-        moves = jnp.concatenate([moves.ravel(), jnp.isfinite(inputs).ravel()])
+        jumps.append(jnp.repeat(network.input_coupling()[:, k].astype(dtype), inputs.shape[1]))
+        reached = network.input_receivers()[:, k][:, None] & jnp.isfinite(inputs)  # as the core: a mask's zeros do not move k
+        moves = jnp.concatenate([moves.ravel(), reached.ravel()])
     moves = moves.ravel()
     event_times, fires = jnp.concatenate(event_times), jnp.concatenate(fires)
     jumps = jnp.where(moves, jnp.concatenate(jumps), 0.0)
