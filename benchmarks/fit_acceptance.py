@@ -3,9 +3,11 @@
 (b) both weight layers of the 4 -> 16 -> 2 network of reference experiment (b) from simulated data:
     test loss and mean absolute weight error (masked-in weights) at the start and the end;
 (c) mu_v, v_reset and the input current's offset of one SLIF neuron learned together from 256
-    simulated trains (the setting of configs/slif_mu_v_reset.toml): relative error of each.
+    simulated trains (the setting of configs/slif_mu_v_reset.toml): relative error of each;
+(l) the same by maximum likelihood for the noise-free neuron (configs/slif_mu_v_reset_likelihood.toml),
+    one fit per data seed.
 
-    PYTHONPATH=$PWD python benchmarks/fit_acceptance.py [b] [c] [--steps-b N] [--steps-c N]
+    PYTHONPATH=$PWD python benchmarks/fit_acceptance.py [b] [c] [l] [--steps-b N] [--steps-c N] [--seeds-l S ...]
 
 Prints a table and writes benchmarks/results/fit_acceptance.json. Small settings (CPU minutes),
 not the reference's 1500 steps.
@@ -69,27 +71,32 @@ START_SLIF = {"input_current.offset": 1.2, "mu_v": 12.0, "v_reset": 1.1}
 UPPER_SLIF = {"mu_v": 50.0}  # sigmoid reparametrisation: mu_v moves about as fast, relatively, as the others
 
 
-def slif_problem(values: dict):
-    """The neuron of ``configs/slif_mu_v_reset.toml`` (sinusoidal input, amplitude 1, 2 Hz) at ``values``."""
+def slif_problem(values: dict, noise_free: bool = False):
+    """The neuron of ``configs/slif_mu_v_reset.toml`` (sinusoidal input, amplitude 1, 2 Hz) at ``values``;
+    ``noise_free``: that of ``configs/slif_mu_v_reset_likelihood.toml`` (sigma_v = 0, alpha = 0)."""
     current = sd.SinusoidalCurrent(values["input_current.offset"], 1.0, 2.0)
-    return sd.SLIF(1, current, mu_v=values["mu_v"], v_reset=values["v_reset"], sigma_v=0.25, alpha=0.03)
+    noise = dict(sigma_v=0.0, alpha=0.0) if noise_free else dict(sigma_v=0.25, alpha=0.03)
+    return sd.SLIF(1, current, mu_v=values["mu_v"], v_reset=values["v_reset"], **noise)
 
 
 def run_slif(
-    steps: int = 800, n_data: int = 256, model_samples: int = 256, seed: int = 3, t1: float = 4.0, num_spikes: int = 20
+    steps: int = 800, n_data: int = 256, model_samples: int = 256, seed: int = 3, t1: float = 4.0, num_spikes: int = 20,
+    likelihood: bool = False,
 ) -> dict:
-    """The Python twin of ``spikesde fit configs/slif_mu_v_reset.toml``: its settings, other random keys."""
+    """The Python twin of ``spikesde fit configs/slif_mu_v_reset.toml`` (its settings, other random keys);
+    ``likelihood``: of ``configs/slif_mu_v_reset_likelihood.toml`` (maximum likelihood, noise-free neuron)."""
     simulation = sd.Simulation(t0=0.0, t1=t1, dt=0.01, max_spikes=32)
-    truth = slif_problem(TRUE_SLIF)
+    truth = slif_problem(TRUE_SLIF, noise_free=likelihood)
     learn = [sd.Learn(path, init=value, lower=0.0, upper=UPPER_SLIF.get(path)) for path, value in START_SLIF.items()]
     loss = sd.SpikeTimeMMD(
         num_spikes=num_spikes, t0=0.0, t1=t1, bandwidths=(0.5, 1.0, 2.0), time_unit=0.1, marginal=True
     )
     tic = time.perf_counter()
     result = sd.fit(
-        slif_problem(START_SLIF), sd.Simulated(truth, n_data, jax.random.key(seed + 1)), learn=learn, loss=loss,
-        optimizer=optax.adam(optax.cosine_decay_schedule(0.05, steps, 1e-3 / 0.05)), simulation=simulation, steps=steps,
-        key=jax.random.key(seed), model_samples=model_samples, progress=False,
+        slif_problem(START_SLIF, noise_free=likelihood), sd.Simulated(truth, n_data, jax.random.key(seed + 1)),
+        learn=learn, loss=loss, optimizer=optax.adam(optax.cosine_decay_schedule(0.05, steps, 1e-3 / 0.05)),
+        simulation=simulation, steps=steps, key=jax.random.key(seed), model_samples=model_samples, progress=False,
+        estimator=sd.MaximumLikelihood() if likelihood else None,
     )  # fmt: skip
     seconds = time.perf_counter() - tic
     late = result.history[-min(100, steps // 4):]
@@ -102,11 +109,27 @@ def run_slif(
     }  # fmt: skip
 
 
+def _print_slif(title: str, runs: list[dict], seeds=None):
+    """One row per parameter; one estimate / error column pair per run (data seed)."""
+    seeds = seeds or [None] * len(runs)
+    heads = "".join(f" estimate{'' if s is None else f' (seed {s})'} | error |" for s in seeds)
+    print(f"| {title} parameter | true | start |{heads}")
+    print("|---|---|---|" + "---|---|" * len(runs))
+    for p, v in TRUE_SLIF.items():
+        cells = "".join(f" {r['estimate'][p]:.4f} | {r['relative_error'][p]:.2%} |" for r in runs)
+        print(f"| {p} | {v} | {START_SLIF[p]} |{cells}")
+    r = runs[0]
+    print(f"({r['steps']} steps, {r['n_data']} data trains, {r['model_samples']} model samples, "
+          f"{np.mean([r['seconds'] for r in runs]):.0f} s per fit)")  # fmt: skip
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="*", default=["c", "b"], choices=["b", "c"])
+    parser.add_argument("which", nargs="*", default=["c", "b"], choices=["b", "c", "l"])
     parser.add_argument("--steps-b", type=int, default=100)
     parser.add_argument("--steps-c", type=int, default=800)
+    parser.add_argument("--steps-l", type=int, default=300)
+    parser.add_argument("--seeds-l", type=int, nargs="+", default=[3], help="data seeds of (l), one fit each")
     parser.add_argument("--out", type=Path, default=RESULTS, help="the JSON file (entries for other runs are kept)")
     args = parser.parse_args()
     results = {}
@@ -117,12 +140,11 @@ def main():
         print(f"| n={b['n_data']}, {b['model_samples']} model samples | {b['steps']} | {b['test_loss_start']:.3g} -> "
               f"{b['test_loss_end']:.3g} | {b['weight_error_start']:.3f} -> {b['weight_error_end']:.3f} | {b['seconds']:.0f} |")  # fmt: skip
     if "c" in args.which:
-        results["c"] = c = run_slif(args.steps_c)
-        print("| (c) parameter | true | start | estimate | relative error |")
-        print("|---|---|---|---|---|")
-        for p, v in TRUE_SLIF.items():
-            print(f"| {p} | {v} | {START_SLIF[p]} | {c['estimate'][p]:.4f} | {c['relative_error'][p]:.2%} |")
-        print(f"({c['steps']} steps, {c['n_data']} data trains, {c['model_samples']} model samples, {c['seconds']:.0f} s)")
+        results["c"] = run_slif(args.steps_c)
+        _print_slif("(c)", [results["c"]])
+    if "l" in args.which:
+        results["l"] = [run_slif(args.steps_l, model_samples=16, seed=seed, likelihood=True) for seed in args.seeds_l]
+        _print_slif("(l) maximum likelihood, noise-free neuron", results["l"], args.seeds_l)
     # Read again at the end: another run may have written its entry meanwhile.
     results = {**(json.loads(args.out.read_text()) if args.out.exists() else {}), **results}
     args.out.parent.mkdir(exist_ok=True)

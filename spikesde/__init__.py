@@ -141,7 +141,7 @@ from ._experiments.sweep import run_sweep
 # Score-function gradients of the continuous-time SLIF (issue 11).
 from ._estimators.slif_score import SLIFSpikeTrainModel
 from ._likelihood.core_path import buffer_log_likelihood
-from ._training.estimator import AbstractGradientEstimator, PathwiseGradient, ScoreFunctionGradient
+from ._training.estimator import AbstractGradientEstimator, MaximumLikelihood, PathwiseGradient, ScoreFunctionGradient
 from ._losses import SpikeTimeKernel, SpikeTimeMMD
 # Generative training of networks (issue 9): the models of a run, spike-train statistics side by side.
 from ._experiments.models import RunModels, run_models

@@ -1,5 +1,6 @@
 """The gradient estimator as an option of Trainer and fit: pathwise (default) and score function."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -73,3 +74,59 @@ def test_estimator_option_errors_and_fingerprint():
     args = (MODEL, ["input_current.value"], LOSS, None, SIM, trainer, "auto", np.zeros(1), None, jax.random.key(0))
     default, pathwise, score = (_fingerprint(*args, e)["training"] for e in (None, sd.PathwiseGradient(), sd.ScoreFunctionGradient()))
     assert default == pathwise != score  # runs from before the option keep their fingerprint
+
+
+def test_maximum_likelihood_step_is_the_exact_gradient_of_the_data_log_likelihood(x64):
+    # Sinusoidal input, three learned values behind bounds (reparametrised): the step's loss is
+    # -mean log p(data) of the core's buffers and its gradient agrees with central differences.
+    sim = sd.Simulation(t0=0.0, t1=2.0, dt=0.01, max_spikes=16)
+
+    def neuron(offset, mu_v, v_reset):
+        return sd.SLIF(1, sd.SinusoidalCurrent(offset, 1.0, 2.0), mu_v=mu_v, v_reset=v_reset, sigma_v=0.0, alpha=0.0)
+
+    data = sim.sample(neuron(1.5, 15.0, 1.4), jax.random.key(3), 6)[0]
+    assert int(jnp.sum(jnp.isfinite(data))) >= 30  # several spikes per train
+    learn = [sd.Learn("input_current.offset", lower=0.0), sd.Learn("mu_v", lower=0.0, upper=50.0), sd.Learn("v_reset", lower=0.0)]
+    trainer = sd.Trainer(neuron(1.3, 13.0, 1.2), learn=learn, loss=LOSS, optimizer=optax.adam(0.05), simulation=sim,
+                         model_samples=2, estimator=sd.MaximumLikelihood())  # fmt: skip
+    params = trainer.init(jax.random.key(0)).params
+    loss, grads, (spikes, _) = eqx.filter_jit(trainer.estimator.value_and_grad)(trainer, params, jax.random.key(1), data)
+    assert spikes.shape == (2, 1, 16)
+
+    @jax.jit
+    def nll(p):
+        one = lambda s: sd.buffer_log_likelihood(trainer.model_at(p), s, t0=0.0, t1=2.0, dt=0.01)  # noqa: E731
+        return -jnp.mean(jax.vmap(one)(data))
+
+    np.testing.assert_allclose(loss, nll(params), rtol=1e-12)
+    for path in params:
+        h = 1e-6
+        up = {**params, path: params[path] + h}
+        down = {**params, path: params[path] - h}
+        fd = (nll(up) - nll(down)) / (2 * h)
+        assert abs(float(grads[path])) > 1e-3, path  # a gradient the check can resolve
+        np.testing.assert_allclose(grads[path], fd, rtol=1e-6, err_msg=path)
+
+
+def test_maximum_likelihood_needs_a_noise_free_slif():
+    with pytest.raises(ValueError, match="sigma_v"):
+        sd.Trainer(sd.SLIF(1, 1.0, sigma_v=0.2), learn=["input_current.value"], loss=LOSS,
+                   optimizer=optax.adam(0.05), simulation=SIM, model_samples=2, estimator=sd.MaximumLikelihood())  # fmt: skip
+
+
+def test_config_training_estimator_builds_the_option_and_names_the_key():
+    from pathlib import Path
+
+    from spikesde import ConfigError, load_config
+    from spikesde._experiments.build import build_estimator, build_model
+
+    path = Path(__file__).resolve().parent.parent / "configs" / "slif_mu_v_reset_likelihood.toml"
+    config = load_config(path)
+    assert isinstance(build_estimator(config, build_model(config.model)), sd.MaximumLikelihood)
+    noisy = load_config(path, ["model.sigma_v=0.25"])
+    with pytest.raises(ConfigError, match=r"training\.estimator: maximum_likelihood: .*sigma_v"):
+        build_estimator(noisy, build_model(noisy.model))
+    with pytest.raises(ConfigError, match="training.estimator"):
+        load_config(path, ['training.estimator="newton"'])
+    pathwise = load_config(path, ['training.estimator="pathwise"'])
+    assert isinstance(build_estimator(pathwise, build_model(pathwise.model)), sd.PathwiseGradient)

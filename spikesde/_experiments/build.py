@@ -26,6 +26,7 @@ from .._models.currents import ConstantCurrent, PiecewiseConstantCurrent, Sinuso
 from .._models.lif import LIF
 from .._models.slif import SLIF
 from .._models.topology import feedforward, recurrent
+from .._training.estimator import AbstractGradientEstimator, MaximumLikelihood, PathwiseGradient, ScoreFunctionGradient
 from .._training.simulation import Simulation
 from . import schema
 from .config import ConfigError
@@ -172,6 +173,19 @@ def check_learn(config: schema.Config, model) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Simulation, loss and optimiser.
+
+
+_ESTIMATORS = {"pathwise": PathwiseGradient, "score_function": ScoreFunctionGradient, "maximum_likelihood": MaximumLikelihood}
+
+
+def build_estimator(c: schema.Config, model) -> AbstractGradientEstimator:
+    """The estimator of ``training.estimator``, checked against ``model`` (a ConfigError naming the key)."""
+    estimator = _ESTIMATORS[c.training.estimator]()
+    try:
+        estimator.check(model, max(c.training.model_samples, 2))
+    except (TypeError, ValueError) as error:
+        raise ConfigError("training.estimator", f"{c.training.estimator}: {error}") from None
+    return estimator
 
 
 def build_simulation(c: schema.Config) -> Simulation:

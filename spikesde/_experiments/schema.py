@@ -291,6 +291,9 @@ class TrainingSection(_Section):
     final_window: int = 100  # steps averaged for the final estimate
     tolerance: float = 0.05  # report the first step with every learned value this close to the truth
     gradient: Literal["auto", "forward", "reverse"] = "auto"
+    # pathwise: exact gradients of the loss through the simulator; score_function: likelihood-ratio
+    # estimate (noise-free SLIF); maximum_likelihood: minimise -log p(data) instead (noise-free SLIF).
+    estimator: Literal["pathwise", "score_function", "maximum_likelihood"] = "pathwise"
 
     def __post_init__(self):
         for name in ("steps", "final_window"):

@@ -32,7 +32,9 @@ from .._training import Learn, RunFolderError, Simulated, Trainer, fit
 from .._training.run_folder import OWNED_FILES, RunLock, check_out_dir, remove_owned_files
 from .._training.tracker import read_metrics
 from . import schema
-from .build import build_loss, build_model, build_simulation, build_optimizer, check_learn, test_metrics, true_model
+from .build import (
+    build_estimator, build_loss, build_model, build_optimizer, build_simulation, check_learn, test_metrics, true_model,
+)
 from .config import ConfigError, Run, config_to_toml, convert, expand_sweep, read_toml, to_builtins
 from .summary import RunSummary, summarize, summary_table
 
@@ -108,7 +110,7 @@ def plan(runs: list[Run], out_dir: Path) -> list[PlannedRun]:
         kwargs = dict(
             learn=learn, loss=build_loss(c), optimizer=build_optimizer(c), simulation=build_simulation(c),
             model_samples=c.training.model_samples or None, gradient=c.training.gradient,
-            metrics=test_metrics(c),
+            metrics=test_metrics(c), estimator=build_estimator(c, model),
         )  # fmt: skip
         try:  # the trainer checks the learned paths against the model, as fit will
             Trainer(model, **{**kwargs, "model_samples": kwargs["model_samples"] or 2})

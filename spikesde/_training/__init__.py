@@ -1,7 +1,7 @@
 """Training: the general fitting layer (learned parameters, the training step, fit, checkpoints, trackers)."""
 
 from .errors import CheckpointError, RunFolderError
-from .estimator import AbstractGradientEstimator, PathwiseGradient, ScoreFunctionGradient
+from .estimator import AbstractGradientEstimator, MaximumLikelihood, PathwiseGradient, ScoreFunctionGradient
 from .fit import FitResult, fit
 from .learn import Learn
 from .simulation import Simulated, Simulation
@@ -11,6 +11,7 @@ from .trainer import Trainer, TrainState
 __all__ = [
     "AbstractGradientEstimator",
     "PathwiseGradient",
+    "MaximumLikelihood",
     "ScoreFunctionGradient",
     "CheckpointError",
     "FitResult",

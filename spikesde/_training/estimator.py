@@ -11,7 +11,8 @@ of independent samples and any batch loss ``D``,
 the leave-one-out batch loss being independent of ``s_m`` (so it adds no bias and removes much of
 the variance). It needs ``log p_theta`` of spike buffers: noise-free SLIF neurons or networks
 (:func:`spikesde.buffer_log_likelihood`), unbiased for ``alpha = 0`` only (see
-:mod:`spikesde._estimators.slif_score`).
+:mod:`spikesde._estimators.slif_score`). :class:`MaximumLikelihood` changes the objective instead:
+where that log-density exists it needs no sampled loss, and its minimiser is the efficient one.
 """
 
 import abc
@@ -94,3 +95,35 @@ class ScoreFunctionGradient(AbstractGradientEstimator):
             return jnp.sum(weights * log_p)
 
         return loss, jax.grad(surrogate)(params), (spikes, overflow)
+
+
+class MaximumLikelihood(AbstractGradientEstimator):
+    r"""Not an estimate of the sampled loss's gradient: the exact gradient of another objective, the
+    mean negative log-likelihood of the training trains,
+
+        L(theta) = -(1 / B) sum_{j=1}^{B} log p_theta(y_j),
+
+    ``log p_theta`` the exact log-density of the event core's spike buffers
+    (:func:`spikesde.buffer_log_likelihood`: noise-free SLIF neurons or networks of them, on the
+    simulation's grid ``dt``). No model sample enters the gradient; the step still draws
+    ``model_samples`` samples (without gradient) for the overflow and test metrics, where the
+    trainer's spike-train loss is used. Its minimiser is the maximum-likelihood estimate, which
+    reaches the Cramer-Rao bound a sampled loss does not (``benchmarks/slif_identifiability.py``).
+    With ``alpha > 0`` an interval shorter than the clock offset allows has density 0, so ``L`` is
+    ``+inf`` where the parameters make an observed interval impossible (the recorded loss shows it).
+    """
+
+    def check(self, model, model_samples):
+        check_noise_free(model)
+
+    def value_and_grad(self, trainer, params, key, data):
+        sim = trainer.simulation
+
+        def objective(p):
+            model = trainer.model_at(p)
+            one = lambda s: buffer_log_likelihood(model, s, t0=sim.t0, t1=sim.t1, dt=sim.dt, stepper=sim.stepper)  # noqa: E731
+            return -jnp.mean(jax.vmap(one)(data))
+
+        loss, grads = jax.value_and_grad(objective)(params)
+        spikes, overflow = jax.lax.stop_gradient(sim.sample(trainer.model_at(params), key, trainer.model_samples))
+        return loss, grads, (spikes, overflow)
