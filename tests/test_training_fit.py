@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import equinox as eqx
 import jax
 import numpy as np
 import optax
@@ -246,3 +247,22 @@ def test_spike_trains_as_data_and_test_fraction():
     bad[3, 0, :2] = [0.5, 0.4]  # unsorted
     with pytest.raises(ValueError, match="data: trial 3, neuron 0, slot 1"):
         _fit(None, steps=2, data=bad)
+
+
+def test_fit_prepares_the_loss_once_and_keeps_the_test_loss_on_the_test_data(monkeypatch):
+    # ExpectedSignatureLoss computes the data's signature once (loss.prepare). The prepared step must
+    # equal the unprepared one, test loss included (which must use the test data, not the training
+    # data the prepared loss holds), and fit must run the prepared step.
+    seen = []
+    original = sd.Trainer.prepared
+    monkeypatch.setattr(sd.Trainer, "prepared", lambda self, data: seen.append(data) or original(self, data))
+    result = _fit(None, steps=2)
+    assert len(seen) == 1 and result.trainer.loss is LOSS  # the returned trainer is not tied to the data
+    trainer, train, test = result.trainer, DATA.draw(SIM)[0], TEST.draw(SIM)[0]
+    ready = trainer.prepared(train)
+    assert ready.loss.target is not None and ready.prepared(train) is ready
+    state = trainer.init(jax.random.key(0))
+    step = eqx.filter_jit(lambda t: t.step(state, train, test)[1])
+    unprepared, prepared = step(trainer), step(ready)
+    np.testing.assert_allclose([prepared["loss"], prepared["test_loss"]], [unprepared["loss"], unprepared["test_loss"]], rtol=1e-6)
+    assert abs(float(prepared["test_loss"]) - float(prepared["loss"])) > 1e-6  # test data differ from training data

@@ -140,8 +140,9 @@ def fit(
     try:
         state = _start_state(trainer, state_key, folder, fingerprint, steps)
         sinks = [s for s in (None if folder is None else JsonLinesTracker(folder / "metrics.jsonl"), tracker) if s is not None]
-        state, history = _loop(trainer, state, train, test_buffers, steps, checkpoint_every, folder, fingerprint,
-                               sinks, progress, callback)  # fmt: skip
+        # The data are fixed for the whole run: what the loss computes from them alone is computed once.
+        state, history = _loop(trainer.prepared(train), state, train, test_buffers, steps, checkpoint_every, folder,
+                               fingerprint, sinks, progress, callback)  # fmt: skip
         final = {} if test_buffers is None else to_json(jax.device_get(_evaluate(trainer, state.params, eval_key, test_buffers)))
         if folder is not None:
             history = _finish(folder, trainer, state, fingerprint, final)

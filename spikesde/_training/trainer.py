@@ -69,6 +69,7 @@ class Trainer(eqx.Module):
     model_samples: int = eqx.field(static=True)
     gradient: str = eqx.field(static=True)
     estimator: AbstractGradientEstimator
+    _test_loss: PyTree  # the loss as given, for test metrics, once ``loss`` is prepared (else None)
     _optimizer: ByDescription = eqx.field(static=True)
     _metrics: tuple[tuple[str, ByDescription], ...] = eqx.field(static=True)
 
@@ -113,6 +114,7 @@ class Trainer(eqx.Module):
         self.model_samples = model_samples
         self.gradient = gradient
         self.estimator = estimator
+        self._test_loss = None
         self._optimizer = ByDescription(optimizer)
         self._metrics = tuple((name, ByDescription(fn)) for name, fn in sorted(metrics.items()))
 
@@ -125,8 +127,17 @@ class Trainer(eqx.Module):
         return as_network(self.model).n_neurons
 
     def loss_value(self, model_spikes, data_spikes) -> Float[Array, ""]:
-        fn = self.loss.obj if isinstance(self.loss, ByDescription) else self.loss
-        return jnp.asarray(fn(model_spikes, data_spikes)).reshape(())
+        return _call(self.loss, model_spikes, data_spikes)
+
+    def prepared(self, data: Float[Array, "b n k"]) -> "Trainer":
+        """A copy whose training loss has what depends on ``data`` alone computed once
+        (:meth:`spikesde.AbstractSpikeTrainLoss.prepare`; the same values, less work per step). Test
+        metrics keep the loss as given. The copy's ``step`` must be called with this ``data``: a
+        prepared loss reads the data it was prepared with, not the data it is passed."""
+        if isinstance(self.loss, ByDescription) or self._test_loss is not None:
+            return self
+        loss = self.loss.prepare(data)
+        return eqx.tree_at(lambda t: (t.loss, t._test_loss), self, (loss, self.loss), is_leaf=lambda x: x is None)
 
     def init(self, key: PRNGKeyArray) -> TrainState:
         """The state at step 0: the starting values, a fresh optimiser state and ``key``."""
@@ -175,7 +186,7 @@ class Trainer(eqx.Module):
     def _sample_metrics(self, params, spikes, overflow, test_data) -> dict:
         metrics = {"overflow": jnp.mean(overflow.astype(spikes.dtype)), "values": self.values(params)}
         if test_data is not None:
-            metrics["test_loss"] = self.loss_value(spikes, test_data)
+            metrics["test_loss"] = _call(self.loss if self._test_loss is None else self._test_loss, spikes, test_data)
             for name, fn in self._metrics:
                 metrics[f"test_{name}"] = jnp.asarray(fn.obj(spikes, test_data)).reshape(())
         return metrics
@@ -192,3 +203,8 @@ class Trainer(eqx.Module):
         if not jnp.issubdtype(array.dtype, jnp.floating):
             raise TypeError(f"{name} must hold floating-point spike times, got dtype {array.dtype}")
         return array
+
+
+def _call(loss, model_spikes, data_spikes) -> Float[Array, ""]:
+    fn = loss.obj if isinstance(loss, ByDescription) else loss
+    return jnp.asarray(fn(model_spikes, data_spikes)).reshape(())
