@@ -266,3 +266,16 @@ def test_fit_prepares_the_loss_once_and_keeps_the_test_loss_on_the_test_data(mon
     unprepared, prepared = step(trainer), step(ready)
     np.testing.assert_allclose([prepared["loss"], prepared["test_loss"]], [unprepared["loss"], unprepared["test_loss"]], rtol=1e-6)
     assert abs(float(prepared["test_loss"]) - float(prepared["loss"])) > 1e-6  # test data differ from training data
+
+
+def test_a_non_finite_training_loss_is_reported(monkeypatch):
+    # The compiled step of this module, its loss replaced by inf (as a likelihood of an impossible
+    # interval gives): the loop must say so once, and record every step.
+    import importlib
+
+    fit_module = importlib.import_module("spikesde._training.fit")  # the module, not the function it exports
+    step = fit_module._train_step
+    monkeypatch.setattr(fit_module, "_train_step", lambda *a: (lambda s, m: (s, {**m, "loss": m["loss"] + np.inf}))(*step(*a)))
+    with pytest.warns(RuntimeWarning, match=r"step 0: the training loss is inf"):
+        result = _fit(None, steps=2)
+    assert all(r["loss"] == float("inf") for r in result.history)

@@ -234,7 +234,7 @@ def _start_state(trainer: Trainer, key, folder: Path | None, fingerprint: dict, 
 
 
 def _loop(trainer, state, train, test, steps, checkpoint_every, folder, fingerprint, sinks, progress, callback):
-    history, warned = [], trainer.simulation.keep_first
+    history, warned, warned_nonfinite = [], trainer.simulation.keep_first, False
     bar = _progress_bar(progress, steps, int(state.step))
     try:
         for step in range(int(state.step), steps):
@@ -247,6 +247,10 @@ def _loop(trainer, state, train, test, steps, checkpoint_every, folder, fingerpr
             if record["overflow"] > 0 and not warned:
                 warned = True
                 _warn_overflow(step, record["overflow"], trainer.simulation)
+            if not np.isfinite(record["loss"]) and not warned_nonfinite:
+                warned_nonfinite = True
+                warnings.warn(f"step {step}: the training loss is {record['loss']} (the parameters before the "
+                              f"update: {_summary(record)}); the records show every such step", RuntimeWarning, stacklevel=3)  # fmt: skip
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(_summary(record), refresh=False)
