@@ -47,7 +47,7 @@ def sample(net, weights, keys):
     return jax.vmap(solve)(keys)
 
 
-def lag_loss(whiten=False):
+def lag_loss(whiten="none"):
     """The lag statistics (alpha kernels, tau 0.05 and 0.15, taper 0.1) on the network's 96 connections."""
     mask = network(jax.random.key(0)).mask  # the feed-forward mask: the same for every weight draw
     return sd.LagStatisticLoss(0.0, T1, taus=(0.05, 0.15), taper=0.1, connections=mask, whiten=whiten)
@@ -95,8 +95,9 @@ class SumLoss(eqx.Module):
 
 def make_loss(kind, data=None):
     """The training loss ``kind``; the lag losses take their scale (``whiten``) from ``data``."""
-    if kind in ("lag", "lag-white"):  # alpha-kernel pair statistics at two time scales, tapered counts and moments
-        return MomentLoss(lag_loss(whiten=kind == "lag-white").prepare(data))
+    whiten = {"lag": "none", "lag-white": "diagonal", "lag-full": "full"}
+    if kind in whiten:  # alpha-kernel pair statistics at two time scales, tapered counts and moments
+        return MomentLoss(lag_loss(whiten[kind]).prepare(data))
     if kind == "tapered+lag":
         first = make_loss("tapered")
         split = first.sample_signatures(jnp.full((1, 22, MAX_SPIKES), jnp.inf)).shape[-1]
@@ -107,7 +108,7 @@ def make_loss(kind, data=None):
         return sd.ExpectedSignatureLoss(t0=0.0, t1=T1, depth=3, count_scale=0.25, max_events=MAX_EVENTS)
     if kind == "tapered":  # spikes enter at t1 with a zero jump: the pathwise gradient sees count changes
         return sd.ExpectedSignatureLoss(t0=0.0, t1=T1, depth=3, count_scale=0.25, taper=0.1, max_events=MAX_EVENTS)
-    raise ValueError(f"--loss must be 'signature', 'scaled', 'tapered', 'lag', 'lag-white' or 'tapered+lag', got {kind!r}")
+    raise ValueError(f"--loss must be 'signature', 'scaled', 'tapered', 'lag', 'lag-white', 'lag-full' or 'tapered+lag', got {kind!r}")
 
 
 def main():
@@ -123,13 +124,14 @@ def main():
     parser.add_argument("--model-samples", type=int, default=BATCH, help="model samples per step")
     parser.add_argument("--data-batch", type=int, default=BATCH, help="data trains behind each step's target (0: all)")
     parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--init", default=None, help="a results JSON of an earlier run: start from its final weights")
     parser.add_argument("--inputs", default="equal", help="equal (experiment (b)) or spread (input currents 1.2-2.1: a control)")
     args = parser.parse_args()
     truth = network(jax.random.key(0), args.inputs)
     mask = truth.mask
     starts = {"truth": lambda: truth.weights, "random": lambda: network(jax.random.key(100 + args.seed)).weights,
               "reference": lambda: network(jax.random.key(1), weight_low=0.0, weight_high=1.0, scale_by_fan_in=False).weights}
-    start = starts[args.start]()
+    start = jnp.asarray(json.loads(pathlib.Path(args.init).read_text())["weights"]) if args.init else starts[args.start]()
     diff = (start - truth.weights) * mask  # the error left if only each neuron's summed input weight is learned
     zero_sum = jnp.abs((diff - jnp.sum(diff, 0) / jnp.maximum(jnp.sum(mask, 0), 1)) * mask)
     print(f"start: mean |w - w*| {float(jnp.sum(jnp.abs(diff)) / jnp.sum(mask)):.3f}, zero-sum part {float(jnp.sum(zero_sum) / jnp.sum(mask)):.3f}")
@@ -189,7 +191,7 @@ def main():
         compiled = True
     out = pathlib.Path(args.out or f"benchmarks/results/network_training_{args.loss}_{args.data}_{args.start}_{args.inputs}_{args.steps}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(dict(args=vars(args), rows=rows), indent=2))
+    out.write_text(json.dumps(dict(args=vars(args), rows=rows, weights=jnp.asarray(weights).tolist()), indent=2))
     print(f"wrote {out}")
 
 

@@ -47,6 +47,13 @@ def test_statistics_and_loss_against_a_hand_computation():
     prepared = white.prepare(y)
     np.testing.assert_allclose(float(eqx.filter_jit(prepared)(x, jnp.zeros_like(y))), expected.size, rtol=1e-6)
     # connections=None: every pair i < j, both orders.
+    # Full whitening: the Mahalanobis distance under the data's covariance shrunk towards its diagonal.
+    full = LagStatisticLoss(0.1, 1.1, taus=(0.1,), taper=0.2, connections=mask, whiten="full", shrinkage=0.3)
+    phi_y = np.stack([expected, np.zeros_like(expected)])
+    covariance = np.cov(phi_y.T, bias=True)
+    shrunk = 0.7 * covariance + 0.3 * np.diag(np.diag(covariance))
+    d = expected / 2
+    np.testing.assert_allclose(float(eqx.filter_jit(full)(x, y)), d @ np.linalg.solve(shrunk, d), rtol=1e-4)
     every = jax.jit(LagStatisticLoss(0.1, 1.1, taus=(0.1,), taper=0.2).statistics)(x)[0]
     assert every.shape == (3 + 3 + 2 * 3,)
     np.testing.assert_allclose(every[6], after_01, rtol=1e-6)  # pair (0, 1), 1 after 0
@@ -80,11 +87,11 @@ def test_two_samples_of_one_law_agree_within_their_standard_error_and_two_laws_d
     assert np.max(np.abs(different)) > 8, different
     # The whitened V-statistic: expectation (number of statistics) * (1/m + 1/m) for one law (each term
     # is a squared z-score, correlated with the others), far above it for two.
-    white = LagStatisticLoss(0.0, 1.0, taus=(0.05, 0.15), taper=0.1, whiten=True)
     bound = same.size + 5 * np.sqrt(2 * same.size)
-    white = eqx.filter_jit(white)
-    assert float(white(x, y)) / (2 / m) < bound
-    assert float(white(x, z)) / (2 / m) > 3 * bound
+    for whiten in ("diagonal", "full"):
+        white = eqx.filter_jit(LagStatisticLoss(0.0, 1.0, taus=(0.05, 0.15), taper=0.1, whiten=whiten))
+        assert float(white(x, y)) / (2 / m) < bound
+        assert float(white(x, z)) / (2 / m) > 3 * bound
 
 
 def _loss_of_weights(w, data, key):
@@ -121,6 +128,10 @@ def test_gradient_through_the_simulator_matches_central_differences(x64):
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="taus"):
         LagStatisticLoss(0.0, 1.0, taus=(0.1, -0.1))
+    with pytest.raises(ValueError, match="whiten"):
+        LagStatisticLoss(0.0, 1.0, whiten="yes")
+    with pytest.raises(ValueError, match="shrinkage"):
+        LagStatisticLoss(0.0, 1.0, whiten="full", shrinkage=0.0)
     with pytest.raises(ValueError, match="taper"):
         LagStatisticLoss(0.0, 1.0, taper=-0.1)
     with pytest.raises(ValueError, match="t1"):
@@ -137,7 +148,7 @@ def test_config_kind_lag_statistics_builds_the_loss_on_the_networks_connections(
 
     config = load_config(CONFIGS / "ssnn_weights_lag.toml")
     loss = build_loss(config)
-    assert isinstance(loss, LagStatisticLoss) and loss.whiten and loss.taus == (0.05, 0.15)
+    assert isinstance(loss, LagStatisticLoss) and loss.whiten == "diagonal" and loss.taus == (0.05, 0.15)
     assert len(loss.sources) == 4 * 16 + 16 * 2 and all(s < t for s, t in zip(loss.sources, loss.targets))
     everything = build_loss(load_config(CONFIGS / "ssnn_weights_lag.toml", ['loss.pairs="all"']))
     assert everything.sources is None

@@ -210,7 +210,7 @@ def _lag_statistic_loss(config: schema.Config, loss: schema.LagStatistics) -> La
         connections = np.asarray(build_model(config.model).mask)
     s = config.simulation
     return LagStatisticLoss(s.t0, s.t1, taus=tuple(loss.taus), taper=loss.taper, connections=connections,
-                            whiten=loss.whiten)  # fmt: skip
+                            whiten=loss.whiten, shrinkage=loss.shrinkage)  # fmt: skip
 
 
 def test_metric(config: schema.Config) -> FirstSpikeTimeLoss:

@@ -69,9 +69,12 @@ class LagStatistics(_Section, tag_field="kind", tag="lag_statistics"):
     taus: list[float] = msgspec.field(default_factory=lambda: [0.05, 0.15])
     taper: float = 0.1
     pairs: Literal["connections", "all"] = "connections"
-    whiten: bool = False
+    whiten: Literal["none", "diagonal", "full"] = "none"
+    shrinkage: float = 0.1  # "full": weight of the diagonal in the data's covariance
 
     def __post_init__(self):
+        if not 0 < self.shrinkage <= 1:
+            raise ValueError(f"shrinkage: must lie in (0, 1], got {self.shrinkage}")
         if not self.taus or not all(tau > 0 for tau in self.taus):
             raise ValueError(f"taus: must be one or more positive time scales, got {self.taus}")
         if not self.taper >= 0:

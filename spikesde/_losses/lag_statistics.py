@@ -8,6 +8,8 @@ a few membrane time constants, so the count of postsynaptic spikes at short lags
 presynaptic spike, per pair, carries that pair's weight.
 """
 
+from typing import Literal
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -34,13 +36,16 @@ class LagStatisticLoss(AbstractSpikeTrainLoss):
     vanishes at lag 0 and the taper at ``t1``), so pathwise gradients through the spike times are
     unbiased. The loss is
 
-        L(X, Y) = sum_s ( (mean_i phi_s(x_i) - mean_j phi_s(y_j)) / sigma_s )^2
+        L(X, Y) = || S^{-1} (mean_i phi(x_i) - mean_j phi(y_j)) ||^2
 
-    with ``sigma_s = 1``, or with ``whiten=True`` the standard deviation of ``phi_s`` over the data
-    (statistics that never vary in the data keep ``sigma_s = 1``), which puts every statistic on the
-    scale of its own noise. Its expectation for two independent samples of one law, of sizes ``m``
-    and ``n``, is ``sum_s Var phi_s / sigma_s^2 (1/m + 1/n)``, not 0 (a V-statistic, as
-    :class:`spikesde.ExpectedSignatureLoss`).
+    with ``S = 1`` (``whiten="none"``); ``S = diag(sigma)``, ``sigma_s`` the standard deviation of
+    ``phi_s`` over the data (``"diagonal"``: every statistic on the scale of its own noise); or ``S``
+    the Cholesky factor of the data's covariance shrunk towards its diagonal,
+    ``(1 - shrinkage) Cov + shrinkage diag(Cov)`` (``"full"``: a Mahalanobis distance, which also
+    separates correlated statistics, such as the lags of neurons that fire together). Statistics
+    that never vary in the data keep variance 1. The expectation for two independent samples of one
+    law, of sizes ``m`` and ``n``, is ``tr(S^{-1} Cov S^{-T}) (1/m + 1/n)``, not 0 (a V-statistic,
+    as :class:`spikesde.ExpectedSignatureLoss`).
 
     ``loss.prepare(data)`` returns a copy holding the data's mean statistics (and ``sigma``), computed
     once; calls of the copy then ignore their second argument's values (only its shape is checked).
@@ -51,14 +56,16 @@ class LagStatisticLoss(AbstractSpikeTrainLoss):
         taper: the width over which a spike fades in as it enters the window at ``t1`` (0: none).
         connections: a boolean ``(n, n)`` matrix, ``connections[i, j]`` for a connection ``i -> j``
             (e.g. ``network.mask``); ``None``: every pair of distinct neurons.
-        whiten: divide each statistic by its standard deviation over the data.
+        whiten: ``"none"``, ``"diagonal"`` or ``"full"`` (``True``: ``"diagonal"``, ``False``: ``"none"``).
+        shrinkage: the weight of the diagonal in the ``"full"`` covariance, in ``(0, 1]``.
     """
 
     t0: float = eqx.field(static=True)
     t1: float = eqx.field(static=True)
     taus: tuple[float, ...] = eqx.field(static=True)
     taper: float = eqx.field(static=True)
-    whiten: bool = eqx.field(static=True)
+    whiten: Literal["none", "diagonal", "full"] = eqx.field(static=True)
+    shrinkage: float = eqx.field(static=True)
     sources: tuple[int, ...] | None = eqx.field(static=True)
     targets: tuple[int, ...] | None = eqx.field(static=True)
     target: Float[Array, " statistics"] | None
@@ -71,7 +78,8 @@ class LagStatisticLoss(AbstractSpikeTrainLoss):
         taus: tuple[float, ...] = (0.05, 0.15),
         taper: float = 0.1,
         connections: Bool[ArrayLike, "n n"] | None = None,
-        whiten: bool = False,
+        whiten: bool | Literal["none", "diagonal", "full"] = "none",
+        shrinkage: float = 0.1,
         *,
         target: Float[ArrayLike, " statistics"] | None = None,
         scale: Float[ArrayLike, " statistics"] | None = None,
@@ -83,7 +91,13 @@ class LagStatisticLoss(AbstractSpikeTrainLoss):
             raise ValueError(f"taus must be one or more positive time scales, got {taus}")
         if not taper >= 0:
             raise ValueError(f"taper must be non-negative, got {taper}")
-        self.t0, self.t1, self.taus, self.taper, self.whiten = float(t0), float(t1), taus, float(taper), bool(whiten)
+        whiten = {True: "diagonal", False: "none"}.get(whiten, whiten) if isinstance(whiten, bool) else whiten
+        if whiten not in ("none", "diagonal", "full"):
+            raise ValueError(f"whiten must be 'none', 'diagonal' or 'full', got {whiten!r}")
+        if not 0 < shrinkage <= 1:
+            raise ValueError(f"shrinkage must lie in (0, 1], got {shrinkage}")
+        self.t0, self.t1, self.taus, self.taper = float(t0), float(t1), taus, float(taper)
+        self.whiten, self.shrinkage = whiten, float(shrinkage)
         if connections is None:
             self.sources = self.targets = None
         else:
@@ -122,14 +136,21 @@ class LagStatisticLoss(AbstractSpikeTrainLoss):
                 stats.append(jnp.sum(weight * x * jnp.exp(1.0 - x), axis=(-2, -1)))
         return jnp.concatenate(stats, axis=-1)
 
-    def data_moments(self, data_spike_times) -> tuple[Float[Array, " statistics"], Float[Array, " statistics"]]:
-        """The data's mean statistics and the scale ``sigma`` (ones unless ``whiten``)."""
+    def data_moments(self, data_spike_times) -> tuple[Float[Array, " statistics"], Float[Array, "..."]]:
+        """The data's mean statistics and the scale ``S``: a vector (``"none"``: ones, ``"diagonal"``)
+        or a lower-triangular matrix (``"full"``)."""
         phi = jax.lax.stop_gradient(self.statistics(data_spike_times))
         mean = jnp.mean(phi, axis=0)
-        if not self.whiten:
+        if self.whiten == "none":
             return mean, jnp.ones_like(mean)
-        std = jnp.std(phi, axis=0)
-        return mean, jnp.where(std > 0, std, 1.0)
+        variance = jnp.var(phi, axis=0)
+        variance = jnp.where(variance > 0, variance, 1.0)
+        if self.whiten == "diagonal":
+            return mean, jnp.sqrt(variance)
+        centred = phi - mean
+        covariance = centred.T @ centred / phi.shape[0]
+        shrunk = (1 - self.shrinkage) * covariance + self.shrinkage * jnp.diag(variance)
+        return mean, jnp.linalg.cholesky(shrunk)
 
     def prepare(self, data_spike_times) -> "LagStatisticLoss":
         mean, scale = self.data_moments(jnp.asarray(data_spike_times))
@@ -138,4 +159,7 @@ class LagStatisticLoss(AbstractSpikeTrainLoss):
     def __call__(self, model_spike_times, data_spike_times):
         x, y = _check_batches(model_spike_times, data_spike_times)
         target, scale = self.data_moments(y) if self.target is None else (self.target, self.scale)
-        return jnp.sum(((jnp.mean(self.statistics(x), axis=0) - target) / scale) ** 2)
+        difference = jnp.mean(self.statistics(x), axis=0) - target
+        if scale.ndim == 2:  # the Cholesky factor of the covariance: a Mahalanobis distance
+            return jnp.sum(jax.scipy.linalg.solve_triangular(scale, difference, lower=True) ** 2)
+        return jnp.sum((difference / scale) ** 2)
