@@ -148,7 +148,7 @@ def test_config_kind_lag_statistics_builds_the_loss_on_the_networks_connections(
 
     config = load_config(CONFIGS / "ssnn_weights_lag.toml")
     loss = build_loss(config)
-    assert isinstance(loss, LagStatisticLoss) and loss.whiten == "diagonal" and loss.taus == (0.05, 0.15)
+    assert isinstance(loss, LagStatisticLoss) and loss.whiten == "full" and loss.shrinkage == 0.1 and loss.taus == (0.05, 0.15)
     assert len(loss.sources) == 4 * 16 + 16 * 2 and all(s < t for s, t in zip(loss.sources, loss.targets))
     everything = build_loss(load_config(CONFIGS / "ssnn_weights_lag.toml", ['loss.pairs="all"']))
     assert everything.sources is None
