@@ -129,4 +129,6 @@ class ExactLikelihood(_Section, tag_field="kind", tag="exact_likelihood"):
             raise ValueError("bin_widths: bin widths and precision must be positive")
 
 
-Loss = ExpectedSignature | SignatureMMD | SpikeTimeMSE | SpikeTimeMAE | SpikeTimeMMDLoss | LagStatistics | ExactLikelihood
+Loss = (
+    ExpectedSignature | SignatureMMD | SpikeTimeMSE | SpikeTimeMAE | SpikeTimeMMDLoss | LagStatistics | ExactLikelihood
+)
