@@ -31,12 +31,12 @@ T1, DT, MAX_SPIKES, MAX_EVENTS, BATCH = 1.0, 0.01, 20, 100, 128
 INPUTS = {"equal": [1.5] * 4, "spread": [1.2, 1.5, 1.8, 2.1]}  # spread: a control, not experiment (b)
 
 
-def network(key, inputs="equal"):
+def network(key, inputs="equal", **weights):
     neuron = sd.SLIF(
         22, input_current=jnp.asarray(INPUTS[inputs] + [0.0] * 18), mu_v=6.0, mu_i=5.0, sigma_v=0.25, sigma_i=0.25,
         v_reset=1.2, v0=1.1, i0=0.6,
     )
-    return sd.feedforward(neuron, [4, 16, 2], key=key)
+    return sd.feedforward(neuron, [4, 16, 2], key=key, **weights)
 
 
 def sample(net, weights, keys):
@@ -47,48 +47,32 @@ def sample(net, weights, keys):
     return jax.vmap(solve)(keys)
 
 
-LAYERS = (range(0, 4), range(4, 20), range(20, 22))
+def lag_loss(whiten="none"):
+    """The lag statistics (alpha kernels, tau 0.05 and 0.15, taper 0.1) on the network's 96 connections."""
+    mask = network(jax.random.key(0)).mask  # the feed-forward mask: the same for every weight draw
+    return sd.LagStatisticLoss(0.0, T1, taus=(0.05, 0.15), taper=0.1, connections=mask, whiten=whiten)
 
 
-def lag_statistics(spike_times, taus=(0.05, 0.15), taper=0.1):
-    """Per-sample statistics that see the effect of one neuron's spikes on the next layer's spikes.
-
-    For each pair (i in layer l, j in layer l + 1), both orders, and time scale tau:
-    ``sum_{a, b} g_a g_b k(t_j^b - t_i^a)`` with the alpha kernel ``k(l) = (l / tau) exp(1 - l / tau)``
-    for ``l > 0`` (0 otherwise: continuous at ``l = 0``), and the tapered counts and first moments
-    per neuron; ``g = min(1, (t1 - t) / taper)`` weighs a spike in continuously as it enters the
-    window at t1. Continuous in every spike time, so pathwise gradients are unbiased.
-    """
-    finite = jnp.isfinite(spike_times)
-    t = jnp.where(finite, spike_times, T1)
-    g = jnp.where(finite, jnp.clip((T1 - t) / taper, 0.0, 1.0), 0.0)
-    stats = [jnp.sum(g, -1), jnp.sum(g * t, -1)]
-    for source, target in zip(LAYERS[:-1], LAYERS[1:]):
-        ts, gs = t[..., source.start : source.stop, :], g[..., source.start : source.stop, :]
-        tt, gt = t[..., target.start : target.stop, :], g[..., target.start : target.stop, :]
-        lag = tt[..., None, None, :, :] - ts[..., :, :, None, None]  # (sample, i, a, j, b)
-        weight = gs[..., :, :, None, None] * gt[..., None, None, :, :]
-        for tau in taus:
-            for sign in (1.0, -1.0):  # source before target, and after
-                x = jnp.maximum(sign * lag, 0.0) / tau
-                stats.append(jnp.sum(weight * x * jnp.exp(1.0 - x), axis=(-3, -1)).reshape(*t.shape[:-2], -1))
-    return jnp.concatenate(stats, axis=-1)
+def lag_statistics(spike_times):
+    """Per-sample lag statistics (see :class:`spikesde.LagStatisticLoss`)."""
+    return lag_loss().statistics(spike_times)
 
 
 class MomentLoss(eqx.Module):
-    """``|| mean_i phi(x_i) - target ||^2`` for per-sample statistics ``phi`` (a plain moment-matching loss)."""
+    """A :class:`spikesde.LagStatisticLoss` whose target can be a minibatch mean of cached statistics
+    (the loop's interface: ``sample_signatures``, ``with_expected_signature``); ``scale`` stays the
+    full data's (``whiten``)."""
 
-    statistics: object = eqx.field(static=True)
-    target: jax.Array | None = None
+    loss: sd.LagStatisticLoss
 
     def sample_signatures(self, spike_times):
-        return self.statistics(spike_times)
+        return self.loss.statistics(spike_times)
 
     def with_expected_signature(self, target):
-        return MomentLoss(self.statistics, target)
+        return MomentLoss(eqx.tree_at(lambda loss: loss.target, self.loss, target))
 
     def __call__(self, model, data):
-        return jnp.sum((jnp.mean(self.statistics(model), axis=0) - self.target) ** 2)
+        return self.loss(model, data)
 
 
 class SumLoss(eqx.Module):
@@ -109,20 +93,22 @@ class SumLoss(eqx.Module):
         return self.first(model, data) + self.second(model, data)
 
 
-def make_loss(kind):
-    if kind == "lag":  # alpha-kernel pair statistics at three time scales, tapered counts and moments
-        return MomentLoss(lag_statistics)
+def make_loss(kind, data=None):
+    """The training loss ``kind``; the lag losses take their scale (``whiten``) from ``data``."""
+    whiten = {"lag": "none", "lag-white": "diagonal", "lag-full": "full"}
+    if kind in whiten:  # alpha-kernel pair statistics at two time scales, tapered counts and moments
+        return MomentLoss(lag_loss(whiten[kind]).prepare(data))
     if kind == "tapered+lag":
         first = make_loss("tapered")
         split = first.sample_signatures(jnp.full((1, 22, MAX_SPIKES), jnp.inf)).shape[-1]
-        return SumLoss(first, MomentLoss(lag_statistics), split)
+        return SumLoss(first, make_loss("lag", data), split)
     if kind == "signature":  # the reference run's loss: depth-3 expected signature of the unscaled lift
         return sd.ExpectedSignatureLoss(t0=0.0, t1=T1, depth=3, max_events=MAX_EVENTS)
     if kind == "scaled":  # counts scaled to order one (about 4 spikes per neuron)
         return sd.ExpectedSignatureLoss(t0=0.0, t1=T1, depth=3, count_scale=0.25, max_events=MAX_EVENTS)
     if kind == "tapered":  # spikes enter at t1 with a zero jump: the pathwise gradient sees count changes
         return sd.ExpectedSignatureLoss(t0=0.0, t1=T1, depth=3, count_scale=0.25, taper=0.1, max_events=MAX_EVENTS)
-    raise ValueError(f"--loss must be 'signature', 'scaled', 'tapered', 'lag' or 'tapered+lag', got {kind!r}")
+    raise ValueError(f"--loss must be 'signature', 'scaled', 'tapered', 'lag', 'lag-white', 'lag-full' or 'tapered+lag', got {kind!r}")
 
 
 def main():
@@ -133,19 +119,25 @@ def main():
     parser.add_argument("--log-every", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None)
-    parser.add_argument("--start", default="random", help="random (seed 100 + --seed) or truth (the true weights)")
+    parser.add_argument("--start", default="random", help="random (seed 100 + --seed), reference (U(0, 1) unscaled, seed 1: "
+                        "configs/ssnn_weights.toml's start, error 0.394) or truth (the true weights)")
+    parser.add_argument("--model-samples", type=int, default=BATCH, help="model samples per step")
+    parser.add_argument("--data-batch", type=int, default=BATCH, help="data trains behind each step's target (0: all)")
     parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--init", default=None, help="a results JSON of an earlier run: start from its final weights")
     parser.add_argument("--inputs", default="equal", help="equal (experiment (b)) or spread (input currents 1.2-2.1: a control)")
     args = parser.parse_args()
     truth = network(jax.random.key(0), args.inputs)
     mask = truth.mask
-    start = truth.weights if args.start == "truth" else network(jax.random.key(100 + args.seed)).weights
+    starts = {"truth": lambda: truth.weights, "random": lambda: network(jax.random.key(100 + args.seed)).weights,
+              "reference": lambda: network(jax.random.key(1), weight_low=0.0, weight_high=1.0, scale_by_fan_in=False).weights}
+    start = jnp.asarray(json.loads(pathlib.Path(args.init).read_text())["weights"]) if args.init else starts[args.start]()
     diff = (start - truth.weights) * mask  # the error left if only each neuron's summed input weight is learned
     zero_sum = jnp.abs((diff - jnp.sum(diff, 0) / jnp.maximum(jnp.sum(mask, 0), 1)) * mask)
     print(f"start: mean |w - w*| {float(jnp.sum(jnp.abs(diff)) / jnp.sum(mask)):.3f}, zero-sum part {float(jnp.sum(zero_sum) / jnp.sum(mask)):.3f}")
     data = sample(truth, truth.weights, jax.random.split(jax.random.key(1), args.data))
     test_data = sample(truth, truth.weights, jax.random.split(jax.random.key(2), 256))
-    loss = make_loss(args.loss)
+    loss = make_loss(args.loss, data)
     # Test loss: the reference run's (unscaled lift, squared errors averaged over the 12,720 terms).
     test_loss = sd.ExpectedSignatureLoss(t0=0.0, t1=T1, depth=3, reduction="mean", max_events=MAX_EVENTS)
     test_loss = test_loss.prepare(test_data)
@@ -154,7 +146,7 @@ def main():
 
     @eqx.filter_jit
     def step(weights, state, batch, key, prepared):
-        value, grad = jax.value_and_grad(lambda w: prepared(sample(truth, w, jax.random.split(key, BATCH)), batch))(weights)
+        value, grad = jax.value_and_grad(lambda w: prepared(sample(truth, w, jax.random.split(key, args.model_samples)), batch))(weights)
         grad = jnp.where(mask, grad, 0.0)
         updates, state = optimiser.update(grad, state, weights)
         return optax.apply_updates(weights, updates), state, value
@@ -172,7 +164,7 @@ def main():
         sums = jnp.abs(jnp.sum(diff, axis=0))[4:] / jnp.sum(mask, axis=0)[4:]  # error of the mean input weight
         return jnp.stack([layer1, layer2, jnp.mean(sums[:16]), jnp.mean(sums[16:])])
 
-    features = jax.jit(loss.sample_signatures)(data)  # the data's signatures, once per fit
+    features = eqx.filter_jit(loss.sample_signatures)(data)  # the data's signatures, once per fit
     weights, state = start, optimiser.init(start)
     key = jax.random.key(10 + args.seed)
     rows, elapsed, compiled = [], 0.0, False
@@ -188,7 +180,8 @@ def main():
         if i == args.steps:
             break
         key, batch_key, noise_key = jax.random.split(key, 3)
-        index = jax.random.choice(batch_key, args.data, (BATCH,), replace=False)
+        size = min(args.data_batch or args.data, args.data)
+        index = jnp.arange(args.data) if size == args.data else jax.random.choice(batch_key, args.data, (size,), replace=False)
         batch, target = data[index], jnp.mean(features[index], axis=0)  # expected signature: linear in samples
         tick = time.perf_counter()
         weights, state, value = step(weights, state, batch, noise_key, loss.with_expected_signature(target))
@@ -196,9 +189,9 @@ def main():
         if compiled:
             elapsed += time.perf_counter() - tick
         compiled = True
-    out = pathlib.Path(args.out or f"benchmarks/results/network_training_{args.loss}_{args.data}_{args.start}_{args.inputs}.json")
+    out = pathlib.Path(args.out or f"benchmarks/results/network_training_{args.loss}_{args.data}_{args.start}_{args.inputs}_{args.steps}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(dict(args=vars(args), rows=rows), indent=2))
+    out.write_text(json.dumps(dict(args=vars(args), rows=rows, weights=jnp.asarray(weights).tolist()), indent=2))
     print(f"wrote {out}")
 
 

@@ -82,6 +82,7 @@ from ._losses import (
     AbstractSpikeTrainLoss,
     ExpectedSignatureLoss,
     FirstSpikeTimeLoss,
+    LagStatisticLoss,
     SignatureKernelMMD,
     expected_signature,
     finite_spike_times,

@@ -19,6 +19,7 @@ from .._core.current import AbstractCurrent
 from .._core.network import Network
 from .._losses.base import AbstractSpikeTrainLoss
 from .._losses.mmd import SignatureKernelMMD
+from .._losses.lag_statistics import LagStatisticLoss
 from .._losses.signature import ExpectedSignatureLoss
 from .._losses.spike_time import FirstSpikeTimeLoss
 from .._losses.spike_time_kernel import SpikeTimeMMD
@@ -204,6 +205,8 @@ def build_loss(config: schema.Config, loss=None) -> AbstractSpikeTrainLoss:
         return ExpectedSignatureLoss(t0=s.t0, t1=s.t1, max_events=s.max_events or None, **_fields(loss))
     if isinstance(loss, schema.SignatureMMD):
         return SignatureKernelMMD(t0=s.t0, t1=s.t1, **_fields(loss))
+    if isinstance(loss, schema.LagStatistics):
+        return _lag_statistic_loss(config, loss)
     if isinstance(loss, schema.SpikeTimeMMDLoss):
         return SpikeTimeMMD(
             num_spikes=loss.num_spikes or s.max_spikes, t0=s.t0, t1=s.t1, bandwidths=tuple(loss.bandwidths),
@@ -211,6 +214,17 @@ def build_loss(config: schema.Config, loss=None) -> AbstractSpikeTrainLoss:
         )
     kind = "mse" if isinstance(loss, schema.SpikeTimeMSE) else "mae"
     return FirstSpikeTimeLoss(num_spikes=loss.num_spikes or s.max_spikes, t1=s.t1, kind=kind)
+
+
+def _lag_statistic_loss(config: schema.Config, loss: schema.LagStatistics) -> LagStatisticLoss:
+    connections = None
+    if loss.pairs == "connections":  # the model network's connections (its mask: the same for every weight draw)
+        if not isinstance(config.model, schema.NetworkModel):
+            raise ConfigError("loss.pairs", "'connections' needs a network model; use pairs = 'all'")
+        connections = np.asarray(build_model(config.model).mask)
+    s = config.simulation
+    return LagStatisticLoss(s.t0, s.t1, taus=tuple(loss.taus), taper=loss.taper, connections=connections,
+                            whiten=loss.whiten, shrinkage=loss.shrinkage)  # fmt: skip
 
 
 def test_metric(config: schema.Config) -> FirstSpikeTimeLoss:

@@ -13,6 +13,8 @@ from .schema_base import _Section
 from .schema_losses import (  # noqa: F401 (re-exported: the loss sections are part of the schema)
     ExactLikelihood,
     ExpectedSignature,
+    LagStatistics,
+    Loss,
     SignatureMMD,
     SpikeTimeMAE,
     SpikeTimeMMDLoss,
@@ -276,11 +278,6 @@ class SimulationSection(_Section, kw_only=True):
             raise ValueError(f"max_spikes: must be at least 1, got {self.max_spikes}")
         if self.max_events < 0:
             raise ValueError(f"max_events: must be non-negative (0: enough for full buffers), got {self.max_events}")
-
-
-Loss = ExpectedSignature | SignatureMMD | SpikeTimeMSE | SpikeTimeMAE | SpikeTimeMMDLoss | ExactLikelihood
-
-
 
 
 class TrainingSection(_Section):

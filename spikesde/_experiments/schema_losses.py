@@ -62,6 +62,25 @@ class SpikeTimeMMDLoss(_Section, tag_field="kind", tag="spike_time_mmd"):
             raise ValueError(f"time_unit: must be positive, got {self.time_unit}")
 
 
+class LagStatistics(_Section, tag_field="kind", tag="lag_statistics"):
+    """:class:`spikesde.LagStatisticLoss`: counts, first moments and alpha-kernel lag statistics of
+    neuron pairs (``pairs = "connections"``: the model network's connections; ``"all"``: every pair)."""
+
+    taus: list[float] = msgspec.field(default_factory=lambda: [0.05, 0.15])
+    taper: float = 0.1
+    pairs: Literal["connections", "all"] = "connections"
+    whiten: Literal["none", "diagonal", "full"] = "none"
+    shrinkage: float = 0.1  # "full": weight of the diagonal in the data's covariance
+
+    def __post_init__(self):
+        if not 0 < self.shrinkage <= 1:
+            raise ValueError(f"shrinkage: must lie in (0, 1], got {self.shrinkage}")
+        if not self.taus or not all(tau > 0 for tau in self.taus):
+            raise ValueError(f"taus: must be one or more positive time scales, got {self.taus}")
+        if not self.taper >= 0:
+            raise ValueError(f"taper: must be non-negative, got {self.taper}")
+
+
 class ExactLikelihood(_Section, tag_field="kind", tag="exact_likelihood"):
     """Maximum likelihood of a noise-free escape-noise SLIF (:func:`spikesde.log_likelihood`):
     Newton steps on the linear parameters (``training.steps`` per point, ``optimizer.name =
@@ -110,4 +129,6 @@ class ExactLikelihood(_Section, tag_field="kind", tag="exact_likelihood"):
             raise ValueError("bin_widths: bin widths and precision must be positive")
 
 
-Loss = ExpectedSignature | SignatureMMD | SpikeTimeMSE | SpikeTimeMAE | SpikeTimeMMDLoss | ExactLikelihood
+Loss = (
+    ExpectedSignature | SignatureMMD | SpikeTimeMSE | SpikeTimeMAE | SpikeTimeMMDLoss | LagStatistics | ExactLikelihood
+)

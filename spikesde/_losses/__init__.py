@@ -11,6 +11,7 @@ from .mmd import (
     TruncatedSignatureKernel,
 )
 from .static_kernels import AbstractStaticKernel, LinearKernel, RBFKernel
+from .lag_statistics import LagStatisticLoss
 from .paths import finite_spike_times, first_spike_times, marcus_lift
 from .signature import ExpectedSignatureLoss, expected_signature
 from .spike_signature import spike_events, spike_train_signature
