@@ -35,7 +35,7 @@ def _prefix_log_prob(model, inputs, raster, t):
     return model.log_prob(inputs[:t], raster[:t]) if t > 0 else 0.0
 
 
-@pytest.mark.parametrize("k", [1, 3])
+@pytest.mark.parametrize("k", [1, pytest.param(3, marks=pytest.mark.slow)])
 def test_end_update_equals_batch_em(x64, k):
     model, inputs, observed, visible = _setup()
     key = jax.random.key(7)
@@ -71,6 +71,7 @@ def test_running_baseline_with_no_memory_cancels_the_hidden_signal(x64):
     assert all(np.all(np.isfinite(getattr(damped.update, name))) for name in FIELDS)
 
 
+@pytest.mark.slow  # differentiates six prefix likelihoods: ~10 s of compilation on the loaded machine
 def test_eligibility_trace_is_the_filtered_log_likelihood_derivative(x64):
     model, inputs, observed, visible = _setup()
     kappa, raster = 0.7, OnlineMultiSampleEM(1).run(model, inputs, observed, visible, jax.random.key(2)).rasters[0]
@@ -121,6 +122,7 @@ def test_online_updates_apply_within_the_sequence(x64):
     _assert_close(result.model, jax.tree_util.tree_map(lambda p, d: p + eta * d, theta1, second))
 
 
+@pytest.mark.slow  # compiles both classifiers' batch gradients: ~15 s on the loaded machine
 def test_online_classifier_defaults_match_batch_em():
     kwargs = dict(hidden=3, num_compartments=3, eval_samples=2, duration=10.0)
     online, batch = OnlineEMClassifier(**kwargs), MultiSampleEMClassifier(**kwargs)

@@ -94,18 +94,19 @@ def make_step(estimator: AbstractClassifierEstimator, optimiser: optax.GradientT
     return step
 
 
+@eqx.filter_jit
+def _evaluate_chunk(estimator, m, x, y, k):
+    # at module level so that one compilation serves every epoch (a closure made per call recompiled each time)
+    k_prob, k_pred, k_extra = jax.random.split(k, 3)
+    return estimator.probabilities(m, x, k_prob), estimator.predict(m, x, k_pred), estimator.extra_metrics(m, x, y, k_extra)
+
+
 def evaluate(estimator, model, inputs, labels, key, *, chunk: int = 500) -> dict:
     """Accuracy, log-likelihood of the labels and ECE on a whole split (in chunks)."""
     probabilities, predictions, extras = [], [], {}
-
-    @eqx.filter_jit
-    def evaluate_chunk(m, x, y, k):
-        k_prob, k_pred, k_extra = jax.random.split(k, 3)
-        return estimator.probabilities(m, x, k_prob), estimator.predict(m, x, k_pred), estimator.extra_metrics(m, x, y, k_extra)
-
     for start in range(0, len(labels), chunk):
         key, sub = jax.random.split(key)
-        p, y, extra = evaluate_chunk(model, jnp.asarray(inputs[start : start + chunk]), jnp.asarray(labels[start : start + chunk]), sub)
+        p, y, extra = _evaluate_chunk(estimator, model, jnp.asarray(inputs[start : start + chunk]), jnp.asarray(labels[start : start + chunk]), sub)
         probabilities.append(np.asarray(p))
         predictions.append(np.asarray(y))
         for name, values in extra.items():
