@@ -41,6 +41,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
 from .bernoulli_snn import BernoulliSNN
+from .multisample import check_compartments
 
 
 def _params(model: BernoulliSNN, input_weights, recurrent_weights, bias) -> BernoulliSNN:
@@ -150,8 +151,7 @@ class OnlineMultiSampleEM(eqx.Module):
     hidden_signal: AbstractHiddenSignal = ImportanceWeighted()
 
     def __check_init__(self):
-        if int(self.num_compartments) != self.num_compartments or self.num_compartments < 1:
-            raise ValueError(f"num_compartments must be a positive integer, got {self.num_compartments}")
+        check_compartments(self.num_compartments)
         for name in ("eligibility_decay", "likelihood_decay"):
             value = getattr(self, name)
             if not (math.isfinite(value) and 0 <= value <= 1):
