@@ -133,9 +133,14 @@ def test_online_classifier_defaults_match_batch_em():
     loss_batch, grads_batch = batch.loss_and_grad(model, inputs, labels, key)
     assert float(loss) == pytest.approx(float(loss_batch), rel=1e-5)
     _assert_close(grads, grads_batch, rtol=1e-5, atol=1e-6)
-    online = OnlineEMClassifier(**kwargs, eligibility_decay=0.9, likelihood_decay=0.9, update_every=2, hidden_signal=LogMeanSignal())
+    online = OnlineEMClassifier(**kwargs, eligibility_decay=0.9, likelihood_decay=0.9, update_every=2, hidden_signal=LogMeanSignal(),
+                                output_feedback=False)  # fmt: skip
+    model = online.init(5, 3, jax.random.key(0))
     loss, grads = jax.jit(online.loss_and_grad)(model, inputs, labels, key)
     assert np.isfinite(float(loss)) and all(np.all(np.isfinite(getattr(grads, name))) for name in FIELDS)
+    # no output-to-hidden weights (rows: outputs 3-5, columns: hidden 0-2), and none trained
+    assert np.all(np.asarray(model.recurrent_weights)[3:, :3] == 0) and np.all(np.asarray(grads.recurrent_weights)[3:, :3] == 0)
+    assert np.any(np.asarray(grads.recurrent_weights)[:3, 3:] != 0)
 
 
 @pytest.mark.parametrize(

@@ -120,6 +120,20 @@ class MultiSampleEMClassifier(_BernoulliClassifier):
 
     num_compartments: int = eqx.field(static=True, default=5)
     target_start: float = eqx.field(static=True, default=15.0)
+    output_feedback: bool = eqx.field(static=True, default=True)
+
+    def init(self, n_in, n_out, key):
+        """With ``output_feedback=False`` the output-to-hidden weights start at 0 and are never trained
+        (the clamped target raster then cannot drive the hidden neurons, as in the authors' code)."""
+        model = super().init(n_in, n_out, key)
+        return model if self.output_feedback else self._cut_feedback(model)
+
+    def _cut_feedback(self, tree):
+        """``tree`` (model or gradient) with the output-to-hidden recurrent block set to 0."""
+        block = (jnp.arange(self.hidden + self.n_out)[:, None] >= self.hidden) & (jnp.arange(self.hidden + self.n_out) < self.hidden)
+        if self.output_feedback:
+            return tree
+        return eqx.tree_at(lambda t: t.recurrent_weights, tree, jnp.where(block, 0.0, tree.recurrent_weights))
 
     def target(self, label: Int[Array, ""]) -> Float[Array, "T n"]:
         """The clamped raster of ``label``: its output neuron fires in every bin from ``target_start``."""
@@ -139,7 +153,7 @@ class MultiSampleEMClassifier(_BernoulliClassifier):
             return -bound, jax.tree_util.tree_map(jnp.negative, grad)
 
         values, grads = eqx.filter_vmap(one)(inputs, labels, jax.random.split(key, labels.shape[0]))
-        return jnp.mean(values), _batch_mean(grads)
+        return jnp.mean(values), self._cut_feedback(_batch_mean(grads))
 
     def log_likelihoods(self, model, inputs: Float[Array, "B T m"], key: PRNGKeyArray) -> Float[Array, "B C"]:
         """``log p_K(x_c)``: the ``K``-compartment estimate of each class's target-raster likelihood."""
@@ -188,4 +202,4 @@ class OnlineEMClassifier(MultiSampleEMClassifier):
             return -result.bound, jax.tree_util.tree_map(jnp.negative, result.update)
 
         values, grads = eqx.filter_vmap(one)(inputs, labels, jax.random.split(key, labels.shape[0]))
-        return jnp.mean(values), _batch_mean(grads)
+        return jnp.mean(values), self._cut_feedback(_batch_mean(grads))
