@@ -7,13 +7,16 @@ speed (acceptance 5): one training epoch (5000 points, batch 50, Adam) of the 5-
     ``--repeats`` rounds; min and median seconds and their ratio. With ``--event-core`` also one
     batch's value-and-gradient through the event core (``sd.simulate``, ExponentialEuler, hidden
     layer of 120 LIF neurons) against one surrogate batch, interleaved.
-em-table (acceptance 2): trains ``MultiSampleEMClassifier`` with K = 1, 2, 5, 10 compartments
-    (same seed, ``--epochs``) and evaluates with the same K: test log-likelihood of the labels'
-    target rasters (``log p_K(x_y)``), accuracy by output spike counts, ECE of
-    ``softmax_c log p_K(x_c)``.
+em-table (acceptance 2): trains ``MultiSampleEMClassifier`` (``--forms batch``) and/or the online
+    form ``OnlineEMClassifier`` (``online``: eligibility traces, discounted importance weights,
+    updates every ``--update-every`` bins) with K = 1, 2, 5, 10 compartments for each of ``--seeds``
+    (``--epochs``) and evaluates with the same K: test log-likelihood of the labels' target rasters
+    (``log p_K(x_y)``), accuracy by output spike counts, ECE of ``softmax_c log p_K(x_c)``; mean and
+    standard deviation over seeds. Each trained model is also evaluated with a fixed
+    ``--eval-compartments`` (20), which separates a better model from a tighter bound.
 
     python benchmarks/yinyang.py speed [--repeats 5]  [--event-core]
-    python benchmarks/yinyang.py em-table [--epochs 10] [--seed 0]
+    python benchmarks/yinyang.py em-table [--epochs 10] [--seeds 0 1 2] [--forms batch online] [--resume]
 
 Writes benchmarks/results/yinyang_speed.json or yinyang_em.json.
 """
@@ -31,7 +34,7 @@ import numpy as np
 import optax
 
 from spikesde._estimators.classifier import ExactGradient, SurrogateGradient
-from spikesde._estimators.sampling_classifier import MultiSampleEMClassifier
+from spikesde._estimators.sampling_classifier import MultiSampleEMClassifier, OnlineEMClassifier
 from spikesde._experiments import yinyang as experiment
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
@@ -125,15 +128,81 @@ def speed(args):
     return result, "yinyang_speed.json"
 
 
+def _em_estimator(form, k, args):
+    feedback = not args.no_output_feedback
+    if form == "batch":
+        return MultiSampleEMClassifier(num_compartments=k, output_feedback=feedback)
+    return OnlineEMClassifier(num_compartments=k, eligibility_decay=args.eligibility_decay, output_feedback=feedback,
+                              likelihood_decay=args.likelihood_decay, update_every=args.update_every)  # fmt: skip
+
+
+def _em_summary(rows):
+    """Mean and sample standard deviation over seeds of each (form, K)."""
+    groups = {}
+    for row in rows:
+        groups.setdefault((row["form"], row["K"]), []).append(row)
+    summary = []
+    for (form, k), group in groups.items():
+        entry = {"form": form, "K": k, "seeds": [r["seed"] for r in group]}
+        for name in ("test_em_log_likelihood", "test_accuracy", "test_ece", "test_log_likelihood", "fixed_em_log_likelihood", "fixed_ece",
+                     "fixed_posterior_accuracy", "epoch_seconds_median"):  # fmt: skip
+            values = np.array([r[name] for r in group if name in r])  # posterior accuracy: only rows that measured it
+            if len(values):
+                entry[name] = {"mean": float(values.mean()), "sd": float(values.std(ddof=1)) if len(values) > 1 else None, "n": len(values)}
+        summary.append(entry)
+    return summary
+
+
+class _PosteriorEM(MultiSampleEMClassifier):
+    """Predicts ``argmax_c log p_K(x_c)`` (the likelihood's own classifier) instead of output spike counts."""
+
+    def predict(self, model, inputs, key):
+        return jnp.argmax(self.log_likelihoods(model, inputs, key), axis=-1)
+
+
+def _evaluate_at(model, k, seed):
+    """Test metrics of a trained model evaluated with ``k`` compartments, whatever K it was trained with;
+    ``posterior_accuracy`` is that of ``argmax_c log p_k(x_c)``."""
+    estimator = _PosteriorEM(num_compartments=k)
+    times, labels = experiment.load_split("test", 1000)
+    metrics = experiment.evaluate(estimator, model, estimator.encode(times), labels, jax.random.key(10_000 + seed))
+    return {("posterior_accuracy" if name == "accuracy" else name): value for name, value in metrics.items()}
+
+
+def _em_result(args, rows):
+    online = {"eligibility_decay": args.eligibility_decay, "likelihood_decay": args.likelihood_decay, "update_every": args.update_every}
+    seeds = sorted({row["seed"] for row in rows})
+    return {"epochs": args.epochs, "seeds": seeds, "output_feedback": not args.no_output_feedback, "online": online, "rows": rows, "summary": _em_summary(rows)}
+
+
 def em_table(args):
-    rows = []
-    print("| K | test log-likelihood | accuracy (counts) | ECE | epoch s (median) |\n|---|---|---|---|---|")
-    for k in args.compartments:
-        _, summary = experiment.train(MultiSampleEMClassifier(num_compartments=k), epochs=args.epochs, seed=args.seed,
-                                      learning_rate=experiment.LEARNING_RATES["em"], log=lambda line: None)  # fmt: skip
-        rows.append({"K": k, **{key: summary[key] for key in summary if key.startswith("test_") or key.startswith("epoch_seconds")}})
-        print(f"| {k} | {summary['test_em_log_likelihood']:.3f} | {summary['test_accuracy']:.3f} | {summary['test_ece']:.3f} | {summary['epoch_seconds_median']:.1f} |", flush=True)
-    return {"epochs": args.epochs, "seed": args.seed, "rows": rows}, "yinyang_em.json"
+    """Train each (form, K, seed) in turn; the JSON is rewritten after every run, so a cut run keeps its rows."""
+    path = RESULTS / ("yinyang_em_no_feedback.json" if args.no_output_feedback else "yinyang_em.json")
+    rows = json.loads(path.read_text())["rows"] if args.resume and path.exists() else []
+    done = {(row["form"], row["K"], row["seed"]) for row in rows}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    print(f"| form | K | seed | test log p_K(x_y) | accuracy (counts) | ECE | log p_{args.eval_compartments}(x_y) | ECE at K = {args.eval_compartments} "
+          "| posterior accuracy | epoch s (median) |\n|---|---|---|---|---|---|---|---|---|---|")  # fmt: skip
+    for seed in args.seeds:  # seeds outermost: a cut run still has every (form, K) of its first seeds
+        for form in args.forms:
+            for k in args.compartments:
+                if (form, k, seed) in done:
+                    continue
+                model, summary = experiment.train(_em_estimator(form, k, args), epochs=args.epochs, seed=seed,
+                                                  learning_rate=experiment.LEARNING_RATES["em"], log=lambda line: None)  # fmt: skip
+                fixed = _evaluate_at(model, args.eval_compartments, seed)
+                rows.append({"form": form, "K": k, "seed": seed, **{key: summary[key] for key in summary if key.startswith(("test_", "epoch_seconds"))},
+                             **{f"fixed_{key}": value for key, value in fixed.items()}})  # fmt: skip
+                print(f"| {form} | {k} | {seed} | {summary['test_em_log_likelihood']:.3f} | {summary['test_accuracy']:.3f} | {summary['test_ece']:.3f} "
+                      f"| {fixed['em_log_likelihood']:.3f} | {fixed['ece']:.3f} | {fixed['posterior_accuracy']:.3f} | {summary['epoch_seconds_median']:.1f} |", flush=True)  # fmt: skip
+                path.write_text(json.dumps(_em_result(args, rows), indent=2))
+    result = _em_result(args, rows)
+    print("\n| form | K | test log p_K(x_y) | accuracy | ECE | log p at fixed K | ECE at fixed K | posterior accuracy at fixed K |\n|---|---|---|---|---|---|---|---|")
+    for e in result["summary"]:
+        cells = [f"{e[n]['mean']:.3f} +- {e[n]['sd'] if e[n]['sd'] is None else round(e[n]['sd'], 3)}"
+                 for n in ("test_em_log_likelihood", "test_accuracy", "test_ece", "fixed_em_log_likelihood", "fixed_ece", "fixed_posterior_accuracy") if n in e]  # fmt: skip
+        print(f"| {e['form']} | {e['K']} | " + " | ".join(cells) + " |")
+    return result, path.name
 
 
 def main():
@@ -144,8 +213,15 @@ def main():
     p.add_argument("--event-core", action="store_true")
     p = sub.add_parser("em-table")
     p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--compartments", type=int, nargs="+", default=[1, 2, 5, 10])
+    p.add_argument("--forms", nargs="+", choices=["batch", "online"], default=["batch"])
+    p.add_argument("--eligibility-decay", type=float, default=0.95, help="kappa of the online form")
+    p.add_argument("--likelihood-decay", type=float, default=0.95, help="gamma of the online form")
+    p.add_argument("--update-every", type=int, default=4, help="bins between the online form's updates")
+    p.add_argument("--eval-compartments", type=int, default=20, help="K of the second, fixed-K test evaluation")
+    p.add_argument("--no-output-feedback", action="store_true", help="no output-to-hidden weights (writes yinyang_em_no_feedback.json)")
+    p.add_argument("--resume", action="store_true", help="keep the rows of results/yinyang_em.json and run only the missing ones")
     args = parser.parse_args()
     result, name = {"speed": speed, "em-table": em_table}[args.command](args)
     RESULTS.mkdir(parents=True, exist_ok=True)

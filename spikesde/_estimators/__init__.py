@@ -8,6 +8,7 @@ from .classifier import AbstractClassifierEstimator, ExactGradient, SurrogateGra
 from .discrete_lif import DiscreteLIFNetwork, init_weights
 from .first_spike_lif import FirstSpikeLIFNetwork, lif_first_spike_times, psp_kernel, random_first_spike_network
 from .multisample import MultiSampleEM
-from .sampling_classifier import MultiSampleEMClassifier, ScoreFunctionClassifier
+from .online_em import AbstractHiddenSignal, ImportanceWeighted, LogMeanSignal, OnlineEMResult, OnlineMultiSampleEM
+from .sampling_classifier import MultiSampleEMClassifier, OnlineEMClassifier, ScoreFunctionClassifier
 from .score_function import AbstractBaseline, LeaveOneOut, NoBaseline, RunningMean, ScoreFunction
 from .surrogate import AbstractSurrogate, ArcTan, FastSigmoid, SigmoidDerivative, Triangle

@@ -21,14 +21,19 @@ from jaxtyping import Array, Bool, Float, PRNGKeyArray, PyTree
 from .bernoulli_snn import BernoulliSNN
 
 
+def check_compartments(num_compartments) -> None:
+    """``num_compartments`` must be a positive integer (ValueError naming it otherwise)."""
+    if int(num_compartments) != num_compartments or num_compartments < 1:
+        raise ValueError(f"num_compartments must be a positive integer, got {num_compartments}")
+
+
 class MultiSampleEM(eqx.Module):
     """The generalised-EM gradient of ``log p(x)`` from ``num_compartments`` hidden samples."""
 
     num_compartments: int = eqx.field(static=True)
 
     def __check_init__(self):
-        if int(self.num_compartments) != self.num_compartments or self.num_compartments < 1:
-            raise ValueError(f"num_compartments must be a positive integer, got {self.num_compartments}")
+        check_compartments(self.num_compartments)
 
     def _sample(self, model, inputs, observed, visible, key):
         """The ``K`` rasters (visible neurons clamped) and their ``log p(x || h^k)``."""

@@ -13,6 +13,10 @@ keep their information.
   :class:`MultiSampleEM` estimates ``grad log p(x)``. Prediction by the output spike counts of free
   runs; class probabilities ``softmax_c log p_K(x_c)`` from the ``K``-sample likelihood of each
   class's target raster.
+* :class:`OnlineEMClassifier`: the same network, target rasters and evaluation, with the gradient of
+  each example estimated by the online three-factor rule (:class:`OnlineMultiSampleEM`: eligibility
+  traces, discounted importance weights, updates every ``update_every`` bins) with the weights held
+  fixed inside an example; the batch's accumulated updates go to the optimiser.
 """
 
 from collections.abc import Callable
@@ -27,6 +31,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 from .bernoulli_snn import random_bernoulli_snn
 from .classifier import AbstractClassifierEstimator, _check_positive
 from .multisample import MultiSampleEM
+from .online_em import AbstractHiddenSignal, ImportanceWeighted, OnlineMultiSampleEM
 from .score_function import AbstractBaseline, LeaveOneOut, ScoreFunction
 
 
@@ -115,6 +120,20 @@ class MultiSampleEMClassifier(_BernoulliClassifier):
 
     num_compartments: int = eqx.field(static=True, default=5)
     target_start: float = eqx.field(static=True, default=15.0)
+    output_feedback: bool = eqx.field(static=True, default=True)
+
+    def init(self, n_in, n_out, key):
+        """With ``output_feedback=False`` the output-to-hidden weights start at 0 and are never trained
+        (the clamped target raster then cannot drive the hidden neurons, as in the authors' code)."""
+        model = super().init(n_in, n_out, key)
+        return model if self.output_feedback else self._cut_feedback(model)
+
+    def _cut_feedback(self, tree):
+        """``tree`` (model or gradient) with the output-to-hidden recurrent block set to 0."""
+        block = (jnp.arange(self.hidden + self.n_out)[:, None] >= self.hidden) & (jnp.arange(self.hidden + self.n_out) < self.hidden)
+        if self.output_feedback:
+            return tree
+        return eqx.tree_at(lambda t: t.recurrent_weights, tree, jnp.where(block, 0.0, tree.recurrent_weights))
 
     def target(self, label: Int[Array, ""]) -> Float[Array, "T n"]:
         """The clamped raster of ``label``: its output neuron fires in every bin from ``target_start``."""
@@ -134,7 +153,7 @@ class MultiSampleEMClassifier(_BernoulliClassifier):
             return -bound, jax.tree_util.tree_map(jnp.negative, grad)
 
         values, grads = eqx.filter_vmap(one)(inputs, labels, jax.random.split(key, labels.shape[0]))
-        return jnp.mean(values), _batch_mean(grads)
+        return jnp.mean(values), self._cut_feedback(_batch_mean(grads))
 
     def log_likelihoods(self, model, inputs: Float[Array, "B T m"], key: PRNGKeyArray) -> Float[Array, "B C"]:
         """``log p_K(x_c)``: the ``K``-compartment estimate of each class's target-raster likelihood."""
@@ -157,3 +176,30 @@ class MultiSampleEMClassifier(_BernoulliClassifier):
     def predict(self, model, inputs, key) -> Int[Array, " B"]:
         """Classes by the output spike counts, summed over ``eval_samples`` free runs."""
         return jnp.argmax(jnp.sum(self.output_counts(model, inputs, key), axis=1), axis=-1)
+
+
+class OnlineEMClassifier(MultiSampleEMClassifier):
+    """:class:`MultiSampleEMClassifier` trained by the online rule: per example, the sum of the
+    online updates ``Delta[t]`` (``OnlineMultiSampleEM`` with ``eligibility_decay``, ``likelihood_decay``,
+    ``update_every``, ``hidden_signal``) at fixed weights; loss ``-L[T]``."""
+
+    eligibility_decay: float = eqx.field(static=True, default=1.0)
+    likelihood_decay: float = eqx.field(static=True, default=1.0)
+    update_every: int | None = eqx.field(static=True, default=None)
+    hidden_signal: AbstractHiddenSignal = ImportanceWeighted()
+
+    @property
+    def online(self) -> OnlineMultiSampleEM:
+        return OnlineMultiSampleEM(
+            self.num_compartments, self.eligibility_decay, self.likelihood_decay, self.update_every, self.hidden_signal
+        )
+
+    def loss_and_grad(self, model, inputs, labels, key):
+        online = self.online
+
+        def one(x, y, k):
+            result = online.run(model, x, self.target(y), self.visible, k)
+            return -result.bound, jax.tree_util.tree_map(jnp.negative, result.update)
+
+        values, grads = eqx.filter_vmap(one)(inputs, labels, jax.random.split(key, labels.shape[0]))
+        return jnp.mean(values), self._cut_feedback(_batch_mean(grads))

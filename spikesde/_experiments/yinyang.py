@@ -1,7 +1,11 @@
-"""Yin-Yang classification with four gradient estimators.
+"""Yin-Yang classification with four gradient estimators (and the online form of EM).
 
-    python -m spikesde._experiments.yinyang --estimator {exact,surrogate,score,em} [--epochs N]
+    python -m spikesde._experiments.yinyang --estimator {exact,surrogate,score,em,online-em} [--epochs N]
         [--seed S] [--out DIR] [--compartments K] [--train-size N]
+    python -m spikesde._experiments.yinyang --config configs/yinyang_exact.toml [--epochs N ...]
+
+A ``--config`` TOML file sets any of the options (keys are the option names with ``_`` for ``-``);
+options given on the command line override it.
 
 Trains on the conventional splits (5000 / 1000 / 1000 points, seeds 42 / 41 / 40), inputs encoded as
 first-spike times ``10 + 30 f`` ms plus a bias spike at 20 ms. Writes ``metrics.jsonl`` (one line per
@@ -13,6 +17,7 @@ this module only runs the loop.
 import argparse
 import json
 import time
+import tomllib
 from pathlib import Path
 
 import equinox as eqx
@@ -24,30 +29,49 @@ import optax
 from .._datasets import encode_first_spike_times, yinyang
 from .._estimators.calibration import classification_metrics
 from .._estimators.classifier import AbstractClassifierEstimator, ExactGradient, SurrogateGradient
+from .._estimators.online_em import ImportanceWeighted, LogMeanSignal
 from .._estimators.sampling_classifier import (
     MultiSampleEMClassifier,
+    OnlineEMClassifier,
     ScoreFunctionClassifier,
     count_cross_entropy,
     count_margin,
 )
 
 SPLIT_SEEDS = {"train": 42, "validation": 41, "test": 40}
-LEARNING_RATES = {"exact": 3e-3, "surrogate": 3e-3, "score": 1e-2, "em": 1e-2}
+LEARNING_RATES = {"exact": 3e-3, "surrogate": 3e-3, "score": 1e-2, "em": 1e-2, "online-em": 1e-2}
 SCORE_LOSSES = {"cross-entropy": count_cross_entropy, "margin": count_margin}
+HIDDEN_SIGNALS = {"importance": ImportanceWeighted, "log-mean": LogMeanSignal}
 
 
 def make_estimator(
-    name: str, *, compartments: int = 5, score_samples: int = 8, score_loss: str = "cross-entropy"
+    name: str,
+    *,
+    compartments: int = 5,
+    score_samples: int = 8,
+    score_loss: str = "cross-entropy",
+    eligibility_decay: float = 1.0,
+    likelihood_decay: float = 1.0,
+    update_every: int | None = None,
+    hidden_signal: str = "importance",
 ) -> AbstractClassifierEstimator:
-    """The estimator called ``name`` (``exact``, ``surrogate``, ``score`` or ``em``) in its default
-    setting; ``score_samples`` and ``score_loss`` (``SCORE_LOSSES``) configure ``score``."""
+    """The estimator called ``name`` (``exact``, ``surrogate``, ``score``, ``em`` or ``online-em``);
+    ``score_samples`` and ``score_loss`` (``SCORE_LOSSES``) configure ``score``; ``compartments``
+    configures ``em`` and ``online-em``; ``eligibility_decay``, ``likelihood_decay``, ``update_every`` and
+    ``hidden_signal`` (``HIDDEN_SIGNALS``) configure ``online-em``."""
     if score_loss not in SCORE_LOSSES:
         raise ValueError(f"score_loss must be one of {sorted(SCORE_LOSSES)}, got {score_loss!r}")
+    if hidden_signal not in HIDDEN_SIGNALS:
+        raise ValueError(f"hidden_signal must be one of {sorted(HIDDEN_SIGNALS)}, got {hidden_signal!r}")
     factories = {
         "exact": ExactGradient,
         "surrogate": SurrogateGradient,
         "score": lambda: ScoreFunctionClassifier(num_samples=score_samples, loss=SCORE_LOSSES[score_loss]),
         "em": lambda: MultiSampleEMClassifier(num_compartments=compartments),
+        "online-em": lambda: OnlineEMClassifier(
+            num_compartments=compartments, eligibility_decay=eligibility_decay, likelihood_decay=likelihood_decay,
+            update_every=update_every, hidden_signal=HIDDEN_SIGNALS[hidden_signal](),
+        ),
     }
     if name not in factories:
         raise ValueError(f"estimator must be one of {sorted(factories)}, got {name!r}")
@@ -70,18 +94,19 @@ def make_step(estimator: AbstractClassifierEstimator, optimiser: optax.GradientT
     return step
 
 
+@eqx.filter_jit
+def _evaluate_chunk(estimator, m, x, y, k):
+    # at module level so that one compilation serves every epoch (a closure made per call recompiled each time)
+    k_prob, k_pred, k_extra = jax.random.split(k, 3)
+    return estimator.probabilities(m, x, k_prob), estimator.predict(m, x, k_pred), estimator.extra_metrics(m, x, y, k_extra)
+
+
 def evaluate(estimator, model, inputs, labels, key, *, chunk: int = 500) -> dict:
     """Accuracy, log-likelihood of the labels and ECE on a whole split (in chunks)."""
     probabilities, predictions, extras = [], [], {}
-
-    @eqx.filter_jit
-    def evaluate_chunk(m, x, y, k):
-        k_prob, k_pred, k_extra = jax.random.split(k, 3)
-        return estimator.probabilities(m, x, k_prob), estimator.predict(m, x, k_pred), estimator.extra_metrics(m, x, y, k_extra)
-
     for start in range(0, len(labels), chunk):
         key, sub = jax.random.split(key)
-        p, y, extra = evaluate_chunk(model, jnp.asarray(inputs[start : start + chunk]), jnp.asarray(labels[start : start + chunk]), sub)
+        p, y, extra = _evaluate_chunk(estimator, model, jnp.asarray(inputs[start : start + chunk]), jnp.asarray(labels[start : start + chunk]), sub)
         probabilities.append(np.asarray(p))
         predictions.append(np.asarray(y))
         for name, values in extra.items():
@@ -148,22 +173,58 @@ def train(
     return model, summary
 
 
-def main(argv=None) -> dict:
+def load_options(path: Path, parser: argparse.ArgumentParser) -> dict:
+    """The options of a ``--config`` TOML file, checked against the parser's options."""
+    with open(path, "rb") as f:
+        options = tomllib.load(f)
+    known = {action.dest for action in parser._actions} - {"help", "config"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValueError(f"config {path}: unknown option(s) {unknown}; known: {sorted(known)}")
+    if "estimator" in options and options["estimator"] not in LEARNING_RATES:
+        raise ValueError(f"config {path}: estimator must be one of {sorted(LEARNING_RATES)}, got {options['estimator']!r}")
+    return options
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--estimator", required=True, choices=sorted(LEARNING_RATES))
+    parser.add_argument("--config", type=Path, default=None, help="TOML file of options (command line overrides)")
+    parser.add_argument("--estimator", choices=sorted(LEARNING_RATES))
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--compartments", type=int, default=5, help="K for --estimator em")
     parser.add_argument("--score-samples", type=int, default=8, help="samples per example for --estimator score")
     parser.add_argument("--score-loss", choices=sorted(SCORE_LOSSES), default="cross-entropy", help="loss of --estimator score")
+    parser.add_argument("--eligibility-decay", type=float, default=1.0, help="kappa of --estimator online-em")
+    parser.add_argument("--likelihood-decay", type=float, default=1.0, help="gamma of --estimator online-em")
+    parser.add_argument("--update-every", type=int, default=None, help="bins between online updates (default: at the end)")
+    parser.add_argument("--hidden-signal", choices=sorted(HIDDEN_SIGNALS), default="importance", help="online-em hidden learning signal")
     parser.add_argument("--learning-rate", type=float, default=None)
     parser.add_argument("--train-size", type=int, default=5000)
     parser.add_argument("--test-size", type=int, default=1000)
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """Command-line options over those of ``--config`` over the defaults."""
+    parser = _parser()
     args = parser.parse_args(argv)
+    if args.config is not None:
+        parser.set_defaults(**load_options(args.config, parser))
+        args = parser.parse_args(argv)
+    if args.estimator is None:
+        parser.error("--estimator is required (on the command line or in --config)")
+    return args
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
     estimator = make_estimator(
-        args.estimator, compartments=args.compartments, score_samples=args.score_samples, score_loss=args.score_loss
-    )
+        args.estimator, compartments=args.compartments, score_samples=args.score_samples, score_loss=args.score_loss,
+        eligibility_decay=args.eligibility_decay, likelihood_decay=args.likelihood_decay, update_every=args.update_every,
+        hidden_signal=args.hidden_signal,
+    )  # fmt: skip
     out = args.out if args.out is not None else Path("runs") / f"yinyang-{args.estimator}-seed{args.seed}"
     _, summary = train(
         estimator,
