@@ -50,8 +50,8 @@ def spike_jumps(fire: Bool[Array, " n"], coupling: Float[Array, "n n"]) -> Float
 
     Its JVP, ``sum_k fire_k d coupling[k]``, is written elementwise so that its transpose (the
     cotangent of the coupling, ``fire g^T``) is a broadcast product that XLA fuses into the reverse
-    loop's accumulator, instead of an outer-product ``dot`` materialised at every loop iteration
-    (2x the reverse-mode time of the event core at N = 1,000). Values are those of ``fire @ coupling``.
+    loop's accumulator, instead of an outer-product ``dot`` and a transpose materialised at every
+    loop iteration (0.3 ms each at N = 1,000). Values are those of ``fire @ coupling``.
     """
     return fire.astype(coupling.dtype) @ coupling
 
