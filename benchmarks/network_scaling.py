@@ -144,12 +144,12 @@ def probe_max_spikes(net, dt):
     return int(counts.max() * 1.5) + 8, float(counts.mean() / T1)
 
 
-def scaling_row(n, batch, dt, repeats, grad):
+def scaling_row(n, batch, dt, repeats, grad, policies=tuple(POLICIES)):
     net = network(n)
     max_spikes, rate = probe_max_spikes(net, dt)
     keys = jax.random.split(jax.random.key(1), batch)
     params = (net.weights, jnp.asarray(2.0))
-    fns = {name: core_fn(policy, dt=dt, max_spikes=max_spikes, batch=batch, grad=grad) for name, policy in POLICIES.items()}
+    fns = {name: core_fn(POLICIES[name], dt=dt, max_spikes=max_spikes, batch=batch, grad=grad) for name in policies}
     fns["clock"] = clock_fn(dt=dt, batch=batch, grad=grad)
     compiled, info = {}, {}
     for name, fn in fns.items():
@@ -159,7 +159,7 @@ def scaling_row(n, batch, dt, repeats, grad):
     row = dict(n=n, batch=batch, dt=dt, mode="value_and_grad" if grad else "forward", max_spikes=max_spikes, rate_per_neuron=rate)
     for name, times in samples.items():
         row[name] = dict(info[name], min_s=min(times), median_s=statistics.median(times))
-    for name in POLICIES:
+    for name in policies:
         ratios = [a / b for a, b in zip(samples[name], samples["clock"])]
         row[name]["ratio_min"] = min(samples[name]) / min(samples["clock"])
         row[name]["ratio_median"] = statistics.median(ratios)
@@ -191,11 +191,14 @@ def sweep(kind, values, repeats):
 def print_table(rows):
     print(f"{'N':>6} {'batch':>5} {'mode':>15} {'spk/n':>6} | {'clock ms':>9} | {'seq ms':>9} {'ratio min/med':>14} | {'par ms':>9} {'ratio min/med':>14} | {'mem MB seq/par/clock':>22}")
     for r in rows:
-        mem = "/".join("-" if r[k]["memory_bytes"] is None else f"{r[k]['memory_bytes'] / 2**20:.0f}" for k in ("sequential", "parallel", "clock"))
+        mem = "/".join("-" if k not in r or r[k]["memory_bytes"] is None else f"{r[k]['memory_bytes'] / 2**20:.0f}" for k in ("sequential", "parallel", "clock"))
+        cells = [
+            f"{1e3 * r[k]['min_s']:>9.1f} {r[k]['ratio_min']:>6.2f}/{r[k]['ratio_median']:<6.2f}" if k in r else f"{'-':>9} {'-':>14}"
+            for k in ("sequential", "parallel")
+        ]
         print(
             f"{r['n']:>6} {r['batch']:>5} {r['mode']:>15} {r['rate_per_neuron']:>6.1f} | {1e3 * r['clock']['min_s']:>9.1f} | "
-            f"{1e3 * r['sequential']['min_s']:>9.1f} {r['sequential']['ratio_min']:>6.2f}/{r['sequential']['ratio_median']:<6.2f} | "
-            f"{1e3 * r['parallel']['min_s']:>9.1f} {r['parallel']['ratio_min']:>6.2f}/{r['parallel']['ratio_median']:<6.2f} | {mem:>22}",
+            f"{cells[0]} | {cells[1]} | {mem:>22}",
             flush=True,
         )
 
@@ -208,6 +211,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--no-grad", action="store_true", help="forward only")
     parser.add_argument("--no-sweeps", action="store_true")
+    parser.add_argument("--policies", nargs="*", choices=list(POLICIES), default=list(POLICIES), help="event policies to time")
+    parser.add_argument("--grad-only", action="store_true", help="value_and_grad rows only")
     parser.add_argument("--out", default="benchmarks/results/network_scaling.json")
     args = parser.parse_args()
     sizes = args.sizes or ([100, 1000] if args.quick else [100, 1000, 10000])
@@ -223,8 +228,8 @@ def main():
     out.parent.mkdir(parents=True, exist_ok=True)
     for n in sizes:
         for batch in batches:
-            for grad in (False,) if args.no_grad else (False, True):
-                rows.append(scaling_row(n, batch, 1e-3, repeats, grad))
+            for grad in (False,) if args.no_grad else (True,) if args.grad_only else (False, True):
+                rows.append(scaling_row(n, batch, 1e-3, repeats, grad, tuple(args.policies)))
                 print_table(rows[-1:])
                 out.write_text(json.dumps(result, indent=2))  # after every row: a long run keeps what it measured
     if not args.no_sweeps:

@@ -44,6 +44,30 @@ class Event(NamedTuple):
     t_blocked: Float[Array, ""]
 
 
+@jax.custom_jvp
+def spike_jumps(fire: Bool[Array, " n"], coupling: Float[Array, "n n"]) -> Float[Array, " n"]:
+    """The summed jumps ``sum_{k fires} coupling[k]`` of the neurons that fire: ``fire @ coupling``.
+
+    Its JVP, ``sum_k fire_k d coupling[k]``, is written elementwise so that its transpose (the
+    cotangent of the coupling, ``fire g^T``) is a broadcast product that XLA fuses into the reverse
+    loop's accumulator, instead of an outer-product ``dot`` and a transpose materialised at every
+    loop iteration (0.3 ms each at N = 1,000). Values are those of ``fire @ coupling``.
+    """
+    return fire.astype(coupling.dtype) @ coupling
+
+
+@spike_jumps.defjvp
+def _spike_jumps_jvp(primals, tangents):
+    fire, coupling = primals
+    _, d_coupling = tangents
+    # Checkpointed so that reverse mode keeps ``fire`` (n booleans), not its n x n broadcast.
+    return spike_jumps(fire, coupling), jax.checkpoint(_masked_row_sum)(fire, d_coupling)
+
+
+def _masked_row_sum(fire: Bool[Array, " n"], rows: Float[Array, "n n"]) -> Float[Array, " n"]:
+    return jnp.sum(jnp.where(fire[:, None], rows, 0.0), axis=0)
+
+
 class EventApplier:
     """The pieces of a loop iteration that depend on the network and the event policy."""
 
@@ -152,7 +176,7 @@ class EventApplier:
         fire = due & ~blocked
         jump_later = jnp.zeros((self.n,), self.dtype)
         if self.coupling is not None:
-            jump_later = fire.astype(self.dtype) @ self.coupling
+            jump_later = spike_jumps(fire, self.coupling)
         return Event(
             fire=fire,
             touched=fire,

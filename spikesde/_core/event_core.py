@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
+from .bounded_loop import masked_bounded_loop
 from .event_apply import Carry, EventApplier
 from .event_location import AbstractEventLocation
 from .event_policy import AbstractEventPolicy
@@ -67,10 +68,11 @@ def solve_events(
     ``J+ = grad T J- + d_theta T + (grad T mu- - mu+) d tau``, follows from differentiating the split
     step. A stepper must be the identity for ``h = 0``.
 
-    The loop is a bounded while loop (``equinox.internal.while_loop(kind="bounded")``): it runs
-    one iteration per grid step plus about one per event, never more than ``num_steps +
-    max_events``; iterations after the end cost nothing (also under ``vmap``, up to the slowest
-    sample), forward and reverse mode both work, and reverse mode keeps checkpoints, not every
+    The loop is a bounded while loop (:func:`spikesde._core.bounded_loop.masked_bounded_loop`:
+    blocks of iterations masked by the loop condition, nested in checkpointed scans): it runs one
+    iteration per grid step plus about one per event, never more than ``num_steps + max_events``;
+    blocks after the end cost nothing (also under ``vmap``, up to the slowest sample), forward and
+    reverse mode both work, and reverse mode keeps checkpoints, not every
     iteration. If an event is due when ``max_events`` have been applied, the solve stops there
     (``t_final < t1``, ``budget_exhausted``); spikes before ``t_final`` are all exact and complete.
     The first state entry that becomes NaN or inf is recorded in ``nonfinite`` (see
@@ -94,13 +96,13 @@ def solve_events(
     )
 
     carry = apply.initial_carry(t0, num_saved, save_initial)
-    carry = eqxi.while_loop(
+    is_buffer = jax.tree_util.tree_map(lambda _: False, carry)._replace(spike_buffer=True, saved_states=True)
+    carry = masked_bounded_loop(
         lambda c: (c.step_index < num_steps) & ~c.stopped,
         body,
         carry,
         max_steps=num_steps + max_events,
-        buffers=lambda c: (c.spike_buffer, c.saved_states),
-        kind="bounded",
+        is_buffer=is_buffer,
     )
     saved = carry.saved_states[:num_saved]
     if not save_in_loop:
@@ -124,7 +126,7 @@ def _iteration(network, stepper, event_location, apply, brownian_increments, *, 
         crossing, offset = event_location.locate(neuron, stepper, t_grid, y, h, dW, dt_array, y_next)
         return h, y_next, jnp.where(crossing, jnp.minimum(t + offset, t_end), jnp.inf)
 
-    def body(carry: Carry) -> Carry:
+    def body(carry: Carry, active: Bool[Array, ""]) -> Carry:
         index = carry.step_index
         dW = brownian_increments[jnp.minimum(index, num_steps - 1)]
         t_grid = t0 + index.astype(dtype) * dt_array
@@ -153,9 +155,10 @@ def _iteration(network, stepper, event_location, apply, brownian_increments, *, 
         if not sequential:
             input_jump, input_pointer = apply.inputs_until(input_pointer, t_end)
             y_done = y_done.at[neuron.synaptic_row].add(pending + input_jump)
-        slot = jnp.where(complete, save_slots[jnp.minimum(index, num_steps - 1)], num_saved) if save_in_loop else num_saved
+        # The buffers are written in place: an inactive (masked) iteration writes to their spare slots.
+        slot = jnp.where(complete & active, save_slots[jnp.minimum(index, num_steps - 1)], num_saved) if save_in_loop else num_saved
         counts = carry.spike_counts
-        spike_slot = jnp.where(event.fire & (counts < max_spikes), counts, max_spikes)
+        spike_slot = jnp.where(event.fire & (counts < max_spikes) & active, counts, max_spikes)
         new = Carry(
             y=jnp.where(complete, y_done, y_stay),
             t=jnp.where(complete, t_end, t_stay),
