@@ -313,7 +313,7 @@ def main():
     p.add_argument("--learning-rates", type=float, nargs="+", default=[experiment.LEARNING_RATES["em"]])
     p.add_argument("--examples", type=int, default=500, help="test examples for the diagnostics")
     p.add_argument("--no-output-feedback", action="store_true")
-    p.add_argument("--warm-start", type=int, nargs=2, metavar=("K", "EPOCHS"), help="first train at this K for this many epochs")
+    p.add_argument("--warm-start", type=int, nargs=2, metavar=("K", "EPOCHS"), help="first train at K for EPOCHS epochs (added to --epochs)")
     p.add_argument("--tag", default="base", help="suffix of the JSON name")
     args = parser.parse_args()
     result, name = {"speed": speed, "em-table": em_table, "em-diagnose": em_diagnose}[args.command](args)
