@@ -13,12 +13,17 @@ em-table (acceptance 2): trains ``MultiSampleEMClassifier`` (``--forms batch``) 
     (``--epochs``) and evaluates with the same K: test log-likelihood of the labels' target rasters
     (``log p_K(x_y)``), accuracy by output spike counts, ECE of ``softmax_c log p_K(x_c)``; mean and
     standard deviation over seeds. Each trained model is also evaluated with a fixed
-    ``--eval-compartments`` (20), which separates a better model from a tighter bound.
+    ``--eval-compartments`` (20), which separates a better model from a tighter bound. With
+    ``--warm-start K0 E0`` (K-curriculum, batch form) the first E0 epochs run at K0 and the rest at K.
+em-diagnose: trains batch EM at each K (and learning rate) and records why accuracy and likelihood
+    disagree: importance-weight effective sample size, single-sample log-likelihood of each class's
+    target before / at / after the onset, output weights, output counts per class, validation curve.
 
     python benchmarks/yinyang.py speed [--repeats 5]  [--event-core]
-    python benchmarks/yinyang.py em-table [--epochs 10] [--seeds 0 1 2] [--forms batch online] [--resume]
+    python benchmarks/yinyang.py em-table [--epochs 10] [--seeds 0 1 2] [--forms batch online] [--resume] [--warm-start 1 3]
+    python benchmarks/yinyang.py em-diagnose [--epochs 8] [--seed 0] [--compartments 1 10] [--learning-rates 1e-2] [--tag base]
 
-Writes benchmarks/results/yinyang_speed.json or yinyang_em.json.
+Writes benchmarks/results/yinyang_speed.json, yinyang_em*.json or yinyang_em_diagnose_seed*_TAG.json.
 """
 
 import argparse
@@ -34,6 +39,7 @@ import numpy as np
 import optax
 
 from spikesde._estimators.classifier import ExactGradient, SurrogateGradient
+from spikesde._estimators.multisample import MultiSampleEM
 from spikesde._estimators.sampling_classifier import MultiSampleEMClassifier, OnlineEMClassifier
 from spikesde._experiments import yinyang as experiment
 
@@ -172,23 +178,32 @@ def _evaluate_at(model, k, seed):
 def _em_result(args, rows):
     online = {"eligibility_decay": args.eligibility_decay, "likelihood_decay": args.likelihood_decay, "update_every": args.update_every}
     seeds = sorted({row["seed"] for row in rows})
-    return {"epochs": args.epochs, "seeds": seeds, "output_feedback": not args.no_output_feedback, "online": online, "rows": rows, "summary": _em_summary(rows)}
+    return {"epochs": args.epochs, "warm_start": args.warm_start, "seeds": seeds, "output_feedback": not args.no_output_feedback, "online": online, "rows": rows, "summary": _em_summary(rows)}
 
 
 def em_table(args):
     """Train each (form, K, seed) in turn; the JSON is rewritten after every run, so a cut run keeps its rows."""
-    path = RESULTS / ("yinyang_em_no_feedback.json" if args.no_output_feedback else "yinyang_em.json")
+    if args.warm_start and args.forms != ["batch"]:
+        raise ValueError(f"--warm-start supports only --forms batch, got {args.forms}")
+    if args.warm_start and not 0 < args.warm_start[1] < args.epochs:
+        raise ValueError(f"--warm-start epochs must lie in (0, --epochs = {args.epochs}), got {args.warm_start[1]}")
+    name = "yinyang_em_no_feedback" if args.no_output_feedback else "yinyang_em"
+    warm_name = f"_warm{args.warm_start[0]}x{args.warm_start[1]}_seeds{'-'.join(map(str, args.seeds))}" if args.warm_start else ""
+    path = RESULTS / f"{name}{warm_name}.json"
     rows = json.loads(path.read_text())["rows"] if args.resume and path.exists() else []
     done = {(row["form"], row["K"], row["seed"]) for row in rows}
     RESULTS.mkdir(parents=True, exist_ok=True)
     print(f"| form | K | seed | test log p_K(x_y) | accuracy (counts) | ECE | log p_{args.eval_compartments}(x_y) | ECE at K = {args.eval_compartments} "
           "| posterior accuracy | epoch s (median) |\n|---|---|---|---|---|---|---|---|---|---|")  # fmt: skip
     for seed in args.seeds:  # seeds outermost: a cut run still has every (form, K) of its first seeds
+        warm = _warm_model(args, seed)  # the K-curriculum: the same warm-up model for every K of this seed
         for form in args.forms:
             for k in args.compartments:
                 if (form, k, seed) in done:
                     continue
-                model, summary = experiment.train(_em_estimator(form, k, args), epochs=args.epochs, seed=seed,
+                estimator = _em_estimator(form, k, args) if warm is None else _WarmStartEM(num_compartments=k, output_feedback=not args.no_output_feedback, start=warm)
+                epochs = args.epochs - (args.warm_start[1] if warm is not None else 0)  # the same total number of epochs
+                model, summary = experiment.train(estimator, epochs=epochs, seed=seed,
                                                   learning_rate=experiment.LEARNING_RATES["em"], log=lambda line: None)  # fmt: skip
                 fixed = _evaluate_at(model, args.eval_compartments, seed)
                 rows.append({"form": form, "K": k, "seed": seed, **{key: summary[key] for key in summary if key.startswith(("test_", "epoch_seconds"))},
@@ -203,6 +218,73 @@ def em_table(args):
                  for n in ("test_em_log_likelihood", "test_accuracy", "test_ece", "fixed_em_log_likelihood", "fixed_ece", "fixed_posterior_accuracy") if n in e]  # fmt: skip
         print(f"| {e['form']} | {e['K']} | " + " | ".join(cells) + " |")
     return result, path.name
+
+
+def _segments(estimator, model, x, raster):
+    """Visible log-likelihood of ``raster`` before the target onset, in the onset bin and after it
+    (prefix likelihoods of the causal model, so the three add up to the whole)."""
+    onset = int(round(estimator.target_start / estimator.dt))
+    prefix = [jnp.sum(jnp.where(estimator.visible, model.log_prob_per_neuron(x[:t], raster[:t]), 0.0)) for t in (onset, onset + 1, x.shape[0])]
+    return jnp.stack([prefix[0], prefix[1] - prefix[0], prefix[2] - prefix[1]])
+
+
+def diagnose(estimator, model, inputs, labels, key):
+    """Why accuracy and likelihood disagree: per (true class, output) free-run spike counts, the output
+    block of the recurrent weights, the importance weights' effective sample size ``1 / sum_k w_k^2``
+    on the label's target, and the visible log-likelihood of each class's target by segment."""
+    em, n_out = MultiSampleEM(estimator.num_compartments), estimator.n_out
+    counts = np.asarray(jnp.mean(estimator.output_counts(model, inputs, key), axis=1))
+    targets = jax.vmap(estimator.target)(jnp.arange(n_out))
+
+    def one(x, y, k):
+        _, _, weights = em.value_and_grad(model, x, estimator.target(y), estimator.visible, k)
+        rasters = jax.vmap(lambda t, kk: model.sample(x, kk, observed=t, visible=estimator.visible))(targets, jax.random.split(k, n_out))
+        return 1.0 / jnp.sum(weights**2), jax.vmap(lambda r: _segments(estimator, model, x, r))(rasters)
+
+    ess, segments = jax.jit(jax.vmap(one))(inputs, labels, jax.random.split(key, len(labels)))
+    segments, labels = np.asarray(segments), np.asarray(labels)
+    right = segments[np.arange(len(labels)), labels]
+    wrong = (segments.sum(axis=1) - right) / (n_out - 1)
+    w = np.asarray(model.recurrent_weights)[-n_out:, -n_out:]
+    return {"counts_by_class": [counts[labels == c].mean(axis=0).tolist() for c in range(n_out)],
+            "output_self_weights": np.diag(w).tolist(), "output_cross_weight_mean": float((w.sum() - np.trace(w)) / (n_out * (n_out - 1))),
+            "output_bias": np.asarray(model.bias)[-n_out:].tolist(),
+            "ess_mean": float(np.mean(ess)), "ess_fraction": float(np.mean(ess) / estimator.num_compartments),
+            "loglik_right_pre_onset_after": right.mean(axis=0).tolist(), "loglik_wrong_pre_onset_after": wrong.mean(axis=0).tolist()}  # fmt: skip
+
+
+class _WarmStartEM(MultiSampleEMClassifier):
+    """Batch EM that starts training from ``start`` (a model trained before) instead of a random network."""
+
+    start: eqx.Module | None = None
+
+    def init(self, n_in, n_out, key):
+        return super().init(n_in, n_out, key) if self.start is None else self.start
+
+
+def _warm_model(args, seed):
+    """The model after ``args.warm_start = (K0, E0)``: E0 epochs of batch EM at K0 (None without the option)."""
+    if not args.warm_start:
+        return None
+    model, _ = experiment.train(_em_estimator("batch", args.warm_start[0], args), epochs=args.warm_start[1], seed=seed,
+                                learning_rate=experiment.LEARNING_RATES["em"], log=lambda line: None)  # fmt: skip
+    return model
+
+
+def em_diagnose(args):
+    """Train batch EM at each K (and learning rate, epochs) and record the diagnostics and the validation curve."""
+    rows, times, labels = [], *experiment.load_split("test", args.examples)
+    warm = _warm_model(args, args.seed)
+    for k in args.compartments:
+        for lr in args.learning_rates:
+            estimator, curve = _WarmStartEM(num_compartments=k, output_feedback=not args.no_output_feedback, start=warm), []
+            model, summary = experiment.train(estimator, epochs=args.epochs, seed=args.seed, learning_rate=lr,
+                                              log=lambda line: curve.append(json.loads(line)["validation_accuracy"]))  # fmt: skip
+            found = diagnose(estimator, model, jnp.asarray(estimator.encode(times)), jnp.asarray(labels), jax.random.key(20_000 + args.seed))
+            rows.append({"K": k, "learning_rate": lr, "seed": args.seed, "epochs": args.epochs, "validation_accuracy": curve,
+                         **{key: summary[key] for key in ("test_accuracy", "test_em_log_likelihood", "test_ece", "test_log_likelihood")}, **found})  # fmt: skip
+            print(json.dumps(rows[-1]), flush=True)
+    return {"rows": rows, "output_feedback": not args.no_output_feedback}, f"yinyang_em_diagnose_seed{args.seed}_{args.tag}.json"
 
 
 def main():
@@ -221,9 +303,20 @@ def main():
     p.add_argument("--update-every", type=int, default=4, help="bins between the online form's updates")
     p.add_argument("--eval-compartments", type=int, default=20, help="K of the second, fixed-K test evaluation")
     p.add_argument("--no-output-feedback", action="store_true", help="no output-to-hidden weights (writes yinyang_em_no_feedback.json)")
+    p.add_argument("--warm-start", type=int, nargs=2, metavar=("K0", "E0"),
+                   help="K-curriculum: E0 of the --epochs at K0 (shared by every K), the rest at K (batch form)")
     p.add_argument("--resume", action="store_true", help="keep the rows of results/yinyang_em.json and run only the missing ones")
+    p = sub.add_parser("em-diagnose")
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--compartments", type=int, nargs="+", default=[1, 10])
+    p.add_argument("--learning-rates", type=float, nargs="+", default=[experiment.LEARNING_RATES["em"]])
+    p.add_argument("--examples", type=int, default=500, help="test examples for the diagnostics")
+    p.add_argument("--no-output-feedback", action="store_true")
+    p.add_argument("--warm-start", type=int, nargs=2, metavar=("K", "EPOCHS"), help="first train at K for EPOCHS epochs (added to --epochs)")
+    p.add_argument("--tag", default="base", help="suffix of the JSON name")
     args = parser.parse_args()
-    result, name = {"speed": speed, "em-table": em_table}[args.command](args)
+    result, name = {"speed": speed, "em-table": em_table, "em-diagnose": em_diagnose}[args.command](args)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / name).write_text(json.dumps(result, indent=2))
 
