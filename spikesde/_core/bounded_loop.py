@@ -29,7 +29,7 @@ def masked_bounded_loop(
     init: _Carry,
     *,
     max_steps: int,
-    is_buffer: Callable[[_Carry], _Carry],
+    is_buffer: _Carry,
     leaf: int = 32,
     max_base: int = 64,
 ) -> _Carry:

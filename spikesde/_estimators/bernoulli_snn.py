@@ -24,6 +24,12 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray
 
 
+def bernoulli_log_prob(u: Float[Array, "*n"], spikes: Float[Array, "*n"]) -> Float[Array, "*n"]:
+    """``log p(s | u) = s log sigma(u) + (1 - s) log(1 - sigma(u))`` of each neuron at one step."""
+    # log sigma(u) = -softplus(-u), log(1 - sigma(u)) = -softplus(u): finite for any u.
+    return -spikes * jax.nn.softplus(-u) - (1 - spikes) * jax.nn.softplus(u)
+
+
 class BernoulliSNN(eqx.Module):
     """A recurrent network of Bernoulli GLM neurons driven by input spikes.
 
@@ -62,10 +68,7 @@ class BernoulliSNN(eqx.Module):
 
         def step(trace, xs):
             x_t, s_t = xs
-            u = self._potential(x_t, trace)
-            # log sigma(u) = -softplus(-u), log(1 - sigma(u)) = -softplus(u): finite for any u.
-            log_p = -s_t * jax.nn.softplus(-u) - (1 - s_t) * jax.nn.softplus(u)
-            return self.trace_decay * trace + s_t, log_p
+            return self.trace_decay * trace + s_t, bernoulli_log_prob(self._potential(x_t, trace), s_t)
 
         _, log_p = jax.lax.scan(step, jnp.zeros((self.n_neurons,), self.bias.dtype), (inputs, spikes))
         return jnp.sum(log_p, axis=0)

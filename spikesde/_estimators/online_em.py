@@ -40,7 +40,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
-from .bernoulli_snn import BernoulliSNN
+from .bernoulli_snn import BernoulliSNN, bernoulli_log_prob
 from .multisample import check_compartments
 
 
@@ -62,8 +62,7 @@ def local_gradient(model: BernoulliSNN, x_t, trace, spikes) -> tuple[BernoulliSN
     """``(grad log p(s[t] | past), log p(s_i[t] | past) per neuron)`` of one step, in closed form."""
     u = model._potential(x_t, trace)
     error = spikes - jax.nn.sigmoid(u)
-    log_p = -spikes * jax.nn.softplus(-u) - (1 - spikes) * jax.nn.softplus(u)
-    return _params(model, jnp.outer(x_t, error), jnp.outer(trace, error), error), log_p
+    return _params(model, jnp.outer(x_t, error), jnp.outer(trace, error), error), bernoulli_log_prob(u, spikes)
 
 
 class AbstractHiddenSignal(eqx.Module):

@@ -130,9 +130,9 @@ class MultiSampleEMClassifier(_BernoulliClassifier):
 
     def _cut_feedback(self, tree):
         """``tree`` (model or gradient) with the output-to-hidden recurrent block set to 0."""
-        block = (jnp.arange(self.hidden + self.n_out)[:, None] >= self.hidden) & (jnp.arange(self.hidden + self.n_out) < self.hidden)
         if self.output_feedback:
             return tree
+        block = (jnp.arange(self.hidden + self.n_out)[:, None] >= self.hidden) & (jnp.arange(self.hidden + self.n_out) < self.hidden)
         return eqx.tree_at(lambda t: t.recurrent_weights, tree, jnp.where(block, 0.0, tree.recurrent_weights))
 
     def target(self, label: Int[Array, ""]) -> Float[Array, "T n"]:
