@@ -122,11 +122,12 @@ def test_reverse_mode_holds_no_n_by_n_array():
     sparse = sd.fixed_fan_in(neuron, key=jax.random.key(0), fan_in=4)
     dense = _dense_twin(sparse)
 
-    def square_arrays(network, setter, weights):
-        f = jax.grad(lambda w: _loss(setter(network, w), jax.random.key(1), sd.ParallelEvents()))
+    def square_arrays(network, setter, weights, policy=sd.ParallelEvents()):
+        f = jax.grad(lambda w: _loss(setter(network, w), jax.random.key(1), policy))
         return f"f32[{n},{n}]" in str(jax.make_jaxpr(f)(weights))
 
     assert not square_arrays(sparse, _set_fan_in, sparse.fan_in.weights)
+    assert not square_arrays(sparse, _set_fan_in, sparse.fan_in.weights, sd.SequentialEvents())
     assert square_arrays(dense, _set_dense, dense.weights)  # the check can fail
 
 
@@ -151,9 +152,15 @@ def test_fan_in_pieces_equal_the_dense_matrix_in_value_and_derivatives(x64):
     assert int(np.count_nonzero(np.asarray(receivers))) == N * K
     fire = jnp.arange(N) % 3 != 1
     np.testing.assert_allclose(sparse.jumps(fire), dense.jumps(fire), rtol=1e-14, atol=1e-15)
+    # Sources known when the coupling is built: rows from the fan-out table; traced: the gather.
+    traced = jax.jit(lambda s, w, k: (sd.FanInCoupling(s, w).row(k), sd.FanInCoupling(s, w).reaches(k)))
+    assert sparse.targets is not None and sparse.targets.shape[1] < N
     for k in range(N):
         np.testing.assert_array_equal(sparse.row(k), dense.row(k))  # one nonzero term per entry: exact
         np.testing.assert_array_equal(sparse.reaches(k), dense.reaches(k))
+        row, reaches = traced(sparse.sources, sparse.weights, k)
+        np.testing.assert_array_equal(row, dense.row(k))
+        np.testing.assert_array_equal(reaches, dense.reaches(k))
 
     def loss(jumps):
         return lambda w: jnp.sum(jnp.sin(jumps(w)) + jumps(w) ** 3)

@@ -60,10 +60,14 @@ class FanInCoupling(AbstractCoupling):
     with weights ``weights[j, s]``.
 
     A spike of neuron ``i`` adds ``sum_{s: sources[j, s] = i} weights[j, s]`` to neuron ``j``; the
-    jumps of the neurons that fire are the gather ``sum_s fire[sources[j, s]] weights[j, s]``, and
-    a spike reaches the neurons that list its sender among their sources. Each costs ``O(n k)``
-    (never ``n x n``, also in reverse mode), against ``O(n^2)`` for a dense matrix. The same network
-    as a dense one: ``matrix[sources[j, s], j] = weights[j, s]`` (see :meth:`dense`).
+    jumps of the neurons that fire are the gather ``sum_s fire[sources[j, s]] weights[j, s]``
+    (``O(n k)``, never ``n x n``, also in reverse mode, against ``O(n^2)`` for a dense matrix), and
+    a spike reaches the neurons that list its sender among their sources. The row of one sender
+    (sequential policy) is read from a fan-out table built once from concrete ``sources``,
+    ``targets[i]`` = the flat indices of the entries with ``sources == i`` (``O(n + max
+    out-degree)`` per event); sources that are tracers get no table and the ``O(n k)`` gather of a
+    one-hot spike instead. The same network as a dense one: ``matrix[sources[j, s], j] =
+    weights[j, s]`` (see :meth:`dense`).
 
     Arguments:
         sources: ``(n, k)`` integers in ``[0, n)``: the presynaptic neuron of input ``s`` of
@@ -74,6 +78,7 @@ class FanInCoupling(AbstractCoupling):
 
     sources: Int[Array, "n k"]
     weights: Float[Array, "n k"]
+    targets: Int[Array, "n max_out"] | None  # derived from sources: flat indices, padded with n k
 
     def __init__(self, sources: ArrayLike, weights: ArrayLike):
         sources_np = np.asarray(sources) if is_concrete(sources) else None
@@ -85,6 +90,7 @@ class FanInCoupling(AbstractCoupling):
             raise ValueError(f"FanInCoupling.sources must have shape (n_neurons, fan_in) with fan_in >= 1, got {self.sources.shape}")
         if self.weights.shape != self.sources.shape:
             raise ValueError(f"FanInCoupling.weights must have the shape of sources, {self.sources.shape}, got {self.weights.shape}")
+        self.targets = None if sources_np is None else _fan_out(sources_np.astype(np.int64))
 
     def __check_init__(self):
         check_parameters("FanInCoupling", {"weights": "finite"}, vars(self))
@@ -115,11 +121,18 @@ class FanInCoupling(AbstractCoupling):
         return gathered_jumps(fire, self.sources, self.weights)
 
     def row(self, k: Int[Array, ""]) -> Float[Array, " n"]:
-        # The one-hot spike of k: fire[sources] = (sources == k), O(n k).
-        return gathered_jumps(jnp.arange(self.n_neurons) == k, self.sources, self.weights)
+        if self.targets is None:
+            # The one-hot spike of k: fire[sources] = (sources == k), O(n k).
+            return gathered_jumps(jnp.arange(self.n_neurons) == k, self.sources, self.weights)
+        flat = self.targets[k]
+        values = self.weights.ravel().at[flat].get(mode="fill", fill_value=0.0)
+        # No neuron twice among one neuron's sources: one term per receiver, the dense row exactly.
+        return jnp.zeros((self.n_neurons,), self.weights.dtype).at[flat // self.fan_in].add(values, mode="drop")
 
     def reaches(self, k: Int[Array, ""]) -> Bool[Array, " n"]:
-        return jnp.any(self.sources == k, axis=1)
+        if self.targets is None:
+            return jnp.any(self.sources == k, axis=1)
+        return jnp.zeros((self.n_neurons,), bool).at[self.targets[k] // self.fan_in].set(True, mode="drop")
 
     def dense(self) -> Float[Array, "n n"]:
         """The equivalent ``n x n`` matrix ``C[sources[j, s], j] = weights[j, s]`` (``O(n^2)``
@@ -133,6 +146,22 @@ class FanInCoupling(AbstractCoupling):
         n = self.n_neurons
         posts = jnp.broadcast_to(jnp.arange(n)[:, None], self.sources.shape)
         return jnp.zeros((n, n), bool).at[self.sources, posts].set(True)
+
+
+def _fan_out(sources: np.ndarray) -> np.ndarray | None:
+    """``targets[i]``: the flat indices ``j k + s`` with ``sources[j, s] == i``, padded with ``n k``
+    (out of range: read as 0, its receiver ``n`` dropped). ``None`` for indices out of range
+    (``__check_init__`` reports them)."""
+    n, k = sources.shape
+    if sources.size == 0 or sources.min() < 0 or sources.max() >= n:
+        return None
+    flat = np.argsort(sources.ravel(), kind="stable")
+    degrees = np.bincount(sources.ravel(), minlength=n)
+    starts = np.concatenate([[0], np.cumsum(degrees)[:-1]])
+    position = np.arange(n * k) - np.repeat(starts, degrees)
+    targets = np.full((n, max(int(degrees.max()), 1)), n * k, np.int64)
+    targets[np.repeat(np.arange(n), degrees), position] = flat
+    return jnp.asarray(targets, dtype=jnp.int32)
 
 
 @jax.custom_jvp
