@@ -20,17 +20,27 @@ shared: read the ratios, and the absolute times only as a rough guide.
 Two more sweeps at N = 100, batch 1, forward, parallel policy: time against T / dt (dt from 1e-2 to
 2.5e-4) and against the number of spikes (input current from 1 to 3), each with a linear fit.
 
+``--coupling fanin --fan-in K``: the same neurons with a fixed fan-in coupling
+(``spikesde.fixed_fan_in``: K random inputs per neuron, weights ``N(0, 0.5^2 / K)``, the statistics
+of the dense networks at connection probability K / N), and a clock-driven baseline that adds its
+jumps with the same gather (``FanInCoupling.jumps``), so the ratios compare like with like. With
+two or more sizes at batch 1, the log-log slope of time against N is fitted and printed per row
+kind (goal at fixed fan-in: 1).
+
 Run: python benchmarks/network_scaling.py [--quick] [--sizes 100 1000 10000] [--batches 1 32]
+     python benchmarks/network_scaling.py --coupling fanin --fan-in 100 --sizes 1000 2000 5000 --policies parallel
 Writes benchmarks/results/network_scaling.json.
 """
 
 import argparse
 import json
+import os
 import pathlib
 import platform
 import statistics
 import time
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -41,9 +51,24 @@ T1 = 1.0
 POLICIES = {"sequential": sd.SequentialEvents(), "parallel": sd.ParallelEvents()}
 
 
-def network(n: int, current: float = 2.0) -> sd.Network:
+def network(n: int, current: float = 2.0, fan_in: int | None = None) -> sd.Network:
+    """The dense 10% network, or with ``fan_in`` the fixed fan-in network of ``fan_in`` inputs."""
     neuron = sd.SLIF(n, input_current=current, mu_v=15.0, mu_i=5.0, sigma_v=0.3)
+    if fan_in is not None:
+        return sd.fixed_fan_in(neuron, key=jax.random.key(n), fan_in=fan_in, weight_scale=0.5)
     return sd.recurrent(neuron, key=jax.random.key(n), connection_probability=0.1, weight_scale=0.5)
+
+
+def learned_weights(net: sd.Network):
+    """The weights the benchmark differentiates: the ``n x n`` matrix or the ``n x k`` fan-in weights."""
+    return net.weights if net.fan_in is None else net.fan_in.weights
+
+
+def with_params(net: sd.Network, weights, current) -> sd.Network:
+    neuron = _with_current(net.neuron, current)
+    if net.fan_in is not None:
+        return eqx.tree_at(lambda m: (m.neuron, m.fan_in.weights), net, (neuron, weights))
+    return sd.Network(neuron, weights, net.mask)
 
 
 def core_fn(policy, *, dt, max_spikes, batch, grad):
@@ -52,9 +77,7 @@ def core_fn(policy, *, dt, max_spikes, batch, grad):
         return solution
 
     def loss(params, net, key):
-        weights, current = params
-        net = sd.Network(_with_current(net.neuron, current), weights, net.mask)
-        solution = solve(net, key)
+        solution = solve(with_params(net, *params), key)
         times = solution.spike_times
         return jnp.sum(jnp.where(jnp.isfinite(times), times, 0.0)) + jnp.sum(solution.final_state[0])
 
@@ -65,7 +88,10 @@ def clock_fn(*, dt, batch, grad):
     """The clock-driven baseline: one ``lax.scan`` step per grid step, no event times."""
 
     def run(net, key):
-        neuron, coupling = net.neuron, net.coupling()
+        neuron = net.neuron
+        # The same jumps as the event core's: a dense product, or the fan-in gather.
+        coupling = net.coupling() if net.fan_in is None else None
+        jumps = (lambda fired: fired.astype(jnp.float32) @ coupling) if net.fan_in is None else net.fan_in.jumps
         n = neuron.n_neurons
         num_steps = round(T1 / dt)
         brownian_key, clock_key = jax.random.split(key)
@@ -79,24 +105,20 @@ def clock_fn(*, dt, batch, grad):
             y_next = sd.EulerMaruyama().step(neuron, t, y, dt, dW)
             fired = neuron.event(y_next) >= 0
             y_next = neuron.reset(y_next, fired, clock)
-            y_next = y_next.at[neuron.synaptic_row].add(fired.astype(y.dtype) @ coupling)
+            y_next = y_next.at[neuron.synaptic_row].add(jumps(fired))
             return (y_next, t + dt), jnp.where(fired, t + dt, 0.0)
 
         (y, _), times = jax.lax.scan(step, (y0, jnp.asarray(0.0)), (increments, clocks[1:]))
         return times, y
 
     def loss(params, net, key):
-        weights, current = params
-        net = sd.Network(_with_current(net.neuron, current), weights, net.mask)
-        times, y = run(net, key)
+        times, y = run(with_params(net, *params), key)
         return jnp.sum(times) + jnp.sum(y[0])
 
     return _batched(run, loss, batch, grad)
 
 
 def _with_current(neuron, current):
-    import equinox as eqx
-
     return eqx.tree_at(lambda m: m.input_current, neuron, sd.ConstantCurrent(current))
 
 
@@ -144,11 +166,11 @@ def probe_max_spikes(net, dt):
     return int(counts.max() * 1.5) + 8, float(counts.mean() / T1)
 
 
-def scaling_row(n, batch, dt, repeats, grad, policies=tuple(POLICIES)):
-    net = network(n)
+def scaling_row(n, batch, dt, repeats, grad, policies=tuple(POLICIES), fan_in=None):
+    net = network(n, fan_in=fan_in)
     max_spikes, rate = probe_max_spikes(net, dt)
     keys = jax.random.split(jax.random.key(1), batch)
-    params = (net.weights, jnp.asarray(2.0))
+    params = (learned_weights(net), jnp.asarray(2.0))
     fns = {name: core_fn(POLICIES[name], dt=dt, max_spikes=max_spikes, batch=batch, grad=grad) for name in policies}
     fns["clock"] = clock_fn(dt=dt, batch=batch, grad=grad)
     compiled, info = {}, {}
@@ -156,7 +178,10 @@ def scaling_row(n, batch, dt, repeats, grad, policies=tuple(POLICIES)):
         compiled[name], seconds, memory = compile_fn(fn, (params, net, keys))
         info[name] = dict(compile_s=seconds, memory_bytes=memory)
     samples = interleaved(compiled, (params, net, keys), repeats)
-    row = dict(n=n, batch=batch, dt=dt, mode="value_and_grad" if grad else "forward", max_spikes=max_spikes, rate_per_neuron=rate)
+    row = dict(
+        n=n, batch=batch, dt=dt, mode="value_and_grad" if grad else "forward", max_spikes=max_spikes, rate_per_neuron=rate,
+        coupling="dense 10%" if fan_in is None else f"fan-in {fan_in}", load_average=os.getloadavg(),
+    )
     for name, times in samples.items():
         row[name] = dict(info[name], min_s=min(times), median_s=statistics.median(times))
     for name in policies:
@@ -188,6 +213,19 @@ def sweep(kind, values, repeats):
     return dict(points=points, fit=dict(slope_s=float(slope), intercept_s=float(intercept), r2=r2))
 
 
+def log_log_slopes(rows):
+    """Fitted exponent ``b`` of ``time ~ N^b`` (min times, batch 1) per mode and row kind."""
+    slopes = {}
+    for mode in ("forward", "value_and_grad"):
+        chosen = [r for r in rows if r["mode"] == mode and r["batch"] == 1]
+        for name in ("sequential", "parallel", "clock"):
+            points = [(r["n"], r[name]["min_s"]) for r in chosen if name in r]
+            if len({n for n, _ in points}) >= 2:
+                x, y = np.log([p[0] for p in points]), np.log([p[1] for p in points])
+                slopes[f"{mode} {name}"] = float(np.polyfit(x, y, 1)[0])
+    return slopes
+
+
 def print_table(rows):
     print(f"{'N':>6} {'batch':>5} {'mode':>15} {'spk/n':>6} | {'clock ms':>9} | {'seq ms':>9} {'ratio min/med':>14} | {'par ms':>9} {'ratio min/med':>14} | {'mem MB seq/par/clock':>22}")
     for r in rows:
@@ -213,8 +251,11 @@ def main():
     parser.add_argument("--no-sweeps", action="store_true")
     parser.add_argument("--policies", nargs="*", choices=list(POLICIES), default=list(POLICIES), help="event policies to time")
     parser.add_argument("--grad-only", action="store_true", help="value_and_grad rows only")
+    parser.add_argument("--coupling", choices=["dense", "fanin"], default="dense", help="dense 10%% matrix or fixed fan-in")
+    parser.add_argument("--fan-in", type=int, default=100, help="inputs per neuron with --coupling fanin")
     parser.add_argument("--out", default="benchmarks/results/network_scaling.json")
     args = parser.parse_args()
+    fan_in = args.fan_in if args.coupling == "fanin" else None
     sizes = args.sizes or ([100, 1000] if args.quick else [100, 1000, 10000])
     batches = args.batches or [1, 32]
     repeats = args.repeats or (3 if args.quick else 7)
@@ -229,7 +270,7 @@ def main():
     for n in sizes:
         for batch in batches:
             for grad in (False,) if args.no_grad else (True,) if args.grad_only else (False, True):
-                rows.append(scaling_row(n, batch, 1e-3, repeats, grad, tuple(args.policies)))
+                rows.append(scaling_row(n, batch, 1e-3, repeats, grad, tuple(args.policies), fan_in))
                 print_table(rows[-1:])
                 out.write_text(json.dumps(result, indent=2))  # after every row: a long run keeps what it measured
     if not args.no_sweeps:
@@ -244,6 +285,9 @@ def main():
             print(f"{name}: x = {xs}, min ms = {ys}; linear fit: {1e6 * fit['slope_s']:.3f} us per unit + {1e3 * fit['intercept_s']:.2f} ms, R^2 = {fit['r2']:.3f}")
     print("\nFull table:")
     print_table(rows)
+    result["log_log_slopes"] = log_log_slopes(rows)
+    for name, slope in result["log_log_slopes"].items():
+        print(f"time ~ N^b, {name}: b = {slope:.2f}")
     out.write_text(json.dumps(result, indent=2))
     print(f"wrote {out}")
 

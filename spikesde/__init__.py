@@ -21,8 +21,11 @@ from ._core import (
 )
 from ._core import (
     AbstractEventLocation,
+    AbstractCoupling,
     AbstractEventPolicy,
+    DenseCoupling,
     ExactEventLocation,
+    FanInCoupling,
     GridEventLocation,
     ParallelEvents,
     SequentialEvents,
@@ -120,6 +123,7 @@ from ._models import (
     SinusoidalCurrent,
     feedforward,
     feedforward_mask,
+    fixed_fan_in,
     recurrent,
 )
 from ._training import (

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spikesde._core.bounded_loop import masked_bounded_loop
-from spikesde._core.event_apply import spike_jumps
+from spikesde._core.coupling import spike_jumps
 
 MAX_STEPS = 100
 

@@ -4,6 +4,7 @@
 from .brownian import AbstractBrownian, DiffraxBrownian, FineGridBrownian, GridBrownian
 from .current import AbstractCurrent
 from .clocks import neuron_clock_keys
+from .coupling import AbstractCoupling, DenseCoupling, FanInCoupling
 from .event_policy import AbstractEventPolicy, ParallelEvents, SequentialEvents
 from .event_location import AbstractEventLocation, ExactEventLocation, GridEventLocation
 from .network import Network, as_network

@@ -44,30 +44,6 @@ class Event(NamedTuple):
     t_blocked: Float[Array, ""]
 
 
-@jax.custom_jvp
-def spike_jumps(fire: Bool[Array, " n"], coupling: Float[Array, "n n"]) -> Float[Array, " n"]:
-    """The summed jumps ``sum_{k fires} coupling[k]`` of the neurons that fire: ``fire @ coupling``.
-
-    Its JVP, ``sum_k fire_k d coupling[k]``, is written elementwise so that its transpose (the
-    cotangent of the coupling, ``fire g^T``) is a broadcast product that XLA fuses into the reverse
-    loop's accumulator, instead of an outer-product ``dot`` and a transpose materialised at every
-    loop iteration (0.3 ms each at N = 1,000). Values are those of ``fire @ coupling``.
-    """
-    return fire.astype(coupling.dtype) @ coupling
-
-
-@spike_jumps.defjvp
-def _spike_jumps_jvp(primals, tangents):
-    fire, coupling = primals
-    _, d_coupling = tangents
-    # Checkpointed so that reverse mode keeps ``fire`` (n booleans), not its n x n broadcast.
-    return spike_jumps(fire, coupling), jax.checkpoint(_masked_row_sum)(fire, d_coupling)
-
-
-def _masked_row_sum(fire: Bool[Array, " n"], rows: Float[Array, "n n"]) -> Float[Array, " n"]:
-    return jnp.sum(jnp.where(fire[:, None], rows, 0.0), axis=0)
-
-
 class EventApplier:
     """The pieces of a loop iteration that depend on the network and the event policy."""
 
@@ -76,8 +52,7 @@ class EventApplier:
         self.n = self.neuron.n_neurons
         self.sequential, self.max_events, self.max_spikes, self.num_steps = sequential, max_events, max_spikes, num_steps
         self.clock_keys, self.dtype = clock_keys, dtype
-        self.coupling = network.coupling()
-        self.receivers = network.receivers()
+        self.coupling = network.synapses()
         self.has_inputs = network.input_spike_times is not None
         self.input_coupling = network.input_coupling()
         self.input_receivers = network.input_receivers()
@@ -148,8 +123,8 @@ class EventApplier:
         receive = jnp.zeros((n,), bool)
         jump = jnp.zeros((n,), dtype)
         if self.coupling is not None:
-            receive = jnp.where(is_input, receive, self.receivers[first])
-            jump = jnp.where(is_input, jump, self.coupling[first])
+            receive = jnp.where(is_input, receive, self.coupling.reaches(first))
+            jump = jnp.where(is_input, jump, self.coupling.row(first))
         pointer = carry.input_pointer
         if self.has_inputs:
             receive = jnp.where(is_input, self.input_receivers[channel], receive)
@@ -176,7 +151,7 @@ class EventApplier:
         fire = due & ~blocked
         jump_later = jnp.zeros((self.n,), self.dtype)
         if self.coupling is not None:
-            jump_later = spike_jumps(fire, self.coupling)
+            jump_later = self.coupling.jumps(fire)
         return Event(
             fire=fire,
             touched=fire,

@@ -18,7 +18,8 @@ class SequentialEvents(AbstractEventPolicy):
     """Exact event order: one event per loop iteration, the earliest of all neurons and inputs.
 
     A spike at ``tau`` moves the neuron that fires and the neurons it connects to (structurally:
-    the rows of ``mask``, or every neuron for a dense ``weights``) to ``tau``, resets the one and
+    the rows of ``mask``, every neuron for a dense ``weights``, the neurons that list it among
+    their ``fan_in`` sources) to ``tau``, resets the one and
     adds the jumps to the others there. Other neurons keep their own step. Cost: one iteration per
     event plus one per grid step without events.
     """

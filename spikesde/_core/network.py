@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float
 
+from .coupling import AbstractCoupling, DenseCoupling, FanInCoupling
 from .neuron import AbstractNeuron
 from .validation import check_parameters, is_concrete
 
@@ -13,8 +14,10 @@ class Network(eqx.Module):
     r"""A population of neurons coupled through synaptic jumps.
 
     When neuron ``k`` fires, every post-synaptic neuron ``j`` receives
-    ``I_j <- I_j + (weights * mask)[k, j]`` on its synaptic row. An input spike of channel ``m`` at
-    time ``t`` adds ``input_weights[m, j]`` to ``I_j`` at ``t``.
+    ``I_j <- I_j + (weights * mask)[k, j]`` on its synaptic row (dense coupling), or
+    ``sum_{s: fan_in.sources[j, s] = k} fan_in.weights[j, s]`` (fixed fan-in coupling, whose cost
+    is linear in ``n``; see :class:`FanInCoupling`). An input spike of channel ``m`` at time ``t``
+    adds ``input_weights[m, j]`` to ``I_j`` at ``t``.
 
     Arguments:
         neuron: the neurons (an :class:`AbstractNeuron` of ``n`` neurons).
@@ -30,6 +33,7 @@ class Network(eqx.Module):
             does not split those neurons' steps (so it cannot move them through the
             discretisation). Defaults to all true. Like ``mask``, it is structural: a learned
             input weight passing through zero does not change which neurons are touched.
+        fan_in: a :class:`FanInCoupling` of ``n`` neurons, instead of ``weights`` and ``mask``.
     """
 
     neuron: AbstractNeuron
@@ -38,6 +42,7 @@ class Network(eqx.Module):
     input_spike_times: Float[Array, "m k"] | None
     input_weights: Float[Array, "m n"] | None
     input_mask: Bool[Array, "m n"] | None
+    fan_in: FanInCoupling | None
 
     def __init__(
         self,
@@ -47,9 +52,19 @@ class Network(eqx.Module):
         input_spike_times: ArrayLike | None = None,
         input_weights: ArrayLike | None = None,
         input_mask: ArrayLike | None = None,
+        *,
+        fan_in: FanInCoupling | None = None,
     ):
         n = neuron.n_neurons
         self.neuron = neuron
+        if fan_in is not None:
+            if not isinstance(fan_in, FanInCoupling):
+                raise ValueError(f"fan_in must be a FanInCoupling, got {type(fan_in).__name__}")
+            if weights is not None or mask is not None:
+                raise ValueError("give either weights (and mask) or fan_in, not both")
+            if fan_in.n_neurons != n:
+                raise ValueError(f"fan_in has {fan_in.n_neurons} neurons (rows of sources), the neuron has {n}")
+        self.fan_in = fan_in
         self.weights = None if weights is None else jnp.asarray(weights, dtype=float)
         if self.weights is not None and self.weights.shape != (n, n):
             raise ValueError(f"weights must have shape (n_neurons, n_neurons) = ({n}, {n}), got {self.weights.shape}")
@@ -103,8 +118,20 @@ class Network(eqx.Module):
     def brownian_shape(self) -> tuple[int, int]:
         return self.neuron.brownian_shape
 
+    def synapses(self) -> AbstractCoupling | None:
+        """The coupling as the event core reads it: the :class:`FanInCoupling`, or a
+        :class:`DenseCoupling` of :meth:`coupling` and :meth:`receivers` (``None`` without coupling)."""
+        if self.fan_in is not None:
+            return self.fan_in
+        if self.weights is None:
+            return None
+        return DenseCoupling(self.coupling(), self.receivers())
+
     def coupling(self) -> Float[Array, "n n"] | None:
-        """The effective weight matrix ``weights * mask`` (``None`` without coupling)."""
+        """The effective weight matrix ``weights * mask``, ``C[k, j]`` from ``k`` to ``j``
+        (``None`` without coupling; for a fan-in coupling, its ``n x n`` equivalent)."""
+        if self.fan_in is not None:
+            return self.fan_in.dense()
         if self.weights is None:
             return None
         if self.mask is None:
@@ -115,8 +142,11 @@ class Network(eqx.Module):
         """``receivers[k, j]``: whether a spike of ``k`` moves neuron ``j`` (``None`` without coupling).
 
         Structural, never ``weights != 0``: a learned weight passing through zero must not change
-        the discretisation. ``mask`` where given, every pair for dense ``weights``.
+        the discretisation. ``mask`` where given, every pair for dense ``weights``, the sources
+        for a fan-in coupling (its ``n x n`` equivalent).
         """
+        if self.fan_in is not None:
+            return self.fan_in.dense_receivers()
         if self.weights is None:
             return None
         return self.mask if self.mask is not None else jnp.ones((self.n_neurons,) * 2, bool)

@@ -3,4 +3,4 @@
 from .currents import ConstantCurrent, FunctionCurrent, PiecewiseConstantCurrent, SinusoidalCurrent, as_current
 from .lif import LIF
 from .slif import SLIF
-from .topology import feedforward, feedforward_mask, recurrent
+from .topology import feedforward, feedforward_mask, fixed_fan_in, recurrent

@@ -1,10 +1,11 @@
-"""Network topologies: layered feed-forward and random recurrent networks."""
+"""Network topologies: layered feed-forward, random recurrent and random fixed fan-in networks."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PRNGKeyArray
 
+from .._core.coupling import FanInCoupling
 from .._core.network import Network
 from .._core.neuron import AbstractNeuron
 
@@ -64,3 +65,32 @@ def recurrent(
     std = weight_scale / np.sqrt(connection_probability * n)
     weights = std * jax.random.normal(weight_key, (n, n))
     return Network(neuron, jnp.where(mask, weights, 0.0), mask)
+
+
+def fixed_fan_in(
+    neuron: AbstractNeuron,
+    *,
+    key: PRNGKeyArray,
+    fan_in: int,
+    weight_scale: float = 1.0,
+    self_connections: bool = False,
+) -> Network:
+    """A random recurrent network in which every neuron has exactly ``fan_in`` inputs, drawn
+    uniformly without replacement from the other neurons (or all neurons with
+    ``self_connections``); weights ``N(0, weight_scale^2 / fan_in)``, as :func:`recurrent` with
+    ``connection_probability = fan_in / n``. Stored as a :class:`FanInCoupling`, so a solve costs
+    ``O(n fan_in)`` per iteration. The draw is a function of ``key`` (its bits seed NumPy's
+    generator, which samples without replacement in ``O(fan_in)`` per neuron).
+    """
+    n = neuron.n_neurons
+    pool = n if self_connections else n - 1
+    if isinstance(fan_in, bool) or int(fan_in) != fan_in or not 1 <= int(fan_in) <= pool:
+        raise ValueError(f"fan_in must be an integer in [1, {pool}] for {n} neurons (self_connections={self_connections}), got {fan_in}")
+    fan_in = int(fan_in)
+    source_key, weight_key = jax.random.split(key)
+    rng = np.random.default_rng(np.asarray(jax.random.key_data(source_key)).ravel().tolist())
+    sources = np.stack([rng.choice(pool, fan_in, replace=False) for _ in range(n)])
+    if not self_connections:
+        sources = sources + (sources >= np.arange(n)[:, None])  # skip neuron j among j's sources
+    weights = weight_scale / np.sqrt(fan_in) * jax.random.normal(weight_key, (n, fan_in))
+    return Network(neuron, fan_in=FanInCoupling(sources, weights))
