@@ -6,6 +6,8 @@ Two couplings share one interface (:class:`AbstractCoupling`): :class:`DenseCoup
 fan_in=...)``; an iteration costs ``O(n k)``, so time is linear in ``n`` at fixed fan-in).
 """
 
+import abc
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -20,17 +22,17 @@ class AbstractCoupling(eqx.Module):
     synaptic row when neuron ``k`` fires, and ``R[k, j]`` says whether that spike structurally
     reaches ``j`` (it then splits ``j``'s step; never decided by the weight's value)."""
 
+    @abc.abstractmethod
     def jumps(self, fire: Bool[Array, " n"]) -> Float[Array, " n"]:
         """The summed jumps ``sum_{k fires} C[k, :]`` of the neurons that fire (parallel policy)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def row(self, k: Int[Array, ""]) -> Float[Array, " n"]:
         """The jumps ``C[k, :]`` a spike of neuron ``k`` sends (sequential policy)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def reaches(self, k: Int[Array, ""]) -> Bool[Array, " n"]:
         """``R[k, :]``: the neurons a spike of ``k`` structurally reaches."""
-        raise NotImplementedError
 
 
 class DenseCoupling(AbstractCoupling):
@@ -66,7 +68,8 @@ class FanInCoupling(AbstractCoupling):
     (sequential policy) is read from a fan-out table built once from concrete ``sources``,
     ``targets[i]`` = the flat indices of the entries with ``sources == i`` (``O(n + max
     out-degree)`` per event); sources that are tracers get no table and the ``O(n k)`` gather of a
-    one-hot spike instead. The same network as a dense one: ``matrix[sources[j, s], j] =
+    one-hot spike instead. The table is built by ``__init__``: to change the sources, build a new
+    coupling (``eqx.tree_at`` on ``sources`` would leave the table stale). The same network as a dense one: ``matrix[sources[j, s], j] =
     weights[j, s]`` (see :meth:`dense`).
 
     Arguments:
