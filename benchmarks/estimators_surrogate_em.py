@@ -14,33 +14,33 @@ with two spike rules of the same law as the SLIF's escape noise on the grid (haz
 - ``bernoulli``: ``S_n = H(p_n - u_n)``, ``p_n = 1 - exp(-lambda(V_n) dt)``, ``u_n ~ U(0, 1)``; in the
   backward pass ``dS_n/dV_n := g(V_n - v_threshold)`` (the library surrogate on the membrane, as in
   surrogate-gradient practice with escape noise) or ``:= dp_n/dV_n`` (``escape``: straight-through
-  on the firing probability, the stochastic-AD view of Gygax & Zenke 2024);
+  on the firing probability, the stochastic-AD view of Gygax & Zenke 2024; ``escape+reset`` also
+  differentiates the reset);
 - ``clock``: the SLIF's own threshold crossing on the grid: ``s <- s + lambda(V_n) dt``,
   ``S_n = H(s)`` with ``dS_n/ds := g(s)``, then ``s <- -(E + alpha)``, ``E ~ Exp(1)`` (the clock
   remembers the intensity since the last spike, the Bernoulli rule does not).
 
-Resets are differentiated (the library default). The loss needs spike times: ``t_j = t0 + dt
+Resets are detached (Zenke & Vogels 2021) except in ``escape+reset``; the fast sigmoid is also run
+at beta = 1, 10, 1000 (library default 100) to show the scale. The loss needs spike times: ``t_j = t0 + dt
 #{n : N_{n-1} < j}`` with ``N`` the running count, computed by the count recursion
 ``P_j <- P_j (1 - S) + P_{j-1} S`` (multilinear in ``S``, so ``d loss / d S_n`` is the exact effect
 of flipping spike ``n``; a missing spike is ``t1``). Its estimate is the mean over ``M`` samples of
 BPTT through this program; it is compared with the exact ``d E[L] / dc`` of the SLIF (pathwise pool,
-as in the companion) and, on one parameter, with the discrete model's own exact ``d E[L] / dc``
-(the score function of its Bernoulli raster, unbiased) to separate the grid from the surrogate.
-On one parameter a surrogate's bias is mostly a scale set by its width; on 96 weights the cosine
-similarity is the scale-free measure.
+as in the companion) and with the discrete model's own exact gradient (the score function of its
+Bernoulli raster, mean baseline, unbiased; on the network paired by key) to separate the grid from
+the surrogate. On one parameter a surrogate's bias is mostly a scale set by the surrogate; on 96
+weights the cosine similarity is the scale-free measure.
 
-**Multi-sample EM** estimates ``grad log p(x)`` of observed spikes, not ``grad E[L]``:
-- input-current task (every neuron observed): no hidden spikes, equal importance weights, so the
-  K-sample estimate is ``grad log p(x)`` for every K (checked on ``sd.MultiSampleEM`` itself with a
-  fully visible ``BernoulliSNN``, and on the SLIF by ``sd.buffer_log_likelihood`` against finite
-  differences);
-- 22-neuron network, input layer and outputs observed, the 16 hidden neurons not: ``h^k`` are
-  drawn by the event core given the observed input spikes, ``w^k = softmax log p(x_out | h^k)``,
-  estimate ``sum_k w^k grad log p(x_out, h^k | x_in)`` (``buffer_log_likelihood``). No exact
-  ``grad log p(x_out | x_in)`` exists (an integral over 16 continuous-time hidden spike trains), so the
-  reference is the same estimator at K = ``--em-reference`` on independent samples.
+**Multi-sample EM** estimates ``grad log p(x)`` of observed spikes, not ``grad E[L]``
+(``benchmarks/estimators_em.py``): with every neuron observed (input-current task) the K-sample
+estimate is ``grad log p(x)`` for every K; on the 22-neuron network with the 16 hidden neurons
+unobserved it is compared with the same estimator at K = ``--em-reference`` on independent samples
+(no exact ``grad log p(x_out | x_in)`` exists), bias and variance over blocks of K.
 
-    python benchmarks/estimators_surrogate_em.py [--pool 16384] [--network-pool 2048] [--em-pool 4096]
+Wall time per estimate: interleaved A, B, C, min and median of ``--repeats``, load average printed.
+
+    python benchmarks/estimators_surrogate_em.py --pool 16384 --network-pool 4096 --em-pool 8192 \\
+        --em-reference 16384 --em-observations 2 --repeats 5 --timing-m 1 32 1024       (10 min, loaded)
 
 Writes benchmarks/results/estimators_surrogate_em.json and docs/figures/estimators_surrogate_em.png.
 """
@@ -74,12 +74,14 @@ def discrete_spike_times(cell, c, weights, key, rule, surrogate, t1, k, raster=N
     and the raster ``(steps, n)``. With ``raster`` the spikes are forced (teacher forcing) and the
     Bernoulli log-probability of the raster is returned instead of the times."""
     n, steps = c.shape[0], int(round((t1 - T0) / DT))
-    draws = jax.random.uniform(key, (steps + 1, n), dtype=c.dtype, minval=1e-12)
+    brownian_key, clock_key = jax.random.split(key)  # as sd.simulate splits it: the same Brownian path
+    noise = sd.GridBrownian(brownian_key).increments(T0, DT, steps, (2, n), c.dtype)
+    draws = jax.random.uniform(clock_key, (steps + 1, n), dtype=c.dtype, minval=1e-12)
     g = SURROGATES.get(surrogate)
 
     def step(carry, xs):
         v, i, s, counts, times = carry
-        u, forced = xs
+        u, dw, forced = xs
         lam = cell.intensity(v)
         p = -jnp.expm1(-lam * DT)
         if rule == "clock":
@@ -95,8 +97,8 @@ def discrete_spike_times(cell, c, weights, key, rule, surrogate, t1, k, raster=N
         # resets detached (Zenke & Vogels 2021; attached, BPTT explodes for g(0) > 0.1), except for escape+reset
         fired = spike if surrogate == "escape+reset" else jax.lax.stop_gradient(spike)
         s = jnp.where(fired > 0, -(-jnp.log(u) + cell.alpha), s) if rule == "clock" else s
-        v = v + cell.mu_v * (i + c - v) * DT - cell.v_reset * fired
-        i = i - cell.mu_i * i * DT + spike @ weights
+        v = v + cell.mu_v * (i + c - v) * DT + cell.sigma_v * dw[0] - cell.v_reset * fired
+        i = i - cell.mu_i * i * DT + cell.sigma_i * dw[1] + spike @ weights
         log_p = jnp.sum(spike * jnp.log(p) - (1 - spike) * lam * DT)
         return (v, i, s, counts, times), (spike, log_p)
 
@@ -104,20 +106,27 @@ def discrete_spike_times(cell, c, weights, key, rule, surrogate, t1, k, raster=N
     start = (jnp.broadcast_to(cell.v0, (n,)), jnp.broadcast_to(cell.i0, (n,)), jnp.log(draws[0]) - cell.alpha, counts0,
              jnp.full((n, k), T0, c.dtype))  # fmt: skip
     if raster is None:
-        (_, _, _, _, times), (spikes, _) = jax.lax.scan(lambda cr, u: step(cr, (u, None)), start, draws[1:])
+        (_, _, _, _, times), (spikes, _) = jax.lax.scan(lambda cr, x: step(cr, (*x, None)), start, (draws[1:], noise))
         return times, spikes
-    _, (_, log_p) = jax.lax.scan(step, start, (draws[1:], raster))
+    _, (_, log_p) = jax.lax.scan(step, start, (draws[1:], noise, raster))
     return jnp.sum(log_p), raster
 
 
-def single_cell(alpha=0.0):
-    return neuron(C_EVAL, alpha)
+def single_cell(c=C_EVAL, sigma_v=0.0):
+    """The input-current task's neuron (alpha = 0), with membrane noise ``sigma_v``."""
+    return eqx.tree_at(lambda n: n.sigma_v, neuron(c, 0.0), jnp.asarray(sigma_v, float))
+
+
+def slif_spikes(c, sigma_v, key):
+    cell = single_cell(c, sigma_v)
+    return sd.simulate(cell, t0=T0, t1=T1, dt=DT, key=key, max_spikes=K, on_overflow="ignore").spike_times[0]
 
 
 @jax.jit
-def surrogate_pool_single(target, keys):
-    """Per key and rule: ``(L, dL/dc)`` of the discrete model, plus the Bernoulli score ``d log p / dc``."""
-    cell = single_cell()
+def surrogate_pool_single(target, sigma_v, keys):
+    """Per key and rule: ``(L, dL/dc)`` of the discrete model, plus the Bernoulli score ``d log p / dc``
+    (with membrane noise: given the Brownian path, which does not depend on ``c``)."""
+    cell = single_cell(C_EVAL, sigma_v)
     out = {}
     for rule, name in RULES:
 
@@ -138,9 +147,9 @@ def surrogate_pool_single(target, keys):
 
 
 @jax.jit
-def pathwise_pool_single(target, keys):
+def pathwise_pool_single(target, sigma_v, keys):
     def one(key):
-        spikes, tangent = jax.jvp(lambda x: spikes_of(x, 0.0, key), (jnp.asarray(C_EVAL),), (jnp.ones(()),))
+        spikes, tangent = jax.jvp(lambda x: slif_spikes(x, sigma_v, key), (jnp.asarray(C_EVAL),), (jnp.ones(()),))
         return jax.jvp(lambda s: loss(s, target), (spikes,), (tangent,))
 
     return jax.vmap(one)(keys)
@@ -151,14 +160,14 @@ def blocks(x, m):
     return x[: b * m].reshape(b, m, *x.shape[1:]).mean(1)
 
 
-def input_current_section(pool, seed=2):
-    data = jax.jit(jax.vmap(lambda k: spikes_of(C_TRUE, 0.0, k)))(jax.random.split(jax.random.key(1), 4096))
+def input_current_section(pool, sigma_v=0.0, seed=2):
+    data = jax.jit(jax.vmap(lambda k: slif_spikes(C_TRUE, sigma_v, k)))(jax.random.split(jax.random.key(1), 4096))
     target = jnp.mean(jnp.minimum(data, T1), axis=0)
     tic = time.perf_counter()
-    values, pathwise = chunked(lambda k: pathwise_pool_single(target, k), jax.random.split(jax.random.key(3), 2 * pool), 4096)
+    values, pathwise = chunked(lambda k: pathwise_pool_single(target, sigma_v, k), jax.random.split(jax.random.key(3), 2 * pool), 4096)
     exact, exact_se = float(pathwise.mean()), float(pathwise.std() / np.sqrt(pathwise.size))
-    sur = chunked(lambda k: surrogate_pool_single(target, k), jax.random.split(jax.random.key(seed), pool), 2048)
-    print(f"input current: pools in {time.perf_counter() - tic:.0f} s (load {os.getloadavg()[0]:.1f}); exact SLIF dE[L]/dc "
+    sur = chunked(lambda k: surrogate_pool_single(target, sigma_v, k), jax.random.split(jax.random.key(seed), pool), 2048)
+    print(f"input current, sigma_v = {sigma_v}: pools in {time.perf_counter() - tic:.0f} s (load {os.getloadavg()[0]:.1f}); exact SLIF dE[L]/dc "
           f"{exact:.2f} (SE {exact_se:.2f}), E[L] {values.mean():.3f}")  # fmt: skip
     loss_d, score_d = sur.pop("discrete score")
     per_sample = (loss_d - loss_d.mean()) * score_d  # mean baseline, unbiased up to O(1/pool)
@@ -251,7 +260,7 @@ def timing(ms, repeats):
     target, cell = jnp.mean(jnp.minimum(data, T1), axis=0), single_cell()
     fns = {}
     for m in ms:
-        fns[("input current", m, "pathwise")] = jax.jit(lambda key, m=m: jnp.mean(pathwise_pool_single(target, jax.random.split(key, m))[1]))
+        fns[("input current", m, "pathwise")] = jax.jit(lambda key, m=m: jnp.mean(pathwise_pool_single(target, 0.0, jax.random.split(key, m))[1]))
         for rule in ("bernoulli", "clock"):
             mean_loss = lambda c, key, m=m, rule=rule: jnp.mean(jax.vmap(lambda k: loss(discrete_spike_times(  # noqa: E731
                 cell, c[None], jnp.zeros((1, 1)), k, rule, "fast sigmoid", T1, K)[0][0], target))(jax.random.split(key, m)))
@@ -325,12 +334,13 @@ def figure(result, path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pool", type=int, default=16384, help="input-current samples per estimator (a multiple of 2048)")
-    parser.add_argument("--network-pool", type=int, default=2048, help="22-neuron network samples per estimator")
+    parser.add_argument("--network-pool", type=int, default=4096, help="22-neuron network samples per estimator")
     parser.add_argument("--em-pool", type=int, default=8192, help="hidden samples per observation for the K-sample blocks")
-    parser.add_argument("--em-reference", type=int, default=8192, help="independent hidden samples for the reference")
+    parser.add_argument("--em-reference", type=int, default=16384, help="independent hidden samples for the reference")
     parser.add_argument("--em-observations", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--timing-m", type=int, nargs="*", default=[1, 32, 1024])
+    parser.add_argument("--sigma-v", type=float, nargs="*", default=[0.5], help="membrane noise levels run besides 0 (input current)")
     parser.add_argument("--replot", action="store_true", help="only redraw the figure from the JSON")
     args = parser.parse_args()
     out = ROOT / "results" / "estimators_surrogate_em.json"
@@ -339,6 +349,7 @@ def main():
     result = {"settings": vars(args), "load_at_start": os.getloadavg()}
     result["em_fully_observed"] = em_fully_observed()
     result["input_current"] = input_current_section(args.pool)
+    result["input_current_noisy"] = {str(sigma): input_current_section(args.pool, sigma) for sigma in args.sigma_v if sigma > 0}
     result["network_surrogate"] = network_surrogate_section(args.network_pool)
     k_grid = [k for k in (1, 4, 16, 64, 256, 1024) if args.em_pool // k >= 4]
     result["em_network"] = em_network_section(args.em_pool, args.em_reference, args.em_observations, k_grid)
