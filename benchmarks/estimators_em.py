@@ -29,8 +29,11 @@ def chunked(fn, keys, chunk):
     return jax.tree.map(lambda *xs: np.concatenate([np.asarray(x) for x in xs]), *parts)
 
 
-def network_setup():
-    truth, net = reference_network(jax.random.key(0)), reference_network(jax.random.key(1))
+def network_setup(sigma=0.0):
+    """The companion's network (weights of key 1), 4096 samples of the true one (key 0) and the
+    target; ``sigma`` sets the membrane noise ``sigma_v = sigma_i`` of both (0 in the companion)."""
+    noisy = lambda n: eqx.tree_at(lambda m: (m.neuron.sigma_v, m.neuron.sigma_i), n, (jnp.asarray(sigma), jnp.asarray(sigma)))  # noqa: E731
+    truth, net = noisy(reference_network(jax.random.key(0))), noisy(reference_network(jax.random.key(1)))
     data = jax.jit(jax.vmap(lambda k: network_spikes(truth, truth.weights, k)))(jax.random.split(jax.random.key(4), 4096))
     return net, data, jnp.mean(jnp.minimum(data[:, -2:, :3], NET_T1), axis=0)
 

@@ -67,6 +67,7 @@ SCALES = {f"fast sigmoid {beta:g}": sd.FastSigmoid(beta) for beta in (1.0, 10.0,
 SURROGATES |= SCALES
 RULES = [("bernoulli", name) for name in [*SURROGATES, "escape", "escape+reset"]] + [("clock", name) for name in SURROGATES]
 M_GRID = [1, 4, 16, 64, 256, 1024]
+SECTIONS = ["em_fully_observed", "input_current", "input_current_noisy", "network_surrogate", "network_surrogate_noisy", "em_network", "timing"]
 
 
 def discrete_spike_times(cell, c, weights, key, rule, surrogate, t1, k, raster=None):
@@ -214,15 +215,15 @@ def network_pool(net, target, keys):
     return out
 
 
-def network_surrogate_section(size):
-    net, _, target = network_setup()
+def network_surrogate_section(size, sigma=0.0):
+    net, _, target = network_setup(sigma)
     tic = time.perf_counter()
     pool = chunked(lambda k: network_pool(net, target, k), jax.random.split(jax.random.key(5), size), 512)
     idx = np.flatnonzero(np.asarray(net.mask))
     grads = {name: g.reshape(size, -1)[:, idx] for name, (_, g) in pool.items()}
     loss_d = pool["discrete score"][0]
     grads["discrete score"] = (loss_d - loss_d.mean())[:, None] * grads["discrete score"]  # mean baseline
-    print(f"network: pools of {size} in {time.perf_counter() - tic:.0f} s (load {os.getloadavg()[0]:.1f})")
+    print(f"network, sigma_v = sigma_i = {sigma}: pools of {size} in {time.perf_counter() - tic:.0f} s (load {os.getloadavg()[0]:.1f})")
     exact, exact_var = grads["pathwise"].mean(0), grads["pathwise"].var(0, ddof=1)
     direction, trace_pathwise = exact / np.linalg.norm(exact), float(exact_var.sum())
     rows = []
@@ -341,19 +342,28 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--timing-m", type=int, nargs="*", default=[1, 32, 1024])
     parser.add_argument("--sigma-v", type=float, nargs="*", default=[0.5], help="membrane noise levels run besides 0 (input current)")
+    parser.add_argument("--network-sigma", type=float, nargs="*", default=[0.25], help="membrane noise levels run besides 0 (network)")
+    parser.add_argument("--sections", nargs="*", default=SECTIONS, choices=SECTIONS, help="run these only, updating the JSON")
     parser.add_argument("--replot", action="store_true", help="only redraw the figure from the JSON")
     args = parser.parse_args()
     out = ROOT / "results" / "estimators_surrogate_em.json"
     if args.replot:
         return figure(json.loads(out.read_text()), ROOT.parent / "docs" / "figures" / "estimators_surrogate_em.png")
-    result = {"settings": vars(args), "load_at_start": os.getloadavg()}
-    result["em_fully_observed"] = em_fully_observed()
-    result["input_current"] = input_current_section(args.pool)
-    result["input_current_noisy"] = {str(sigma): input_current_section(args.pool, sigma) for sigma in args.sigma_v if sigma > 0}
-    result["network_surrogate"] = network_surrogate_section(args.network_pool)
+    result = json.loads(out.read_text()) if set(args.sections) != set(SECTIONS) else {}
+    result.setdefault("settings", {})[" ".join(args.sections)] = vars(args)
+    result.setdefault("load_at_start", {})[" ".join(args.sections)] = os.getloadavg()
     k_grid = [k for k in (1, 4, 16, 64, 256, 1024) if args.em_pool // k >= 4]
-    result["em_network"] = em_network_section(args.em_pool, args.em_reference, args.em_observations, k_grid)
-    result["timing"] = timing(args.timing_m, args.repeats)
+    sections = {
+        "em_fully_observed": em_fully_observed,
+        "input_current": lambda: input_current_section(args.pool),
+        "input_current_noisy": lambda: {str(s): input_current_section(args.pool, s) for s in args.sigma_v if s > 0},
+        "network_surrogate": lambda: network_surrogate_section(args.network_pool),
+        "network_surrogate_noisy": lambda: {str(s): network_surrogate_section(args.network_pool, s) for s in args.network_sigma if s > 0},
+        "em_network": lambda: em_network_section(args.em_pool, args.em_reference, args.em_observations, k_grid),
+        "timing": lambda: timing(args.timing_m, args.repeats),
+    }  # fmt: skip
+    for name in args.sections:
+        result[name] = sections[name]()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=float))
     figure(result, ROOT.parent / "docs" / "figures" / "estimators_surrogate_em.png")
