@@ -30,6 +30,8 @@ drawn with key 1. Pathwise gradients in reverse mode. Per sample, on one pool (`
 the z-scores of the paired differences score - pathwise over the 96 weights (chi^2 / dof near 1 if
 the score function is unbiased) and the total variance tr Cov of each estimator's gradient.
 
+Surrogate gradients and multi-sample EM on the same tasks: ``benchmarks/estimators_surrogate_em.py``.
+
     python benchmarks/estimators.py [--pool 32768] [--repeats 5] [--timing-m 1 32 1024] [--network-pool 4096]
 
 Writes benchmarks/results/estimators.json and docs/figures/estimators_variance.png.
