@@ -36,6 +36,7 @@ from ._estimators import (
     AbstractSurrogate,
     ArcTan,
     BernoulliSNN,
+    CompartmentSchedule,
     DiscreteLIFNetwork,
     ExactGradient,
     FastSigmoid,
