@@ -79,7 +79,7 @@ def test_benchmark_uses_the_schedule_for_both_forms():
     assert bench._em_estimator("batch", 10, args, warmup_epochs=2).schedule == sd.CompartmentSchedule(1, 2)
 
 
-@pytest.mark.slow  # two eager EM gradients (about 15 s under load)
+@pytest.mark.slow  # two eager EM gradients (100 s at load 16 on 2 cores)
 def test_warm_up_epochs_train_exactly_as_the_k0_classifier():
     scheduled = sd.MultiSampleEMClassifier(num_compartments=5, schedule=sd.CompartmentSchedule(2, 1), **SMALL)
     plain = sd.MultiSampleEMClassifier(num_compartments=2, **SMALL)
@@ -92,7 +92,7 @@ def test_warm_up_epochs_train_exactly_as_the_k0_classifier():
     np.testing.assert_array_equal(grad_a.recurrent_weights, grad_b.recurrent_weights)
 
 
-@pytest.mark.slow  # compiles two training steps and the evaluation (about 30 s under load)
+@pytest.mark.slow  # compiles two training steps and the evaluation (160 s at load 16 on 2 cores)
 def test_training_loop_switches_k_and_restarts_adam(monkeypatch):
     seen, restarts = [], []
     make_step = experiment.make_step

@@ -43,7 +43,7 @@ def _exact_expected_gradient(model, inputs, rasters, k):
     return jax.tree_util.tree_map(lambda g: jnp.einsum("t,tk,tk...->...", prob, weights, g[tuples]), grads)
 
 
-@pytest.mark.slow  # compiles the enumeration: 16 s at load 12 on 2 cores
+@pytest.mark.slow  # compiles the enumeration (16-20 s at load 12-16 on 2 cores)
 def test_hidden_neurons_get_no_expected_update_at_k1_but_do_at_k2(x64):
     """At K = 1 the hidden synapses' update is their own score, whose mean is 0: only K >= 2 trains them.
     The outputs' expected update also changes with K (the outputs read the hidden neurons)."""
@@ -58,7 +58,7 @@ def test_hidden_neurons_get_no_expected_update_at_k1_but_do_at_k2(x64):
     assert np.max(np.abs(output_one - output_two)) > 1e-2
 
 
-@pytest.mark.slow  # 2 x 4000 estimates (about 30 s on 2 loaded cores)
+@pytest.mark.slow  # 2 x 4000 estimates (36 s at load 16 on 2 cores)
 def test_multisample_em_matches_the_exact_expectation(x64):
     model, inputs, observed, visible, rasters = _setup()
     for k in (1, 2):
