@@ -14,7 +14,8 @@ em-table (acceptance 2): trains ``MultiSampleEMClassifier`` (``--forms batch``) 
     (``log p_K(x_y)``), accuracy by output spike counts, ECE of ``softmax_c log p_K(x_c)``; mean and
     standard deviation over seeds. Each trained model is also evaluated with a fixed
     ``--eval-compartments`` (20), which separates a better model from a tighter bound. With
-    ``--warm-start K0 E0`` (K-curriculum, batch form) the first E0 epochs run at K0 and the rest at K.
+    ``--warm-start K0 E0`` (K-curriculum, ``sd.CompartmentSchedule``, both forms) the first E0 epochs run
+    at K0 and the rest at K, with Adam restarted.
 em-diagnose: trains batch EM at each K (and learning rate) and records why accuracy and likelihood
     disagree: importance-weight effective sample size, single-sample log-likelihood of each class's
     target before / at / after the onset, output weights, output counts per class, validation curve.
@@ -39,6 +40,7 @@ import numpy as np
 import optax
 
 from spikesde._estimators.classifier import ExactGradient, SurrogateGradient
+from spikesde._estimators.compartment_schedule import CompartmentSchedule
 from spikesde._estimators.multisample import MultiSampleEM
 from spikesde._estimators.sampling_classifier import MultiSampleEMClassifier, OnlineEMClassifier
 from spikesde._experiments import yinyang as experiment
@@ -134,12 +136,16 @@ def speed(args):
     return result, "yinyang_speed.json"
 
 
-def _em_estimator(form, k, args):
+def _em_estimator(form, k, args, warmup_epochs=None):
+    """The EM classifier of ``form`` with ``K = k`` and the K-curriculum of ``--warm-start K0 E0``
+    (``warmup_epochs`` overrides E0)."""
     feedback = not args.no_output_feedback
+    k0, e0 = args.warm_start if args.warm_start else (1, 0)
+    schedule = CompartmentSchedule(k0, e0 if warmup_epochs is None else warmup_epochs)
     if form == "batch":
-        return MultiSampleEMClassifier(num_compartments=k, output_feedback=feedback)
+        return MultiSampleEMClassifier(num_compartments=k, output_feedback=feedback, schedule=schedule)
     return OnlineEMClassifier(num_compartments=k, eligibility_decay=args.eligibility_decay, output_feedback=feedback,
-                              likelihood_decay=args.likelihood_decay, update_every=args.update_every)  # fmt: skip
+                              likelihood_decay=args.likelihood_decay, update_every=args.update_every, schedule=schedule)  # fmt: skip
 
 
 def _em_summary(rows):
@@ -183,12 +189,11 @@ def _em_result(args, rows):
 
 def em_table(args):
     """Train each (form, K, seed) in turn; the JSON is rewritten after every run, so a cut run keeps its rows."""
-    if args.warm_start and args.forms != ["batch"]:
-        raise ValueError(f"--warm-start supports only --forms batch, got {args.forms}")
     if args.warm_start and not 0 < args.warm_start[1] < args.epochs:
         raise ValueError(f"--warm-start epochs must lie in (0, --epochs = {args.epochs}), got {args.warm_start[1]}")
     name = "yinyang_em_no_feedback" if args.no_output_feedback else "yinyang_em"
-    warm_name = f"_warm{args.warm_start[0]}x{args.warm_start[1]}_seeds{'-'.join(map(str, args.seeds))}" if args.warm_start else ""
+    forms = "" if args.forms == ["batch"] else "_" + "-".join(args.forms)  # the batch curriculum files keep their names
+    warm_name = f"_warm{args.warm_start[0]}x{args.warm_start[1]}{forms}_seeds{'-'.join(map(str, args.seeds))}" if args.warm_start else ""
     path = RESULTS / f"{name}{warm_name}.json"
     rows = json.loads(path.read_text())["rows"] if args.resume and path.exists() else []
     done = {(row["form"], row["K"], row["seed"]) for row in rows}
@@ -196,14 +201,12 @@ def em_table(args):
     print(f"| form | K | seed | test log p_K(x_y) | accuracy (counts) | ECE | log p_{args.eval_compartments}(x_y) | ECE at K = {args.eval_compartments} "
           "| posterior accuracy | epoch s (median) |\n|---|---|---|---|---|---|---|---|---|---|")  # fmt: skip
     for seed in args.seeds:  # seeds outermost: a cut run still has every (form, K) of its first seeds
-        warm = _warm_model(args, seed)  # the K-curriculum: the same warm-up model for every K of this seed
         for form in args.forms:
             for k in args.compartments:
                 if (form, k, seed) in done:
                     continue
-                estimator = _em_estimator(form, k, args) if warm is None else _WarmStartEM(num_compartments=k, output_feedback=not args.no_output_feedback, start=warm)
-                epochs = args.epochs - (args.warm_start[1] if warm is not None else 0)  # the same total number of epochs
-                model, summary = experiment.train(estimator, epochs=epochs, seed=seed,
+                # with --warm-start, the warm-up epochs (at K0, the same keys for every K) are part of --epochs
+                model, summary = experiment.train(_em_estimator(form, k, args), epochs=args.epochs, seed=seed,
                                                   learning_rate=experiment.LEARNING_RATES["em"], log=lambda line: None)  # fmt: skip
                 fixed = _evaluate_at(model, args.eval_compartments, seed)
                 rows.append({"form": form, "K": k, "seed": seed, **{key: summary[key] for key in summary if key.startswith(("test_", "epoch_seconds"))},
@@ -253,32 +256,14 @@ def diagnose(estimator, model, inputs, labels, key):
             "loglik_right_pre_onset_after": right.mean(axis=0).tolist(), "loglik_wrong_pre_onset_after": wrong.mean(axis=0).tolist()}  # fmt: skip
 
 
-class _WarmStartEM(MultiSampleEMClassifier):
-    """Batch EM that starts training from ``start`` (a model trained before) instead of a random network."""
-
-    start: eqx.Module | None = None
-
-    def init(self, n_in, n_out, key):
-        return super().init(n_in, n_out, key) if self.start is None else self.start
-
-
-def _warm_model(args, seed):
-    """The model after ``args.warm_start = (K0, E0)``: E0 epochs of batch EM at K0 (None without the option)."""
-    if not args.warm_start:
-        return None
-    model, _ = experiment.train(_em_estimator("batch", args.warm_start[0], args), epochs=args.warm_start[1], seed=seed,
-                                learning_rate=experiment.LEARNING_RATES["em"], log=lambda line: None)  # fmt: skip
-    return model
-
-
 def em_diagnose(args):
     """Train batch EM at each K (and learning rate, epochs) and record the diagnostics and the validation curve."""
     rows, times, labels = [], *experiment.load_split("test", args.examples)
-    warm = _warm_model(args, args.seed)
+    warmup = args.warm_start[1] if args.warm_start else 0  # in em-diagnose the warm-up epochs are added to --epochs
     for k in args.compartments:
         for lr in args.learning_rates:
-            estimator, curve = _WarmStartEM(num_compartments=k, output_feedback=not args.no_output_feedback, start=warm), []
-            model, summary = experiment.train(estimator, epochs=args.epochs, seed=args.seed, learning_rate=lr,
+            estimator, curve = _em_estimator("batch", k, args, warmup_epochs=warmup), []
+            model, summary = experiment.train(estimator, epochs=args.epochs + warmup, seed=args.seed, learning_rate=lr,
                                               log=lambda line: curve.append(json.loads(line)["validation_accuracy"]))  # fmt: skip
             found = diagnose(estimator, model, jnp.asarray(estimator.encode(times)), jnp.asarray(labels), jax.random.key(20_000 + args.seed))
             rows.append({"K": k, "learning_rate": lr, "seed": args.seed, "epochs": args.epochs, "validation_accuracy": curve,
@@ -304,7 +289,7 @@ def main():
     p.add_argument("--eval-compartments", type=int, default=20, help="K of the second, fixed-K test evaluation")
     p.add_argument("--no-output-feedback", action="store_true", help="no output-to-hidden weights (writes yinyang_em_no_feedback.json)")
     p.add_argument("--warm-start", type=int, nargs=2, metavar=("K0", "E0"),
-                   help="K-curriculum: E0 of the --epochs at K0 (shared by every K), the rest at K (batch form)")
+                   help="K-curriculum (sd.CompartmentSchedule): E0 of the --epochs at K0 (the same for every K), the rest at K")
     p.add_argument("--resume", action="store_true", help="keep the rows of results/yinyang_em.json and run only the missing ones")
     p = sub.add_parser("em-diagnose")
     p.add_argument("--epochs", type=int, default=8)

@@ -39,6 +39,7 @@ from ._estimators import (
     AbstractSurrogate,
     ArcTan,
     BernoulliSNN,
+    CompartmentSchedule,
     DiscreteLIFNetwork,
     ExactGradient,
     FastSigmoid,

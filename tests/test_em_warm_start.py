@@ -1,4 +1,7 @@
-"""The K-curriculum (warm start) and the diagnostics of ``benchmarks/yinyang.py`` (EM K-trend, issue 11)."""
+"""The diagnostics of ``benchmarks/yinyang.py`` (EM K-trend, issue 11) and its ``--warm-start`` checks.
+
+The warm start itself is now the library's ``CompartmentSchedule`` (``tests/test_compartment_schedule.py``:
+the warm-up epochs train exactly as the ``K0`` classifier, the loop switches ``K`` and restarts Adam)."""
 
 import argparse
 import importlib.util
@@ -25,26 +28,6 @@ def _data(estimator):
     return jnp.asarray(estimator.encode(times)), jnp.array([0, 2, 1])
 
 
-def test_warm_start_starts_from_the_given_model():
-    plain = MultiSampleEMClassifier(num_compartments=3, output_feedback=False, **SMALL)
-    start = plain.init(5, 3, jax.random.key(1))
-    fresh = bench._WarmStartEM(num_compartments=3, output_feedback=False, **SMALL)
-    assert np.array_equal(fresh.init(5, 3, jax.random.key(2)).recurrent_weights, plain.init(5, 3, jax.random.key(2)).recurrent_weights)
-    assert bench._WarmStartEM(num_compartments=3, start=start, **SMALL).init(5, 3, jax.random.key(2)) is start
-
-
-@pytest.mark.slow  # two eager EM gradients (about 15 s under load)
-def test_warm_start_keeps_the_gradient():
-    plain = MultiSampleEMClassifier(num_compartments=3, **SMALL)
-    start = plain.init(5, 3, jax.random.key(1))
-    warm = bench._WarmStartEM(num_compartments=3, start=start, **SMALL)
-    inputs, labels = _data(plain)
-    loss_a, grad_a = plain.loss_and_grad(start, inputs, labels, jax.random.key(3))
-    loss_b, grad_b = warm.loss_and_grad(start, inputs, labels, jax.random.key(3))
-    assert float(loss_a) == float(loss_b)
-    np.testing.assert_array_equal(grad_a.recurrent_weights, grad_b.recurrent_weights)
-
-
 def test_segments_add_up_to_the_visible_log_likelihood():
     estimator = MultiSampleEMClassifier(num_compartments=2, **SMALL)
     model = estimator.init(5, 3, jax.random.key(0))
@@ -69,7 +52,7 @@ def test_diagnose_effective_sample_size_lies_between_1_and_k():
     assert abs(float(jnp.sum(weights)) - 1.0) < 1e-5
 
 
-@pytest.mark.parametrize("warm, forms", [([1, 8], ["batch"]), ([1, 0], ["batch"]), ([1, 3], ["batch", "online"])])
+@pytest.mark.parametrize("warm, forms", [([1, 8], ["batch"]), ([1, 0], ["batch"]), ([1, 9], ["batch", "online"])])
 def test_em_table_rejects_a_bad_warm_start(warm, forms):
     args = argparse.Namespace(warm_start=warm, forms=forms, epochs=8, no_output_feedback=False)
     with pytest.raises(ValueError, match="warm-start"):

@@ -60,6 +60,18 @@ class AbstractClassifierEstimator(eqx.Module):
         """Further per-example evaluation metrics (averaged by the caller); none by default."""
         return {}
 
+    # Training schedules (the EM classifiers' K-curriculum): by default one estimator for every epoch.
+    def for_epoch(self, epoch: int) -> "AbstractClassifierEstimator":
+        """The estimator that trains epoch ``epoch`` (0-based); evaluation always uses ``self``."""
+        return self
+
+    def restarts_optimiser(self, epoch: int) -> bool:
+        """Whether the training loop starts the optimiser afresh before epoch ``epoch``."""
+        return False
+
+    def check_epochs(self, epochs: int) -> None:
+        """Raise ValueError if a run of ``epochs`` epochs does not fit the estimator's schedule."""
+
 
 class _PathwiseClassifier(AbstractClassifierEstimator):
     """A deterministic network giving logits, trained by softmax cross-entropy (pathwise gradients)."""

@@ -30,6 +30,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from .bernoulli_snn import random_bernoulli_snn
 from .classifier import AbstractClassifierEstimator, _check_positive
+from .compartment_schedule import CompartmentSchedule
 from .multisample import MultiSampleEM
 from .online_em import AbstractHiddenSignal, ImportanceWeighted, OnlineMultiSampleEM
 from .score_function import AbstractBaseline, LeaveOneOut, ScoreFunction
@@ -116,11 +117,22 @@ class ScoreFunctionClassifier(_BernoulliClassifier):
 
 
 class MultiSampleEMClassifier(_BernoulliClassifier):
-    """Generalised EM with ``num_compartments`` hidden samples (training and evaluation)."""
+    """Generalised EM with ``num_compartments`` hidden samples (training and evaluation); ``schedule``
+    (:class:`CompartmentSchedule`) sets ``K`` per training epoch (the K-curriculum; default: ``K`` always)."""
 
     num_compartments: int = eqx.field(static=True, default=5)
     target_start: float = eqx.field(static=True, default=15.0)
     output_feedback: bool = eqx.field(static=True, default=True)
+    schedule: CompartmentSchedule = CompartmentSchedule()
+
+    def for_epoch(self, epoch):
+        return self.schedule.at(self, epoch)
+
+    def restarts_optimiser(self, epoch):
+        return self.schedule.restarts(epoch)
+
+    def check_epochs(self, epochs):
+        self.schedule.check_epochs(epochs)
 
     def init(self, n_in, n_out, key):
         """With ``output_feedback=False`` the output-to-hidden weights start at 0 and are never trained

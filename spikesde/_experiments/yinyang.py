@@ -1,7 +1,7 @@
 """Yin-Yang classification with four gradient estimators (and the online form of EM).
 
     python -m spikesde._experiments.yinyang --estimator {exact,surrogate,score,em,online-em} [--epochs N]
-        [--seed S] [--out DIR] [--compartments K] [--train-size N]
+        [--seed S] [--out DIR] [--compartments K] [--warmup-compartments K0 --warmup-epochs E0] [--train-size N]
     python -m spikesde._experiments.yinyang --config configs/yinyang_exact.toml [--epochs N ...]
 
 A ``--config`` TOML file sets any of the options (keys are the option names with ``_`` for ``-``);
@@ -29,6 +29,7 @@ import optax
 from .._datasets import encode_first_spike_times, yinyang
 from .._estimators.calibration import classification_metrics
 from .._estimators.classifier import AbstractClassifierEstimator, ExactGradient, SurrogateGradient
+from .._estimators.compartment_schedule import CompartmentSchedule
 from .._estimators.online_em import ImportanceWeighted, LogMeanSignal
 from .._estimators.sampling_classifier import (
     MultiSampleEMClassifier,
@@ -54,23 +55,27 @@ def make_estimator(
     likelihood_decay: float = 1.0,
     update_every: int | None = None,
     hidden_signal: str = "importance",
+    warmup_compartments: int = 1,
+    warmup_epochs: int = 0,
 ) -> AbstractClassifierEstimator:
     """The estimator called ``name`` (``exact``, ``surrogate``, ``score``, ``em`` or ``online-em``);
     ``score_samples`` and ``score_loss`` (``SCORE_LOSSES``) configure ``score``; ``compartments``
     configures ``em`` and ``online-em``; ``eligibility_decay``, ``likelihood_decay``, ``update_every`` and
-    ``hidden_signal`` (``HIDDEN_SIGNALS``) configure ``online-em``."""
+    ``hidden_signal`` (``HIDDEN_SIGNALS``) configure ``online-em``; ``warmup_compartments`` and
+    ``warmup_epochs`` (the K-curriculum, :class:`CompartmentSchedule`) configure ``em`` and ``online-em``."""
     if score_loss not in SCORE_LOSSES:
         raise ValueError(f"score_loss must be one of {sorted(SCORE_LOSSES)}, got {score_loss!r}")
     if hidden_signal not in HIDDEN_SIGNALS:
         raise ValueError(f"hidden_signal must be one of {sorted(HIDDEN_SIGNALS)}, got {hidden_signal!r}")
+    schedule = CompartmentSchedule(warmup_compartments, warmup_epochs)
     factories = {
         "exact": ExactGradient,
         "surrogate": SurrogateGradient,
         "score": lambda: ScoreFunctionClassifier(num_samples=score_samples, loss=SCORE_LOSSES[score_loss]),
-        "em": lambda: MultiSampleEMClassifier(num_compartments=compartments),
+        "em": lambda: MultiSampleEMClassifier(num_compartments=compartments, schedule=schedule),
         "online-em": lambda: OnlineEMClassifier(
             num_compartments=compartments, eligibility_decay=eligibility_decay, likelihood_decay=likelihood_decay,
-            update_every=update_every, hidden_signal=HIDDEN_SIGNALS[hidden_signal](),
+            update_every=update_every, hidden_signal=HIDDEN_SIGNALS[hidden_signal](), schedule=schedule,
         ),
     }
     if name not in factories:
@@ -129,6 +134,7 @@ def train(
     """Train with Adam; returns ``(model, summary)`` and writes ``metrics.jsonl``/``summary.json`` to ``out``."""
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")
+    estimator.check_epochs(epochs)
     splits = {name: load_split(name, size) for name, size in zip(SPLIT_SEEDS, sizes)}
     inputs = {name: estimator.encode(times) for name, (times, _) in splits.items()}
     labels = {name: y for name, (_, y) in splits.items()}
@@ -136,10 +142,15 @@ def train(
     model = estimator.init(inputs["train"].shape[-1], 3, key_init)
     optimiser = optax.adam(learning_rate)
     opt_state = optimiser.init(eqx.filter(model, eqx.is_inexact_array))
-    step = make_step(estimator, optimiser)
+    trainer, step = None, None
     rng = np.random.default_rng(seed)
     records, seconds = [], []
     for epoch in range(epochs):
+        if estimator.for_epoch(epoch) != trainer:  # a schedule (the EM K-curriculum) switched the estimator
+            trainer = estimator.for_epoch(epoch)
+            step = make_step(trainer, optimiser)
+        if estimator.restarts_optimiser(epoch):
+            opt_state = optimiser.init(eqx.filter(model, eqx.is_inexact_array))
         start, losses = time.perf_counter(), []
         order = rng.permutation(len(labels["train"]))
         for first in range(0, len(order) - batch_size + 1, batch_size):
@@ -194,6 +205,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--compartments", type=int, default=5, help="K for --estimator em")
+    parser.add_argument("--warmup-compartments", type=int, default=1, help="K0 of the EM K-curriculum")
+    parser.add_argument("--warmup-epochs", type=int, default=0, help="epochs at K0 before K (EM K-curriculum; 0: none)")
     parser.add_argument("--score-samples", type=int, default=8, help="samples per example for --estimator score")
     parser.add_argument("--score-loss", choices=sorted(SCORE_LOSSES), default="cross-entropy", help="loss of --estimator score")
     parser.add_argument("--eligibility-decay", type=float, default=1.0, help="kappa of --estimator online-em")
@@ -223,7 +236,7 @@ def main(argv=None) -> dict:
     estimator = make_estimator(
         args.estimator, compartments=args.compartments, score_samples=args.score_samples, score_loss=args.score_loss,
         eligibility_decay=args.eligibility_decay, likelihood_decay=args.likelihood_decay, update_every=args.update_every,
-        hidden_signal=args.hidden_signal,
+        hidden_signal=args.hidden_signal, warmup_compartments=args.warmup_compartments, warmup_epochs=args.warmup_epochs,
     )  # fmt: skip
     out = args.out if args.out is not None else Path("runs") / f"yinyang-{args.estimator}-seed{args.seed}"
     _, summary = train(
