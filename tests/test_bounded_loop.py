@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax.ad_checkpoint import checkpoint_name
 
 from spikesde._core.bounded_loop import masked_bounded_loop
 from spikesde._core.coupling import spike_jumps
@@ -11,16 +12,19 @@ from spikesde._core.coupling import spike_jumps
 MAX_STEPS = 100
 
 
-def _affine_loop(a, stop):
+def _affine_loop(a, stop, saved_names=(), first_steps=None):
     """x <- a x + 1 while i < stop (x0 = 0.5), writing x after each iteration into slot i of a buffer."""
 
     def body(c, active):
         i, x, buffer = c
-        x = a * x + 1.0
+        x = checkpoint_name(a * x, "ax") + 1.0
         return i + 1, x, buffer.at[jnp.where(active, i, MAX_STEPS)].set(x)
 
     init = (jnp.asarray(0), jnp.asarray(0.5), jnp.zeros(MAX_STEPS + 1))
-    i, x, buffer = masked_bounded_loop(lambda c: c[0] < stop, body, init, max_steps=MAX_STEPS, is_buffer=(False, False, True))
+    i, x, buffer = masked_bounded_loop(
+        lambda c: c[0] < stop, body, init, max_steps=MAX_STEPS, is_buffer=(False, False, True), saved_names=saved_names,
+        first_steps=first_steps,
+    )
     return i, x, buffer[:MAX_STEPS]
 
 
@@ -43,6 +47,35 @@ def test_masked_loop_runs_exactly_while_the_condition_holds(x64, stop):
     # Reverse and forward mode through the masked blocks and the checkpointed levels.
     grad = jax.grad(lambda a: _affine_loop(a, stop)[1])(a)
     tangent = jax.jvp(lambda a: _affine_loop(a, stop)[1], (a,), (1.0,))[1]
+    np.testing.assert_allclose([float(grad), float(tangent)], [derivative, derivative], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("stop", [0, 33, 100])
+def test_saved_names_change_what_reverse_mode_stores_not_the_values(x64, stop):
+    # 100 steps in blocks of 32: one checkpointed level, whose policy keeps the named `a x`.
+    saved = jax.jit(lambda a: _affine_loop(a, stop, ("ax",)))(0.9)
+    plain = jax.jit(lambda a: _affine_loop(a, stop))(0.9)
+    for u, v in zip(saved, plain):
+        np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
+    expected, derivative = _affine_closed_form(0.9, stop)
+    grad = jax.grad(lambda a: _affine_loop(a, stop, ("ax",))[1])(0.9)
+    tangent = jax.jvp(lambda a: _affine_loop(a, stop, ("ax",))[1], (0.9,), (1.0,))[1]
+    np.testing.assert_allclose([float(grad), float(tangent)], [derivative, derivative], rtol=1e-12, atol=1e-14)
+    # The checkpointed level carries the policy that keeps `a x`; without saved names, none.
+    policies = [str(jax.make_jaxpr(lambda a: _affine_loop(a, stop, names)[1])(0.9)).count("saveable_names=frozenset({'ax'})") for names in (("ax",), ())]
+    assert policies == [1, 0]
+
+
+@pytest.mark.parametrize("stop", [0, 40, 64, 65, 100])
+def test_first_steps_split_the_loop_without_changing_it(x64, stop):
+    # A first loop of 64 iterations (2 blocks, one level), then up to 36 more in a second one.
+    split = jax.jit(lambda a: _affine_loop(a, stop, first_steps=64))(0.9)
+    whole = jax.jit(lambda a: _affine_loop(a, stop))(0.9)
+    for u, v in zip(split, whole):
+        np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
+    expected, derivative = _affine_closed_form(0.9, stop)
+    grad = jax.grad(lambda a: _affine_loop(a, stop, first_steps=64)[1])(0.9)
+    tangent = jax.jvp(lambda a: _affine_loop(a, stop, first_steps=64)[1], (0.9,), (1.0,))[1]
     np.testing.assert_allclose([float(grad), float(tangent)], [derivative, derivative], rtol=1e-12, atol=1e-14)
 
 

@@ -32,6 +32,8 @@ def masked_bounded_loop(
     is_buffer: _Carry,
     leaf: int = 32,
     max_base: int = 64,
+    saved_names: tuple[str, ...] = (),
+    first_steps: int | None = None,
 ) -> _Carry:
     """``while cond_fun(c): c = body_fun(c, True)``, at most ``max_steps`` iterations (rounded up to
     ``leaf * base**levels``), differentiable in forward and reverse mode, and under ``vmap``.
@@ -43,7 +45,10 @@ def masked_bounded_loop(
     scans (as few levels as keep each at most ``max_base`` wide: reverse mode recomputes the forward
     pass once per level and keeps at most ``levels * max_base`` carries), each entered only while
     the condition holds for some sample (``unvmap_any``), so the cost follows the iterations done,
-    plus at most ``leaf - 1`` masked ones.
+    plus at most ``leaf - 1`` masked ones. The innermost checkpointed level keeps, besides its
+    carries, the values the body names in ``saved_names`` (``jax.ad_checkpoint.checkpoint_name``),
+    one per iteration of a group (``max_base * leaf`` at most): the last recomputation of a block
+    reads them instead of computing them again.
 
     Arguments:
         cond_fun: the loop condition (one boolean per sample under ``vmap``).
@@ -54,7 +59,19 @@ def masked_bounded_loop(
             itself (large arrays written in place; a ``where`` would copy them every iteration).
         leaf: iterations per unconditional block.
         max_base: the most blocks (or groups of blocks) per level.
+        saved_names: names of intermediate values of ``body_fun`` that reverse mode stores per
+            iteration at the innermost checkpointed level rather than recomputes (values are
+            unchanged: only what is stored and what is recomputed).
+        first_steps: the number of iterations expected: the first ``first_steps`` (rounded up)
+            run in a loop sized to them, with as few levels as they need, the rest (``max_steps``
+            in all, each loop rounding up) in a second loop entered only if the condition still holds. A
+            bound far above the iterations done then costs no extra level (reverse mode
+            recomputes the forward pass once per level).
     """
+    options = dict(is_buffer=is_buffer, leaf=leaf, max_base=max_base, saved_names=saved_names)
+    if first_steps is not None and 0 < first_steps < max_steps:
+        first = masked_bounded_loop(cond_fun, body_fun, init, max_steps=first_steps, **options)
+        return masked_bounded_loop(cond_fun, body_fun, first, max_steps=max_steps - first_steps, **options)
     # As few checkpointed levels as allow at most max_base groups each: reverse mode recomputes the
     # forward pass once per level and stores up to levels * base carries.
     groups = max(1, math.ceil(max_steps / leaf))
@@ -77,6 +94,9 @@ def masked_bounded_loop(
         def group(c, _):
             return jax.lax.cond(eqxi.unvmap_any(cond_fun(c)), lambda c: run(c, level - 1), lambda c: c, c), None
 
-        return jax.lax.scan(jax.checkpoint(group, prevent_cse=False), c, None, length=base)[0]
+        # Only the innermost level stores named values: one per iteration of a group of blocks;
+        # above it they would be stored for every iteration of the budget.
+        policy = jax.checkpoint_policies.save_only_these_names(*saved_names) if level == 1 and saved_names else None
+        return jax.lax.scan(jax.checkpoint(group, prevent_cse=False, policy=policy), c, None, length=base)[0]
 
     return jax.lax.cond(eqxi.unvmap_any(cond_fun(init)), lambda c: run(c, levels), lambda c: c, init)

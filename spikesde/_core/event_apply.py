@@ -5,11 +5,16 @@ from typing import NamedTuple
 import equinox.internal as eqxi
 import jax
 import jax.numpy as jnp
+from jax.ad_checkpoint import checkpoint_name
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from .clocks import clock_draws, clock_table
 from .network import Network
 from .report import NonFinite, no_nonfinite, track_nonfinite
+
+# The parallel policy's summed jumps: reverse mode stores them per iteration (one n-vector) at the
+# innermost checkpointed level of the loop, so the last recomputation skips the coupling product.
+JUMPS_NAME = "spikesde_parallel_jumps"
 
 
 class Carry(NamedTuple):
@@ -151,7 +156,7 @@ class EventApplier:
         fire = due & ~blocked
         jump_later = jnp.zeros((self.n,), self.dtype)
         if self.coupling is not None:
-            jump_later = self.coupling.jumps(fire)
+            jump_later = checkpoint_name(self.coupling.jumps(fire), JUMPS_NAME)
         return Event(
             fire=fire,
             touched=fire,

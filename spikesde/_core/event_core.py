@@ -13,7 +13,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from .bounded_loop import masked_bounded_loop
-from .event_apply import Carry, EventApplier
+from .event_apply import JUMPS_NAME, Carry, EventApplier
 from .event_location import AbstractEventLocation
 from .event_policy import AbstractEventPolicy
 from .network import Network
@@ -103,6 +103,10 @@ def solve_events(
         carry,
         max_steps=num_steps + max_events,
         is_buffer=is_buffer,
+        saved_names=(JUMPS_NAME,),
+        # The parallel policy takes about one iteration per grid step (a neuron firing twice in a
+        # step adds one): a loop sized to that needs fewer checkpointed levels than the budget.
+        first_steps=None if apply.sequential else num_steps + num_steps // 8,
     )
     saved = carry.saved_states[:num_saved]
     if not save_in_loop:
@@ -134,7 +138,9 @@ def _iteration(network, stepper, event_location, apply, brownian_increments, *, 
         h, y_next, neuron_times = propose(t_grid, carry.t, carry.y, t_end, dW)
         event = apply.select(carry, neuron_times, t_end)
         y_mid, t_mid = apply.move(carry, event, y_next, h, dW, t_grid, stepper, dt_array)
-        # Propose again from the neurons just moved; the others' proposals are unchanged.
+        # Propose again from the neurons just moved; the others' proposals are unchanged. (Computing
+        # it unconditionally, with a `where`, removes a quarter of reverse mode's kernels but
+        # changes the rounding of the spike times: notes/reverse-speed.md.)
         y_next2, times2 = jax.lax.cond(
             eqxi.unvmap_any(jnp.any(event.touched)),
             lambda: _repropose(propose, event.touched, t_grid, t_mid, y_mid, t_end, dW, y_next, neuron_times),
