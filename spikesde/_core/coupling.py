@@ -140,15 +140,17 @@ class FanInCoupling(AbstractCoupling):
     def dense(self) -> Float[Array, "n n"]:
         """The equivalent ``n x n`` matrix ``C[sources[j, s], j] = weights[j, s]`` (``O(n^2)``
         memory: for exports, the reference solver and small networks)."""
-        n = self.n_neurons
-        posts = jnp.broadcast_to(jnp.arange(n)[:, None], self.sources.shape)
-        return jnp.zeros((n, n), self.weights.dtype).at[self.sources, posts].add(self.weights)
+        return self._scatter(self.weights)
 
     def dense_receivers(self) -> Bool[Array, "n n"]:
         """The equivalent ``n x n`` structural connectivity ``R[sources[j, s], j] = True``."""
+        return self._scatter(jnp.ones(self.sources.shape, self.weights.dtype)) > 0
+
+    def _scatter(self, values: Array) -> Array:
+        """``M[i, j] = sum_{s: sources[j, s] = i} values[j, s]``, the sum that :meth:`jumps` gathers."""
         n = self.n_neurons
         posts = jnp.broadcast_to(jnp.arange(n)[:, None], self.sources.shape)
-        return jnp.zeros((n, n), bool).at[self.sources, posts].set(True)
+        return jnp.zeros((n, n), values.dtype).at[self.sources, posts].add(values)
 
 
 def _fan_out(sources: np.ndarray) -> np.ndarray | None:

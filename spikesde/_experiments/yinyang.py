@@ -146,9 +146,9 @@ def train(
     rng = np.random.default_rng(seed)
     records, seconds = [], []
     for epoch in range(epochs):
-        if estimator.for_epoch(epoch) != trainer:  # a schedule (the EM K-curriculum) switched the estimator
-            trainer = estimator.for_epoch(epoch)
-            step = make_step(trainer, optimiser)
+        current = estimator.for_epoch(epoch)
+        if current != trainer:  # a schedule (the EM K-curriculum) switched the estimator
+            trainer, step = current, make_step(current, optimiser)
         if estimator.restarts_optimiser(epoch):
             opt_state = optimiser.init(eqx.filter(model, eqx.is_inexact_array))
         start, losses = time.perf_counter(), []
