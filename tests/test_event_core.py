@@ -163,19 +163,21 @@ _SHARDED = textwrap.dedent(
     import jax, jax.numpy as jnp, numpy as np
     from jax.sharding import Mesh, NamedSharding, PartitionSpec
     import spikesde as sd
+    jax.config.update("jax_enable_x64", True)
     assert len(jax.devices()) == 4, jax.devices()
     network = sd.recurrent(sd.SLIF(8, sigma_v=0.4, input_current=2.0), key=jax.random.key(1), connection_probability=0.3, weight_scale=0.5)
     keys = jax.random.split(jax.random.key(0), 8)
     run = jax.jit(jax.vmap(lambda key: sd.simulate(network, t0=0.0, t1=1.0, dt=0.01, key=key, max_spikes=32, on_overflow="ignore",
-                                                   event_policy=sd.ParallelEvents()).spike_times))
+                                                   event_policy=sd.ParallelEvents(), dtype="float64").spike_times))
     mesh = Mesh(np.array(jax.devices()), ("samples",))
     sharded_keys = jax.device_put(keys, NamedSharding(mesh, PartitionSpec("samples")))
     sharded = run(sharded_keys)
     assert len(sharded.sharding.device_set) == 4
     single = run(jax.device_put(keys, jax.devices()[0]))
-    # Same spikes; times equal up to float32 rounding (each device compiles for its own batch).
+    # Same spikes; times equal up to rounding (each device compiles for its own batch: in float32 a
+    # different fusion can move a near-threshold crossing by one rounding and flip a spike).
     np.testing.assert_array_equal(np.isfinite(np.asarray(sharded)), np.isfinite(np.asarray(single)))
-    np.testing.assert_allclose(np.asarray(sharded), np.asarray(single), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(sharded), np.asarray(single), rtol=1e-12)
     print("OK", int(np.isfinite(np.asarray(single)).sum()))
     """
 )

@@ -11,6 +11,7 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 from .clocks import clock_draws, clock_table
 from .network import Network
 from .report import NonFinite, no_nonfinite, track_nonfinite
+from .stepper import scale_neurons
 
 # The parallel policy's summed jumps: reverse mode stores them per iteration (one n-vector) at the
 # innermost checkpointed level of the loop, so the last recomputation skips the coupling product.
@@ -177,9 +178,9 @@ class EventApplier:
         if stepper.affine_in_time:
             # The step is affine in its length: the state at the event lies on the proposal's chord.
             fraction = jnp.where(h > 0, h_event / jnp.where(h > 0, h, 1.0), 0.0)
-            y_event = y + fraction * (y_next - y)
+            y_event = y + scale_neurons(y_next - y, fraction)
         else:
-            y_event = stepper.step(neuron, t_grid, y, h_event, dW * (h_event / dt))
+            y_event = stepper.step(neuron, t_grid, y, h_event, scale_neurons(dW, h_event / dt))
         y_reset = neuron.reset(y_event, event.fire, self._clocks(carry.spike_counts, event))
         if self.sequential:
             y_reset = y_reset.at[neuron.synaptic_row].add(event.jump_now)

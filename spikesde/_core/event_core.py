@@ -13,12 +13,13 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from .bounded_loop import masked_bounded_loop
+from .buffers import write_once
 from .event_apply import JUMPS_NAME, Carry, EventApplier
 from .event_location import AbstractEventLocation
 from .event_policy import AbstractEventPolicy
 from .network import Network
 from .report import NonFinite, track_nonfinite
-from .stepper import AbstractStepper
+from .stepper import AbstractStepper, scale_neurons
 
 
 class CoreOutput(NamedTuple):
@@ -126,7 +127,7 @@ def _iteration(network, stepper, event_location, apply, brownian_increments, *, 
 
     def propose(t_grid, t, y, t_end, dW):
         h = jnp.maximum(t_end - t, 0.0)
-        y_next = stepper.step(neuron, t_grid, y, h, dW * (h / dt_array))
+        y_next = stepper.step(neuron, t_grid, y, h, scale_neurons(dW, h / dt_array))
         crossing, offset = event_location.locate(neuron, stepper, t_grid, y, h, dW, dt_array, y_next)
         return h, y_next, jnp.where(crossing, jnp.minimum(t + offset, t_end), jnp.inf)
 
@@ -176,8 +177,8 @@ def _iteration(network, stepper, event_location, apply, brownian_increments, *, 
             overflow=carry.overflow | (event.fire & (counts >= max_spikes)),
             input_pointer=jnp.where(complete | sequential, input_pointer, carry.input_pointer),
             pending=jnp.where(complete, 0.0, pending),
-            spike_buffer=carry.spike_buffer.at[jnp.arange(n), spike_slot].set(event.times),
-            saved_states=carry.saved_states.at[slot].set(y_done),
+            spike_buffer=write_once(carry.spike_buffer, (jnp.arange(n), spike_slot), event.times),
+            saved_states=write_once(carry.saved_states, slot, y_done),
             nonfinite=carry.nonfinite,
         )
         return new._replace(nonfinite=track_nonfinite(carry.nonfinite, new.y, new.t))

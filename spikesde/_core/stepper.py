@@ -36,7 +36,7 @@ class EulerMaruyama(AbstractStepper):
     affine_in_time = True
 
     def step(self, neuron, t, y, h, dW):
-        return add_noise(neuron, y + neuron.drift(t, y) * h, dW)
+        return add_noise(neuron, y + scale_neurons(neuron.drift(t, y), h), dW)
 
 
 class ExponentialEuler(AbstractStepper):
@@ -52,3 +52,16 @@ class ExponentialEuler(AbstractStepper):
 def add_noise(neuron: AbstractNeuron, y: Float[Array, "d n"], dW: Float[Array, "r n"]) -> Float[Array, "d n"]:
     """``y + sigma dW`` on the noisy rows."""
     return y.at[jnp.asarray(neuron.noise_rows)].add(neuron.diffusion() * dW)
+
+
+def scale_neurons(x: Float[Array, "d n"], s: Float[ArrayLike, "*n"]) -> Float[Array, "d n"]:
+    """``x[r, k] s[k]``: each neuron's column of ``x`` scaled by its own ``s[k]`` (or one scalar).
+
+    Written row by row rather than as a broadcast: reverse mode then sums the ``d`` rows' products
+    with elementwise adds that XLA fuses, where the transpose of a broadcast is a reduction over the
+    short row axis, which the CPU backend runs as a separate, slow kernel (about 0.2 ms per call at
+    ``n = 2,000``, three per iteration of the event core).
+    """
+    if jnp.ndim(s) == 0:
+        return x * s
+    return jnp.stack([row * s for row in x])
