@@ -62,6 +62,6 @@ def scale_neurons(x: Float[Array, "d n"], s: Float[ArrayLike, "*n"]) -> Float[Ar
     short row axis, which the CPU backend runs as a separate, slow kernel (about 0.2 ms per call at
     ``n = 2,000``, three per iteration of the event core).
     """
-    if jnp.ndim(s) == 0:
+    if jnp.ndim(s) == 0 or x.shape[0] == 0:  # a scalar, or no rows (a neuron without noise)
         return x * s
     return jnp.stack([row * s for row in x])
