@@ -33,6 +33,7 @@ Writes benchmarks/results/network_scaling.json.
 """
 
 import argparse
+import functools
 import json
 import os
 import pathlib
@@ -71,51 +72,57 @@ def with_params(net: sd.Network, weights, current) -> sd.Network:
     return sd.Network(neuron, weights, net.mask)
 
 
+def core_solve(net, key, *, policy, dt, max_spikes):
+    """The event core: ``spikesde.simulate`` on [0, T1] with exact event times."""
+    return sd.simulate(net, t0=0.0, t1=T1, dt=dt, key=key, max_spikes=max_spikes, event_policy=policy, on_overflow="ignore")
+
+
+def core_loss(params, net, key, **options):
+    """Sum of the stored spike times plus the final potentials, as a function of (weights, current)."""
+    solution = core_solve(with_params(net, *params), key, **options)
+    times = solution.spike_times
+    return jnp.sum(jnp.where(jnp.isfinite(times), times, 0.0)) + jnp.sum(solution.final_state[0])
+
+
 def core_fn(policy, *, dt, max_spikes, batch, grad):
-    def solve(net, key):
-        solution = sd.simulate(net, t0=0.0, t1=T1, dt=dt, key=key, max_spikes=max_spikes, event_policy=policy, on_overflow="ignore")
-        return solution
+    options = dict(policy=policy, dt=dt, max_spikes=max_spikes)
+    return _batched(functools.partial(core_solve, **options), functools.partial(core_loss, **options), batch, grad)
 
-    def loss(params, net, key):
-        solution = solve(with_params(net, *params), key)
-        times = solution.spike_times
-        return jnp.sum(jnp.where(jnp.isfinite(times), times, 0.0)) + jnp.sum(solution.final_state[0])
 
-    return _batched(solve, loss, batch, grad)
+def clock_solve(net, key, *, dt):
+    """The clock-driven baseline: one ``lax.scan`` step per grid step, no event times."""
+    neuron = net.neuron
+    # The same jumps as the event core's: a dense product, or the fan-in gather.
+    coupling = net.coupling() if net.fan_in is None else None
+    jumps = (lambda fired: fired.astype(jnp.float32) @ coupling) if net.fan_in is None else net.fan_in.jumps
+    n = neuron.n_neurons
+    num_steps = round(T1 / dt)
+    brownian_key, clock_key = jax.random.split(key)
+    increments = sd.GridBrownian(brownian_key).increments(0.0, dt, num_steps, neuron.brownian_shape, jnp.float32)
+    clocks = jax.random.exponential(clock_key, (num_steps + 1, n))
+    y0 = neuron.initial_state(clocks[0])
+
+    def step(carry, inputs):
+        y, t = carry
+        dW, clock = inputs
+        y_next = sd.EulerMaruyama().step(neuron, t, y, dt, dW)
+        fired = neuron.event(y_next) >= 0
+        y_next = neuron.reset(y_next, fired, clock)
+        y_next = y_next.at[neuron.synaptic_row].add(jumps(fired))
+        return (y_next, t + dt), jnp.where(fired, t + dt, 0.0)
+
+    (y, _), times = jax.lax.scan(step, (y0, jnp.asarray(0.0)), (increments, clocks[1:]))
+    return times, y
+
+
+def clock_loss(params, net, key, *, dt):
+    """The clock loop's counterpart of :func:`core_loss`."""
+    times, y = clock_solve(with_params(net, *params), key, dt=dt)
+    return jnp.sum(times) + jnp.sum(y[0])
 
 
 def clock_fn(*, dt, batch, grad):
-    """The clock-driven baseline: one ``lax.scan`` step per grid step, no event times."""
-
-    def run(net, key):
-        neuron = net.neuron
-        # The same jumps as the event core's: a dense product, or the fan-in gather.
-        coupling = net.coupling() if net.fan_in is None else None
-        jumps = (lambda fired: fired.astype(jnp.float32) @ coupling) if net.fan_in is None else net.fan_in.jumps
-        n = neuron.n_neurons
-        num_steps = round(T1 / dt)
-        brownian_key, clock_key = jax.random.split(key)
-        increments = sd.GridBrownian(brownian_key).increments(0.0, dt, num_steps, neuron.brownian_shape, jnp.float32)
-        clocks = jax.random.exponential(clock_key, (num_steps + 1, n))
-        y0 = neuron.initial_state(clocks[0])
-
-        def step(carry, inputs):
-            y, t = carry
-            dW, clock = inputs
-            y_next = sd.EulerMaruyama().step(neuron, t, y, dt, dW)
-            fired = neuron.event(y_next) >= 0
-            y_next = neuron.reset(y_next, fired, clock)
-            y_next = y_next.at[neuron.synaptic_row].add(jumps(fired))
-            return (y_next, t + dt), jnp.where(fired, t + dt, 0.0)
-
-        (y, _), times = jax.lax.scan(step, (y0, jnp.asarray(0.0)), (increments, clocks[1:]))
-        return times, y
-
-    def loss(params, net, key):
-        times, y = run(with_params(net, *params), key)
-        return jnp.sum(times) + jnp.sum(y[0])
-
-    return _batched(run, loss, batch, grad)
+    return _batched(functools.partial(clock_solve, dt=dt), functools.partial(clock_loss, dt=dt), batch, grad)
 
 
 def _with_current(neuron, current):

@@ -12,14 +12,9 @@ max_spikes, rate = ns.probe_max_spikes(net, 1e-3)
 key = jax.random.key(1)
 params = (ns.learned_weights(net), jnp.asarray(2.0))
 def core_loss(params, key):
-    solution = sd.simulate(ns.with_params(net, *params), t0=0.0, t1=1.0, dt=1e-3, key=key, max_spikes=max_spikes, event_policy=sd.ParallelEvents(), on_overflow="ignore")
-    times = solution.spike_times
-    return jnp.sum(jnp.where(jnp.isfinite(times), times, 0.0)) + jnp.sum(solution.final_state[0])
-_lam = ns.clock_fn(dt=1e-3, batch=1, grad=False).__wrapped__
-clock_run = dict(zip(_lam.__code__.co_freevars, [c.cell_contents for c in _lam.__closure__]))["solve"]
+    return ns.core_loss(params, net, key, policy=sd.ParallelEvents(), dt=1e-3, max_spikes=max_spikes)
 def clock_loss(params, key):
-    times, y = clock_run(ns.with_params(net, *params), key)
-    return jnp.sum(times) + jnp.sum(y[0])
+    return ns.clock_loss(params, net, key, dt=1e-3)
 fns = {}
 for name, loss in (("clock", clock_loss), ("core", core_loss)):
     fns[(name, "value")] = jax.jit(lambda p, loss=loss: loss(p, key))
