@@ -1,7 +1,7 @@
 """Forward mode at N: value, value_and_grad, and k forward-mode columns (vmapped jvp), clock loop and event core, interleaved.
 
 Run: PYTHONPATH=$PWD python forward_columns.py 100 1,6"""
-import os, sys, statistics, time
+import os, sys, statistics
 sys.path.insert(0, os.getcwd()); sys.path.insert(0, os.path.join(os.getcwd(), "benchmarks"))
 import jax, jax.numpy as jnp
 import network_scaling as ns
@@ -25,9 +25,6 @@ for name, loss in (("clock", clock_loss), ("core", core_loss)):
             return jax.vmap(lambda t: jax.jvp(lambda q: loss(q, key), (p,), (t,)))(tangents)
         fns[(name, f"jvp x{k}")] = jax.jit(cols)
 for f in fns.values(): jax.block_until_ready(f(params))
-res = {k: [] for k in fns}
-for r in range(int(os.environ.get("REPEATS", "10"))):
-    for k, f in fns.items():
-        t = time.perf_counter(); jax.block_until_ready(f(params)); res[k].append(time.perf_counter() - t)
+res = ns.interleaved(fns, (params,), int(os.environ.get("REPEATS", "10")))
 print(f"N={n} load={os.getloadavg()[0]:.2f}")
 for (a, b), t in res.items(): print(f"{a:6s} {b:15s} min {1e3*min(t):7.2f} med {1e3*statistics.median(t):7.2f} ms")
