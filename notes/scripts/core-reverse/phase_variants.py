@@ -1,8 +1,10 @@
 """Dev: forward, jvp and value_and_grad of the event core (parallel, N from argv) for SDE_DEV variants, interleaved.
 
-Needs packed_jacobian.diff applied (git apply, in a scratch worktree). Variants are ";"-separated SDE_DEV
+Needs a prototype diff applied (packed_jacobian.diff or packed_residuals.diff: git apply, in a scratch worktree). Variants are ";"-separated SDE_DEV
 values ("" = the code as merged). No vmap (the benchmark uses vmap over a batch of 1: use ab.py for that).
 Run: PYTHONPATH=$PWD python notes/scripts/core-reverse/phase_variants.py 100 ";packed;packed,savej,fakej"
+($T1 sets the end of the window, default 1.0, as benchmarks/network_scaling.py; the budget loop must stay
+above 2,000 iterations for the `flat` switch of packed_residuals.diff to apply to the first loop only.)
 """
 import os, sys, statistics
 sys.path.insert(0, os.getcwd()); sys.path.insert(0, os.path.join(os.getcwd(), "benchmarks"))
@@ -10,6 +12,7 @@ import jax, jax.numpy as jnp
 import network_scaling as ns
 import spikesde as sd
 n = int(sys.argv[1]); variants = sys.argv[2].split(";")
+ns.T1 = float(os.environ.get("T1", ns.T1))
 net = ns.network(n)
 max_spikes, rate = ns.probe_max_spikes(net, 1e-3)
 key = jax.random.key(1)
