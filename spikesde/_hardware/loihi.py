@@ -151,6 +151,16 @@ def _integer_weights(w: np.ndarray, name: str) -> np.ndarray:
     return a_in
 
 
+def _synaptic_gain(dt: float, tau_mem: np.ndarray, tau_syn: np.ndarray) -> np.ndarray:
+    """``(e^(-dt/tau_syn) - e^(-dt/tau_mem)) / (1/tau_mem - 1/tau_syn)``, written
+    ``e^(-dt/tau_mem) dt phi((1/tau_mem - 1/tau_syn) dt)`` with ``phi(x) = expm1(x) / x`` (1 at 0)
+    so that equal time constants need no special case."""
+    x = (1 / tau_mem - 1 / tau_syn) * dt
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.where(x == 0, 1.0, np.expm1(x) / np.where(x == 0, 1.0, x))
+    return np.exp(-dt / tau_mem) * dt * phi
+
+
 def to_loihi(model, dt: float, *, vth: int = 2**14):
     """A :class:`spikesde.Network` of :class:`LoihiLIF` neurons approximating a network of deterministic
     :class:`spikesde.LIF` neurons on a clock of period ``dt``.
@@ -158,9 +168,15 @@ def to_loihi(model, dt: float, *, vth: int = 2**14):
     Voltages are scaled by ``s = 64 vth / threshold`` (``vth`` the 17-bit threshold mantissa), the
     decays are ``dv = round(4096 (1 - e^(-dt/tau_mem)))`` and ``du = round(4096 (1 - e^(-dt/tau_syn))) - 1``,
     and with ``g = tau_mem (1 - e^(-dt/tau_mem))`` (the exact gain of a constant current over a
-    tick) the bias is ``s g c`` (as ``mant << exp``) and a synaptic jump ``w`` becomes
-    ``a_in = round(s g w / 64)``. Input spike times are kept (the stepper applies them at the next
-    tick). The constant input current must be a :class:`spikesde.ConstantCurrent`.
+    tick) the bias is ``s g c`` (as ``mant << exp``). A synaptic jump ``w`` at a grid point moves
+    the float ``V`` one tick later by ``w k``, ``k = (e^(-dt/tau_syn) - e^(-dt/tau_mem)) / (1/tau_mem - 1/tau_syn)``
+    (``dt e^(-dt/tau)`` when the two are equal), and the chip's ``v`` by ``a_in << 6`` (the spike
+    reaches ``u`` at the next tick, and ``u`` enters ``v`` in that tick): so ``a_in = round(s k w / 64)``,
+    and chip and float agree at every later grid point up to rounding, for any ``tau_syn``. Input
+    spike times are kept (the stepper applies them at the next tick). The input current must be a
+    :class:`spikesde.ConstantCurrent`, and the reset the chip's (to 0: ``v_reset = threshold``).
+
+    For a NIR graph, program the chip as Lava does with :func:`spikesde.nir_to_loihi`.
     """
     from .._core.network import Network, as_network
     from .._models.currents import ConstantCurrent
@@ -172,15 +188,18 @@ def to_loihi(model, dt: float, *, vth: int = 2**14):
         raise TypeError("to_loihi converts LIF neurons with a constant input current")
     vector = lambda x: np.broadcast_to(np.asarray(x, np.float64), (n,))  # noqa: E731
     tau_mem, tau_syn, threshold = vector(lif.tau_mem), vector(lif.tau_syn), vector(lif.threshold)
+    if np.any(vector(lif.v_reset) != threshold):
+        raise ValueError(f"to_loihi: LIF.v_reset = {np.asarray(lif.v_reset)} subtracts other than the threshold; the chip sets v to 0 after a spike")
     scale = 64 * vth / threshold
     gain = scale * tau_mem * -np.expm1(-dt / tau_mem)
+    synaptic = scale * _synaptic_gain(dt, tau_mem, tau_syn)
     dv = np.round(4096 * -np.expm1(-dt / tau_mem)).astype(np.int64)
     du = np.clip(np.round(4096 * -np.expm1(-dt / tau_syn)) - 1, 0, 4095).astype(np.int64)
     mant, exponent = _bias_mantissa_exponent(gain * vector(lif.input_current.value))
     neuron = LoihiLIF(n, 0.0, du=du, dv=dv, vth=np.full(n, vth), bias_mant=mant, bias_exp=exponent)
     coupling = network.coupling()
-    weights = None if coupling is None else _integer_weights(np.asarray(coupling) * gain[None, :] / 64, "weights")
+    weights = None if coupling is None else _integer_weights(np.asarray(coupling) * synaptic[None, :] / 64, "weights")
     if network.input_spike_times is None:
         return Network(neuron, weights)
-    w_in = _integer_weights(np.asarray(network.input_coupling()) * gain[None, :] / 64, "input_weights")
+    w_in = _integer_weights(np.asarray(network.input_coupling()) * synaptic[None, :] / 64, "input_weights")
     return Network(neuron, weights, input_spike_times=network.input_spike_times, input_weights=w_in, input_mask=network.input_mask)

@@ -1,251 +1,230 @@
-"""NIR (the Neuromorphic Intermediate Representation) export and import of LIF/SLIF networks.
+"""NIR (the Neuromorphic Intermediate Representation) import: graphs that spikesde, snnTorch,
+Norse, Sinabs, Spyx, Rockpool and Lava write, as a spikesde :class:`Network`.
 
-Conventions (NIR 1.0, ``nir.CubaLIF``):
+NIR's neurons (``nir.LIF``, ``nir.CubaLIF``), with ``S`` the input signal:
 
-    tau_syn dI_n/dt = -I_n + w_in S,     tau_mem dv/dt = (v_leak - v) + R I_n,
+    LIF:      tau_mem dv/dt = (v_leak - v) + R S,
+    CubaLIF:  tau_syn dI/dt = -I + w_in S,     tau_mem dv/dt = (v_leak - v) + R I,
 
-with ``S`` a sum of Dirac spikes (a spike through weight ``W`` makes ``I_n`` jump by
-``w_in W / tau_syn``), a strict threshold ``v > v_threshold``, and a reset *to* ``v_reset``.
+spike when ``v > v_threshold`` and set ``v`` to ``v_reset``. spikesde's :class:`LIF` subtracts
+``v_reset`` instead; at an exactly located hard-threshold crossing ``v = v_threshold``, so setting
+to ``v_reset`` *is* subtracting ``v_threshold - v_reset``, which is what is imported (exact with the
+float solvers' event location; on a clock the overshoot would make them differ, and the chip route
+:func:`spikesde.nir_to_loihi` sets to 0 as the chip does).
 
-* A spikesde :class:`LIF` (``dV = (-V/tau_mem + I + c) dt``) maps onto ``R = tau_mem``,
-  ``I_n = I``, ``w_in = 1``, ``v_leak = c tau_mem``, ``W = w tau_syn``.
-* An :class:`SLIF` maps in its noise-free limit (a hard threshold at ``v_threshold``, sigma = 0):
-  ``tau_mem = 1/mu_v``, ``tau_syn = 1/mu_i``, ``R = 1``, ``v_leak = c``, ``W = w tau_syn``; the
-  escape-noise parameters (``alpha``, ``beta``, ``tau_s``) and the noise scales are kept in the
-  node's metadata, which NIR consumers ignore and :func:`from_nir` reads back.
-* Reset convention: spikesde *subtracts* ``v_reset`` at a spike, NIR resets to ``v_reset``. For a
-  noise-free neuron the spike happens at ``V = threshold`` exactly, so subtracting ``v_reset`` is
-  a reset to ``threshold - v_reset``, which is what is exported (and read back).
-* The constant input current ``c`` becomes the leak potential ``v_leak``, which is exact; an
-  ``Affine`` bias would instead pass through the synaptic filter of a CubaLIF. Affine biases are
-  read on import where they are exact (into ``LIF`` nodes) and rejected where they are not.
-
-Only ``Input``, ``Output``, ``Affine``, ``Linear``, ``LIF`` and ``CubaLIF`` nodes are supported;
-other kinds raise a ``ValueError`` naming the node and its kind.
+* ``LIF`` node: ``tau_mem = tau``, ``c = (v_leak + R b) / tau`` (``b`` an Affine bias), and its
+  input signal enters ``V`` directly: under :class:`DiscreteTimeSpikes` (the default) a spike of an
+  Input channel is the pulse ``R W / tau`` on ``[t, t + dt)`` of the input current (a
+  :class:`PiecewiseConstantCurrent`). Spikes from neurons into a ``LIF`` node (one-step pulses made
+  at run time) and :class:`ContinuousTimeSpikes` into it (voltage jumps) are refused.
+* ``CubaLIF`` node: spikesde's synaptic current is ``R I / tau_mem``, so a spike through weight
+  ``W`` is a jump ``area R w_in W / (tau_syn tau_mem)`` with ``area`` the spike's integral (``dt`` or
+  1, see :mod:`spikesde._hardware.nir_inputs`); ``c = v_leak / tau_mem``.
+* Graphs written by :func:`spikesde.to_nir` carry spikesde's metadata (SLIF escape noise, noise
+  scales) and are read back losslessly.
+* ``Affine``, ``Linear``, ``Scale`` and uniform ``Delay`` nodes between an Input or neuron node and a
+  neuron node are composed into one weight matrix; delays are allowed on Input routes (the input
+  times are shifted). Other kinds raise a ``ValueError`` naming the node, its kind and the reason.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._core.network import Network, as_network
-from .._models.currents import ConstantCurrent
+from .._core.network import Network
+from .._models.currents import PiecewiseConstantCurrent
 from .._models.lif import LIF
 from .._models.slif import SLIF
+from .nir_graph import NEURONS, check_outputs, kinds_of, paths_into, read_graph, size
+from .nir_inputs import AbstractSpikeMeaning, ContinuousTimeSpikes, DiscreteTimeSpikes, InputRaster
 
-_SUPPORTED = ("Input", "Output", "Affine", "Linear", "LIF", "CubaLIF")
 _SLIF_METADATA = ("alpha", "beta", "tau_s", "sigma_v", "sigma_i", "v_reset", "v0", "i0")
 
 
-def _nir():
-    try:
-        import nir
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError("NIR support needs the nir package: pip install spikesde[nir]") from error
-    return nir
+def read_nir(path, input_spike_times=None, *, inputs: InputRaster | None = None, spikes: AbstractSpikeMeaning | None = None) -> Network:
+    """:func:`from_nir` of the graph in an NIR file; a file that is not NIR raises a ``ValueError``
+    naming it (no HDF5 signature, or HDF5 without NIR's ``node`` group)."""
+    return from_nir(read_graph(path), input_spike_times, inputs=inputs, spikes=spikes)
 
 
-def _vector(x, n: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(x, dtype=np.float64), (n,)).copy()
-
-
-def _constant_input(neuron) -> np.ndarray:
-    if not isinstance(neuron.input_current, ConstantCurrent):
-        raise ValueError(f"NIR export needs a constant input current, got {type(neuron.input_current).__name__}")
-    return _vector(neuron.input_current.value, neuron.n_neurons)
-
-
-def _neuron_node(neuron):
-    """The CubaLIF node of a LIF or SLIF population and the factor ``tau_syn`` of its weights."""
-    nir, n = _nir(), neuron.n_neurons
-    c = _constant_input(neuron)
-    if isinstance(neuron, LIF):
-        tau_mem, tau_syn = _vector(neuron.tau_mem, n), _vector(neuron.tau_syn, n)
-        threshold, subtract = _vector(neuron.threshold, n), _vector(neuron.v_reset, n)
-        r, v_leak = tau_mem, c * tau_mem
-        metadata = {"spikesde_model": "LIF", "sigma_v": _vector(neuron.sigma_v, n), "sigma_i": _vector(neuron.sigma_i, n)}
-    elif isinstance(neuron, SLIF):
-        with np.errstate(divide="ignore"):
-            tau_mem, tau_syn = 1.0 / _vector(neuron.mu_v, n), 1.0 / _vector(neuron.mu_i, n)
-        threshold, subtract = _vector(neuron.v_threshold, n), _vector(neuron.v_reset, n)
-        r, v_leak = np.ones(n), c
-        metadata = {"spikesde_model": "SLIF", **{name: _vector(getattr(neuron, name), n) for name in _SLIF_METADATA}}
-    else:
-        raise TypeError(f"NIR export supports LIF and SLIF neurons, got {type(neuron).__name__}")
-    metadata["reset_convention"] = "spikesde subtracts v_reset_subtract at a spike; NIR v_reset = v_threshold - v_reset_subtract"
-    metadata["v_reset_subtract"] = subtract
-    node = nir.CubaLIF(
-        tau_syn=tau_syn, tau_mem=tau_mem, r=r, v_leak=v_leak, v_threshold=threshold,
-        v_reset=threshold - subtract, w_in=np.ones(n), metadata=metadata,
-    )
-    return node, tau_syn
-
-
-def to_nir(model: Network | LIF | SLIF):
-    """An ``nir.NIRGraph`` of a spikesde network of :class:`LIF` or :class:`SLIF` neurons.
-
-    Nodes: ``"input"`` (Input, one channel per input spike train; one silent channel with zero
-    weights when there are none: NIR graphs need an entry point), ``"input_weights"`` (Linear),
-    ``"neurons"`` (CubaLIF), ``"output"``, and with coupling ``"recurrent"`` (Linear, neurons to
-    neurons). Weights are multiplied by ``tau_syn`` (see the module docstring).
-    """
-    nir = _nir()
-    network = as_network(model)
-    neuron, n = network.neuron, network.n_neurons
-    node, tau_syn = _neuron_node(neuron)
-    nodes = {"neurons": node, "output": nir.Output(output_type=np.array([n]))}
-    edges = [("neurons", "output")]
-    coupling = network.coupling()
-    if coupling is not None:
-        nodes["recurrent"] = nir.Linear(weight=_synaptic_weight(np.asarray(coupling).T, tau_syn, "weights"))
-        edges += [("neurons", "recurrent"), ("recurrent", "neurons")]
-    if network.input_spike_times is not None:
-        m = network.input_spike_times.shape[0]
-        w_in = _synaptic_weight(np.asarray(network.input_coupling()).T, tau_syn, "input_weights")
-    else:
-        # NIR graphs need an entry point: one input channel with zero weights.
-        m, w_in = 1, np.zeros((n, 1))
-    nodes["input"] = nir.Input(input_type=np.array([m]))
-    nodes["input_weights"] = nir.Linear(weight=w_in)
-    edges += [("input", "input_weights"), ("input_weights", "neurons")]
-    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={"generator": "spikesde"})
-
-
-def _synaptic_weight(weight: np.ndarray, tau_syn: np.ndarray, name: str) -> np.ndarray:
-    """``W[j, k] = w[k, j] tau_syn[j]``: NIR's jump ``W / tau_syn`` equals the spikesde jump ``w``."""
-    weight = np.asarray(weight, dtype=np.float64)
-    if not np.all(np.isfinite(tau_syn[np.any(weight != 0, axis=1)])):
-        raise ValueError(f"NIR export: {name} reach neurons with tau_syn = inf (mu_i = 0), whose NIR synapse ignores spikes")
-    return weight * np.where(np.isfinite(tau_syn), tau_syn, 0.0)[:, None]
-
-
-def write_nir(model: Network | LIF | SLIF, path) -> None:
-    """Write :func:`to_nir` of ``model`` to an NIR (HDF5) file."""
-    _nir().write(path, to_nir(model))
-
-
-def read_nir(path, input_spike_times=None) -> Network:
-    """:func:`from_nir` of the graph in an NIR file."""
-    return from_nir(_nir().read(path), input_spike_times=input_spike_times)
-
-
-def _check_kinds(graph) -> dict[str, str]:
-    kinds = {name: type(node).__name__ for name, node in graph.nodes.items()}
-    for name, kind in kinds.items():
-        if kind not in _SUPPORTED:
-            raise ValueError(f"NIR node {name!r} has kind {kind}, which spikesde does not import (supported: {', '.join(_SUPPORTED)})")
-    return kinds
-
-
-def _size(node, key: str) -> int:
-    types = node.output_type if key == "output" else node.input_type
-    return int(np.prod(np.asarray(types[key])))
-
-
-def _population_parameters(name: str, node) -> dict[str, np.ndarray]:
-    """Per-neuron spikesde parameters of an NIR LIF/CubaLIF node, and ``jump``: the factor that
-    turns an NIR weight into a jump of the spikesde synaptic current."""
-    get = lambda field: np.asarray(getattr(node, field), dtype=np.float64).reshape(-1)  # noqa: E731
-    threshold, reset = get("v_threshold"), get("v_reset")
-    params = {"threshold": threshold, "subtract": threshold - reset, "r": get("r"), "v_leak": get("v_leak")}
-    if type(node).__name__ == "CubaLIF":
-        params.update(tau_mem=get("tau_mem"), tau_syn=get("tau_syn"), jump=get("r") * get("w_in") / get("tau_syn"))
-    else:
-        params.update(tau_mem=get("tau"), tau_syn=np.ones_like(threshold), jump=np.full_like(threshold, np.nan))
+def _population(name: str, kind: str, node) -> dict:
+    """Per-neuron parameters of a NIR LIF/CubaLIF node: spikesde's ``threshold``, ``subtract``,
+    ``tau_mem``, ``tau_syn``, constant current ``c``, ``gain`` (NIR input signal -> spikesde input
+    current, LIF nodes) and ``jump`` (NIR weight times spike area 1 -> synaptic jump, CubaLIF)."""
+    get = lambda field, default=None: np.asarray(getattr(node, field, default), np.float64).reshape(-1)  # noqa: E731
+    threshold = get("v_threshold")
+    reset = get("v_reset", 0.0) if getattr(node, "v_reset", None) is not None else np.zeros_like(threshold)
     metadata = dict(getattr(node, "metadata", {}) or {})
-    params["model"] = metadata.get("spikesde_model", "LIF")
-    params["metadata"] = metadata
-    if params["model"] == "LIF":
-        params["jump"] = params["jump"] / params["tau_mem"]  # our I = R I_n / tau_mem
-    params["name"] = name
-    return params
+    p = {"name": name, "kind": kind, "threshold": threshold, "subtract": threshold - reset, "r": get("r"),
+         "v_leak": get("v_leak"), "model": metadata.get("spikesde_model", "LIF"), "metadata": metadata}
+    if kind == "CubaLIF":
+        p.update(tau_mem=get("tau_mem"), tau_syn=get("tau_syn"))
+        p["jump"] = p["r"] * get("w_in") / p["tau_syn"]
+        p["gain"] = np.full_like(threshold, np.nan)
+    else:
+        p.update(tau_mem=get("tau"), jump=np.full_like(threshold, np.nan))
+        p["tau_syn"] = p["tau_mem"]  # unused: nothing jumps into a LIF node's synaptic row
+        p["gain"] = p["r"] / p["tau_mem"]
+    if p["model"] == "LIF":
+        p["jump"] = p["jump"] / p["tau_mem"]  # our I = R I_nir / tau_mem
+        p["c"] = p["v_leak"] / p["tau_mem"]
+    else:
+        p["c"] = p["v_leak"]
+    p["c"] = np.broadcast_to(p["c"], threshold.shape).copy()
+    return p
 
 
-def _weight_blocks(graph, kinds, populations, inputs):
-    """``(source, target, W, bias)`` for every connection into a neuron population (identity
-    edges included); connections that only reach ``Output`` nodes are readouts and skipped."""
-    blocks = []
-    for name, kind in kinds.items():
-        if kind not in ("Affine", "Linear"):
-            continue
-        sources = [s for s, d in graph.edges if d == name]
-        targets = [d for s, d in graph.edges if s == name and kinds[d] != "Output"]
-        if not targets:
-            continue
-        if len(sources) != 1 or sources[0] not in populations and sources[0] not in inputs:
-            raise ValueError(f"NIR node {name!r} ({kind}) must have exactly one source, an Input or a neuron node; got {sources}")
-        node = graph.nodes[name]
-        bias = np.asarray(node.bias, np.float64) if kind == "Affine" else None
-        for target in targets:
-            if target not in populations:
-                raise ValueError(f"NIR node {name!r} ({kind}) feeds {target!r} ({kinds[target]}); only neuron nodes can follow a weight")
-            blocks.append((sources[0], target, np.asarray(node.weight, np.float64), bias))
-    for source, target in graph.edges:
-        if target in populations and (source in populations or source in inputs):
-            blocks.append((source, target, np.eye(_size(graph.nodes[target], "input")), None))
-    return blocks
+def _meaning(graph, spikes, raster) -> AbstractSpikeMeaning:
+    if spikes is None:
+        declared = (getattr(graph, "metadata", None) or {}).get("spike_meaning")
+        spikes = ContinuousTimeSpikes() if declared == "continuous" else DiscreteTimeSpikes()
+    if isinstance(spikes, DiscreteTimeSpikes) and raster is not None:
+        if spikes.dt is None:
+            spikes = DiscreteTimeSpikes(raster.dt)
+        elif not np.isclose(spikes.dt, raster.dt, rtol=1e-12, atol=0.0):
+            raise ValueError(f"DiscreteTimeSpikes.dt = {spikes.dt} differs from the InputRaster's dt = {raster.dt}")
+    return spikes
 
 
-def from_nir(graph, input_spike_times=None) -> Network:
-    """A spikesde :class:`Network` from an ``nir.NIRGraph`` of Input, Output, Affine, Linear, LIF and
-    CubaLIF nodes (see the module docstring for the mapping).
+def _channel_events(input_spike_times, raster, m):
+    """Per channel: (times, amplitudes) of the input spikes (raster rows ``k`` at ``k dt``, graded)."""
+    if raster is not None:
+        if input_spike_times is not None:
+            raise ValueError("give either input_spike_times or inputs (an InputRaster), not both")
+        if raster.n_channels != m:
+            raise ValueError(f"inputs: the InputRaster has {raster.n_channels} channels, the graph's Input nodes {m}")
+        rows = [np.flatnonzero(column) for column in raster.values.T]
+        return [(r * raster.dt, raster.values[r, k], r) for k, r in enumerate(rows)]
+    if input_spike_times is None:
+        return [(np.zeros(0), np.zeros(0), None)] * m
+    times = np.asarray(input_spike_times, np.float64)
+    if times.ndim != 2 or times.shape[0] != m:
+        raise ValueError(f"input_spike_times must have shape (channels, max_spikes) with {m} channels, got {times.shape}")
+    return [(t[np.isfinite(t)], np.ones(int(np.isfinite(t).sum())), None) for t in times]
+
+
+class _Assembly:
+    """The pieces of the Network, filled route by route."""
+
+    def __init__(self, n, events):
+        self.weights = np.zeros((n, n))
+        self.pulses = []  # (start, end, amplitude vector of n)
+        self.input_times, self.input_weights = [], []
+        self.events, self.n = events, n
+
+    def pulse_route(self, columns, weight, gain, channel_offset, delay, dt):
+        for i in range(weight.shape[1]):
+            times, amplitudes, rows = self.events[channel_offset + i]
+            for j, (t, a) in enumerate(zip(times, amplitudes)):
+                vector = np.zeros(self.n)
+                vector[columns] = gain * weight[:, i] * a
+                # Raster rows give the pulse ends as (k + 1) dt, on the solver's grid.
+                end = (rows[j] + 1) * dt if rows is not None else t + dt
+                self.pulses.append((t + delay, end + delay, vector))
+
+    def jump_route(self, columns, weight, jump, channel_offset, delay):
+        """Input spikes as jumps: one Network input channel per (route, channel, spike amplitude)."""
+        for i in range(weight.shape[1]):
+            times, amplitudes, _ = self.events[channel_offset + i]
+            for a in np.unique(amplitudes):
+                row = np.zeros(self.n)
+                row[columns] = weight[:, i] * jump * a
+                self.input_times.append(times[amplitudes == a] + delay)
+                self.input_weights.append(row)
+
+    def current(self, c):
+        if not self.pulses:
+            return c
+        edges = np.unique(np.concatenate([[s, e] for s, e, _ in self.pulses]))
+        values = np.broadcast_to(c, (edges.size + 1, self.n)).copy()
+        for start, end, vector in self.pulses:
+            values[np.searchsorted(edges, start) + 1 : np.searchsorted(edges, end) + 1] += vector
+        return PiecewiseConstantCurrent(edges, values)
+
+    def network_inputs(self):
+        if not self.input_times or not np.any(np.asarray(self.input_weights) != 0):
+            return {}
+        width = max(1, max(t.size for t in self.input_times))
+        times = np.full((len(self.input_times), width), np.inf)
+        for k, t in enumerate(self.input_times):
+            times[k, : t.size] = np.sort(t)
+        return {"input_spike_times": times, "input_weights": np.asarray(self.input_weights)}
+
+
+def from_nir(graph, input_spike_times=None, *, inputs: InputRaster | None = None, spikes: AbstractSpikeMeaning | None = None) -> Network:
+    """A spikesde :class:`Network` from an ``nir.NIRGraph`` (see the module docstring for the mapping).
 
     All neuron nodes become one population (LIF, or SLIF when every node carries spikesde's SLIF
-    metadata), in the order of ``graph.nodes``; weights between them fill the blocks of the
-    weight matrix and the Input channels (in order) become input spike trains. Give their spike
-    times as ``input_spike_times`` (``(channels, max_spikes)``, padded with ``+inf``); without them
-    the inputs get no spikes (the weights are kept, to be given times later).
+    metadata), in the order of ``graph.nodes``; the Input nodes' channels, in order, are the inputs.
 
-    NIR ``LIF`` nodes have no synapse: they may take an Affine bias (a constant current) but not
-    spikes. Affine biases into CubaLIF nodes (a constant synaptic drive) are not representable.
+    Arguments:
+        graph: the ``nir.NIRGraph``.
+        input_spike_times: ``(channels, max_spikes)`` input spike times padded with ``+inf``, or
+        inputs: an :class:`InputRaster` (row ``k`` is step ``[k dt, (k + 1) dt)``; graded values
+            scale the spikes). Without either the inputs are silent.
+        spikes: what a spike means (:class:`DiscreteTimeSpikes` or :class:`ContinuousTimeSpikes`).
+            Default: :class:`ContinuousTimeSpikes` for graphs spikesde wrote with that meaning, else
+            :class:`DiscreteTimeSpikes` with the raster's ``dt`` (the frameworks' meaning).
+
+    Example: ``from_nir(nir.read("lif_norse.nir"), inputs=InputRaster(raster, dt=1e-4))``.
     """
-    kinds = _check_kinds(graph)
-    populations = [name for name, kind in kinds.items() if kind in ("LIF", "CubaLIF")]
-    inputs = [name for name, kind in kinds.items() if kind == "Input"]
+    kinds = kinds_of(graph)
+    check_outputs(graph, kinds)
+    spikes = _meaning(graph, spikes, inputs)
+    populations = [name for name, kind in kinds.items() if kind in NEURONS]
     if not populations:
         raise ValueError("the NIR graph has no LIF or CubaLIF node")
-    params = [_population_parameters(name, graph.nodes[name]) for name in populations]
-    sizes = [p["threshold"].size for p in params]
-    offsets = dict(zip(populations, np.cumsum([0, *sizes])[:-1]))
-    in_sizes = [_size(graph.nodes[name], "input") for name in inputs]
-    in_offsets = dict(zip(inputs, np.cumsum([0, *in_sizes])[:-1]))
-    n, m = sum(sizes), sum(in_sizes)
-    jump = np.concatenate([p["jump"] for p in params])
-    r_over_tau = np.concatenate([p["r"] / p["tau_mem"] for p in params])
-    c = np.concatenate([p["v_leak"] / (p["tau_mem"] if p["model"] == "LIF" else 1.0) for p in params])
-    weights, input_weights = np.zeros((n, n)), np.zeros((m, n))
-    for source, target, weight, bias in _weight_blocks(graph, kinds, populations, inputs):
-        rows = slice(offsets[target], offsets[target] + weight.shape[0])
-        if bias is not None and np.any(bias != 0):
-            if kinds[target] == "CubaLIF":
+    params = [_population(name, kinds[name], graph.nodes[name]) for name in populations]
+    offsets = dict(zip(populations, np.cumsum([0, *[p["threshold"].size for p in params]])[:-1]))
+    sources = [name for name, kind in kinds.items() if kind == "Input"]
+    in_offsets = dict(zip(sources, np.cumsum([0, *[size(graph.nodes[s], output=True) for s in sources]])[:-1]))
+    m = sum(size(graph.nodes[s], output=True) for s in sources)
+    n = sum(p["threshold"].size for p in params)
+    assembly = _Assembly(n, _channel_events(input_spike_times, inputs, m))
+    c = np.concatenate([p["c"] for p in params])
+    for p in params:
+        _add_routes(graph, kinds, p, offsets, in_offsets, assembly, c, spikes)
+    neuron = _neuron(params, assembly.current(c))
+    weights = assembly.weights
+    return Network(neuron, weights if np.any(weights != 0) else None, **assembly.network_inputs())
+
+
+def _add_routes(graph, kinds, p, offsets, in_offsets, assembly, c, spikes):
+    """Every route into population ``p``: its bias into ``c``, its weights into the assembly."""
+    target, kind = p["name"], p["kind"]
+    columns = slice(offsets[target], offsets[target] + p["threshold"].size)
+    for path in paths_into(graph, kinds, target):
+        if np.any(path.bias != 0):
+            if kind == "CubaLIF":
                 raise ValueError(f"NIR Affine bias into CubaLIF node {target!r}: a constant synaptic drive is not representable (use v_leak)")
-            c[rows] += r_over_tau[rows] * bias
-        if not np.any(weight != 0):
+            c[columns] += p["gain"] * path.bias
+        if not np.any(path.weight != 0):
             continue
-        if kinds[target] == "LIF":
-            raise ValueError(f"NIR LIF node {target!r} receives spikes (voltage jumps have no spikesde counterpart); use CubaLIF")
-        block = (weight * jump[rows, None]).T
-        if source in inputs:
-            input_weights[in_offsets[source] : in_offsets[source] + weight.shape[1], rows] = block
+        from_input = kinds[path.source] == "Input"
+        if kind == "LIF":
+            if not isinstance(spikes, DiscreteTimeSpikes):
+                raise ValueError(f"NIR LIF node {target!r} receives spikes, which {type(spikes).__name__} makes voltage jumps: spikesde's LIF has no voltage jumps; use DiscreteTimeSpikes(dt) (the frameworks' meaning) or a CubaLIF")
+            if not from_input:
+                raise ValueError(f"NIR LIF node {target!r} receives spikes from neuron node {path.source!r}: under DiscreteTimeSpikes they are one-step pulses made at run time, which spikesde cannot apply; use CubaLIF nodes")
+            assembly.pulse_route(columns, path.weight, p["gain"], in_offsets[path.source], path.delay, spikes.spike_area())
+            continue
+        jump = p["jump"] * spikes.spike_area()
+        if from_input:
+            assembly.jump_route(columns, path.weight, jump, in_offsets[path.source], path.delay)
+        elif path.delay != 0:
+            raise ValueError(f"NIR route {path.source!r} -> {target!r} has a delay of {path.delay}: spikesde's Network has no synaptic delays")
         else:
-            weights[offsets[source] : offsets[source] + weight.shape[1], rows] = block
-    neuron = _neuron(params, c)
-    network_inputs = {}
-    if m and np.any(input_weights != 0):
-        times = np.full((m, 1), np.inf) if input_spike_times is None else np.asarray(input_spike_times, np.float64)
-        if times.ndim != 2 or times.shape[0] != m:
-            raise ValueError(f"input_spike_times must have shape (channels, max_spikes) with {m} channels, got {times.shape}")
-        network_inputs = {"input_spike_times": times, "input_weights": input_weights}
-    return Network(neuron, weights if np.any(weights != 0) else None, **network_inputs)
+            rows = slice(offsets[path.source], offsets[path.source] + path.weight.shape[1])
+            assembly.weights[rows, columns] += (path.weight * jump[:, None]).T
 
 
-def _neuron(params: list[dict], c: np.ndarray) -> LIF | SLIF:
+def _neuron(params: list[dict], current) -> LIF | SLIF:
     cat = lambda key: np.concatenate([p[key] for p in params])  # noqa: E731
-    n = c.size
+    n = sum(p["threshold"].size for p in params)
     models = {p["model"] for p in params}
     if models == {"SLIF"}:
         meta = {key: np.concatenate([np.broadcast_to(np.asarray(p["metadata"][key], np.float64), p["threshold"].shape) for p in params]) for key in _SLIF_METADATA}
-        return SLIF(n, c, mu_v=1.0 / cat("tau_mem"), mu_i=1.0 / cat("tau_syn"), v_threshold=cat("threshold"), **meta)
+        return SLIF(n, current, mu_v=1.0 / cat("tau_mem"), mu_i=1.0 / cat("tau_syn"), v_threshold=cat("threshold"), **meta)
     if models != {"LIF"}:
         raise ValueError(f"NIR neuron nodes mix spikesde models {sorted(models)}; import them separately")
-    return LIF(n, c, tau_mem=cat("tau_mem"), tau_syn=cat("tau_syn"), threshold=cat("threshold"), v_reset=cat("subtract"))
+    return LIF(n, current, tau_mem=cat("tau_mem"), tau_syn=cat("tau_syn"), threshold=cat("threshold"), v_reset=cat("subtract"))

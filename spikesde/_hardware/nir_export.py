@@ -1,0 +1,162 @@
+"""NIR export of spikesde networks (the inverse of :func:`spikesde.from_nir`).
+
+* A :class:`LIF` or :class:`SLIF` population with a constant input current becomes
+  Input -> Linear -> CubaLIF (+ recurrent Linear) -> Output, read with
+  :class:`ContinuousTimeSpikes` (declared in the graph's metadata): a spike through NIR weight
+  ``W`` makes ``I_n`` jump by ``w_in W / tau_syn``. A spikesde :class:`LIF`
+  (``dV = (-V/tau_mem + I + c) dt``) maps onto ``R = tau_mem``, ``I_n = I``, ``w_in = 1``,
+  ``v_leak = c tau_mem``, ``W = w tau_syn``; an :class:`SLIF` in its noise-free limit onto
+  ``tau_mem = 1/mu_v``, ``tau_syn = 1/mu_i``, ``R = 1``, ``v_leak = c``, ``W = w tau_syn``, with the
+  escape-noise parameters and noise scales in the node's metadata (read back by ``from_nir``).
+* A :class:`LIF` population driven by a :class:`PiecewiseConstantCurrent` (no coupling, no input
+  spikes, ``i0 = 0``) becomes Input ``"current"`` (one channel per neuron) -> Linear (identity) ->
+  ``nir.LIF`` (``tau = R = tau_mem``, ``v_leak = 0``) -> Output, read with
+  :class:`DiscreteTimeSpikes`: the input value ``x_k`` held on step ``k`` is the current ``c``.
+  :func:`current_raster` gives the raster of ``c`` on the clock.
+* Resets: spikesde subtracts ``v_reset``; NIR sets ``v`` to its ``v_reset``. At an exactly located
+  hard-threshold crossing the two agree with NIR ``v_reset = threshold - v_reset``, which is written.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core.network import Network, as_network
+from .._models.currents import ConstantCurrent, PiecewiseConstantCurrent
+from .._models.lif import LIF
+from .._models.slif import SLIF
+from .nir_graph import _nir
+from .nir_inputs import InputRaster
+
+_SLIF_METADATA = ("alpha", "beta", "tau_s", "sigma_v", "sigma_i", "v_reset", "v0", "i0")
+_RESET_NOTE = "spikesde subtracts v_reset_subtract at a spike; NIR v_reset = v_threshold - v_reset_subtract"
+
+
+def _vector(x, n: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(x, dtype=np.float64), (n,)).copy()
+
+
+def _constant_input(neuron) -> np.ndarray:
+    if not isinstance(neuron.input_current, ConstantCurrent):
+        raise ValueError(
+            f"NIR export of a {type(neuron).__name__} with a {type(neuron.input_current).__name__}: only a constant input current, "
+            "or a PiecewiseConstantCurrent into an uncoupled LIF without input spikes, has a NIR form"
+        )
+    return _vector(neuron.input_current.value, neuron.n_neurons)
+
+
+def _neuron_node(neuron):
+    """The CubaLIF node of a LIF or SLIF population and the factor ``tau_syn`` of its weights."""
+    nir, n = _nir(), neuron.n_neurons
+    c = _constant_input(neuron)
+    if isinstance(neuron, LIF):
+        tau_mem, tau_syn = _vector(neuron.tau_mem, n), _vector(neuron.tau_syn, n)
+        threshold, subtract = _vector(neuron.threshold, n), _vector(neuron.v_reset, n)
+        r, v_leak = tau_mem, c * tau_mem
+        metadata = {"spikesde_model": "LIF", "sigma_v": _vector(neuron.sigma_v, n), "sigma_i": _vector(neuron.sigma_i, n)}
+    elif isinstance(neuron, SLIF):
+        with np.errstate(divide="ignore"):
+            tau_mem, tau_syn = 1.0 / _vector(neuron.mu_v, n), 1.0 / _vector(neuron.mu_i, n)
+        threshold, subtract = _vector(neuron.v_threshold, n), _vector(neuron.v_reset, n)
+        r, v_leak = np.ones(n), c
+        metadata = {"spikesde_model": "SLIF", **{name: _vector(getattr(neuron, name), n) for name in _SLIF_METADATA}}
+    else:
+        raise TypeError(f"NIR export supports LIF and SLIF neurons, got {type(neuron).__name__}")
+    metadata["reset_convention"] = _RESET_NOTE
+    metadata["v_reset_subtract"] = subtract
+    node = nir.CubaLIF(
+        tau_syn=tau_syn, tau_mem=tau_mem, r=r, v_leak=v_leak, v_threshold=threshold,
+        v_reset=threshold - subtract, w_in=np.ones(n), metadata=metadata,
+    )
+    return node, tau_syn
+
+
+def to_nir(model: Network | LIF | SLIF):
+    """An ``nir.NIRGraph`` of a spikesde network of :class:`LIF` or :class:`SLIF` neurons (see the
+    module docstring; anything else raises naming what has no NIR form).
+
+    Nodes: ``"input"`` (Input, one channel per input spike train; one silent channel with zero
+    weights when there are none: NIR graphs need an entry point), ``"input_weights"`` (Linear),
+    ``"neurons"`` (CubaLIF), ``"output"``, and with coupling ``"recurrent"`` (Linear, neurons to
+    neurons); or, for a piecewise-constant current, ``"current"`` -> ``"current_weights"`` ->
+    ``"neurons"`` (LIF) -> ``"output"``.
+
+    Example: ``nir.write("net.nir", to_nir(spikesde.LIF(2, 1.5)))``.
+    """
+    nir = _nir()
+    network = as_network(model)
+    neuron, n = network.neuron, network.n_neurons
+    if isinstance(neuron.input_current, PiecewiseConstantCurrent):
+        return _piecewise_graph(network)
+    node, tau_syn = _neuron_node(neuron)
+    nodes = {"neurons": node, "output": nir.Output(output_type=np.array([n]))}
+    edges = [("neurons", "output")]
+    coupling = network.coupling()
+    if coupling is not None:
+        nodes["recurrent"] = nir.Linear(weight=_synaptic_weight(np.asarray(coupling).T, tau_syn, "weights"))
+        edges += [("neurons", "recurrent"), ("recurrent", "neurons")]
+    if network.input_spike_times is not None:
+        m = network.input_spike_times.shape[0]
+        w_in = _synaptic_weight(np.asarray(network.input_coupling()).T, tau_syn, "input_weights")
+    else:
+        m, w_in = 1, np.zeros((n, 1))
+    nodes["input"] = nir.Input(input_type=np.array([m]))
+    nodes["input_weights"] = nir.Linear(weight=w_in)
+    edges += [("input", "input_weights"), ("input_weights", "neurons")]
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={"generator": "spikesde", "spike_meaning": "continuous"})
+
+
+def _piecewise_graph(network: Network):
+    nir, neuron, n = _nir(), network.neuron, network.n_neurons
+    if not isinstance(neuron, LIF):
+        raise ValueError(f"NIR export of a {type(neuron).__name__} with a PiecewiseConstantCurrent: only a LIF's current enters its voltage directly, as NIR's LIF input does")
+    if network.coupling() is not None or network.input_spike_times is not None:
+        raise ValueError("NIR export: a LIF with a PiecewiseConstantCurrent and synaptic inputs (coupling or input spikes) has no NIR form: NIR's LIF has no synapse and its CubaLIF takes input only through the synapse")
+    if np.any(_vector(neuron.i0, n) != 0):
+        raise ValueError("NIR export: a LIF with a PiecewiseConstantCurrent needs i0 = 0 (NIR's LIF has no synaptic current)")
+    tau, threshold = _vector(neuron.tau_mem, n), _vector(neuron.threshold, n)
+    subtract = _vector(neuron.v_reset, n)
+    metadata = {"reset_convention": _RESET_NOTE, "v_reset_subtract": subtract}
+    nodes = {
+        "current": nir.Input(input_type=np.array([n])),
+        "current_weights": nir.Linear(weight=np.eye(n)),
+        "neurons": nir.LIF(tau=tau, r=tau, v_leak=np.zeros(n), v_threshold=threshold, v_reset=threshold - subtract, metadata=metadata),
+        "output": nir.Output(output_type=np.array([n])),
+    }
+    edges = [("current", "current_weights"), ("current_weights", "neurons"), ("neurons", "output")]
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={"generator": "spikesde", "spike_meaning": "discrete"})
+
+
+def current_raster(model: Network | LIF, dt: float, t1: float) -> InputRaster:
+    """The :class:`InputRaster` (``(steps, n)``, ``steps = t1 / dt``) of a LIF's piecewise-constant
+    input current, the input of the graph :func:`to_nir` writes for it. Every breakpoint must lie
+    on the clock ``k dt`` (else the current is not constant over a step: raises naming it).
+
+    Example: ``read_nir(path, inputs=current_raster(lif, dt=1e-3, t1=1.0))``.
+    """
+    network = as_network(model)
+    current = network.neuron.input_current
+    if not isinstance(current, PiecewiseConstantCurrent):
+        raise TypeError(f"current_raster needs a PiecewiseConstantCurrent, got {type(current).__name__}")
+    ticks = np.asarray(current.breakpoints) / dt
+    off = np.flatnonzero(np.abs(ticks - np.round(ticks)) > 1e-9 * np.maximum(1.0, np.abs(ticks)))
+    if off.size:
+        raise ValueError(f"current_raster: breakpoint {off[0]} at t = {float(current.breakpoints[off[0]])} is not on the clock of dt = {dt}")
+    steps = int(round(t1 / dt))
+    # Midpoints: the value held on [k dt, (k + 1) dt), whatever the rounding of k dt.
+    index = np.searchsorted(np.asarray(current.breakpoints), (np.arange(steps) + 0.5) * dt, side="right")
+    values = np.asarray(current.values, np.float64)[index]
+    return InputRaster(np.broadcast_to(values.reshape(steps, -1), (steps, network.n_neurons)), dt)
+
+
+def _synaptic_weight(weight: np.ndarray, tau_syn: np.ndarray, name: str) -> np.ndarray:
+    """``W[j, k] = w[k, j] tau_syn[j]``: NIR's jump ``W / tau_syn`` equals the spikesde jump ``w``."""
+    weight = np.asarray(weight, dtype=np.float64)
+    if not np.all(np.isfinite(tau_syn[np.any(weight != 0, axis=1)])):
+        raise ValueError(f"NIR export: {name} reach neurons with tau_syn = inf (mu_i = 0), whose NIR synapse ignores spikes")
+    return weight * np.where(np.isfinite(tau_syn), tau_syn, 0.0)[:, None]
+
+
+def write_nir(model: Network | LIF | SLIF, path) -> None:
+    """Write :func:`to_nir` of ``model`` to an NIR (HDF5) file."""
+    _nir().write(path, to_nir(model))
