@@ -85,3 +85,58 @@ def test_loihi_parameters_are_checked(kwargs, match):
 def test_loihi_needs_its_stepper():
     with pytest.raises(TypeError, match="clock-driven"):
         spikesde.simulate(LoihiLIF(2), t0=0.0, t1=2.0, dt=1.0, key=jax.random.key(0), max_spikes=2)
+
+
+@pytest.mark.parametrize("ticks", [1, 3, 10])
+def test_to_loihi_synaptic_weights_follow_the_float_model_for_any_tau_syn(ticks, x64):
+    """Same input spikes (on the clock), float exact LIF vs its Loihi program at tau_syn = ticks dt:
+    same spike count, spike steps within one tick (the chip resets at the tick's end, the float
+    model at the crossing)."""
+    from spikesde._hardware import spike_steps, to_loihi
+
+    dt = 1e-3
+    rng = np.random.default_rng(0)
+    inputs = np.sort(rng.choice(np.arange(1, 1000), 60, replace=False)) * dt
+    lif = spikesde.LIF(1, 20.0, tau_mem=20e-3, tau_syn=ticks * dt, threshold=1.0)
+    network = spikesde.Network(lif, None, input_spike_times=inputs[None], input_weights=[[0.25 / (ticks * dt)]])
+    run = dict(t0=0.0, t1=1.0, dt=dt, key=jax.random.key(0), max_spikes=32)
+    exact = spikesde.simulate(network, stepper=spikesde.ExponentialEuler(), **run)
+    chip = spikesde.simulate(to_loihi(network, dt, vth=2**16), stepper=Loihi1Stepper(dt=dt), event_location=spikesde.GridEventLocation(strict=True),
+                             event_policy=spikesde.ParallelEvents(), **run)
+    a, b = spike_steps(exact.spike_times[0], dt), spike_steps(chip.spike_times[0], dt)
+    assert a.size >= 2 and a.size == b.size, (a, b)
+    assert np.max(np.abs(a - b)) <= 1, (a, b)
+
+
+def test_to_loihi_refuses_a_reset_the_chip_does_not_do():
+    from spikesde._hardware import to_loihi
+
+    with pytest.raises(ValueError, match="to_loihi: LIF.v_reset = 0.5 subtracts other than the threshold; the chip sets v to 0"):
+        to_loihi(spikesde.LIF(1, 1.5, threshold=1.0, v_reset=0.5), dt=1e-3)
+
+
+def test_nir_to_loihi_programs_a_cuba_lif_and_refuses_what_lava_cannot():
+    nir = pytest.importorskip("nir")
+    from spikesde._hardware import LavaProgramming, nir_to_loihi
+
+    one = lambda x: np.array([x])  # noqa: E731
+    dt, tau_syn, tau_mem, weight = 1e-3, 5e-3, 20e-3, 3.0
+
+    def graph(v_leak=0.0, v_reset=0.0, bias=0.0):
+        cuba = nir.CubaLIF(tau_syn=one(tau_syn), tau_mem=one(tau_mem), r=one(1.0), v_leak=one(v_leak), v_threshold=one(1.0),
+                           v_reset=one(v_reset), w_in=one(1.0))
+        nodes = {"in": nir.Input(input_type=np.array([1])), "w": nir.Affine(weight=np.array([[weight]]), bias=one(bias)), "cuba": cuba,
+                 "out": nir.Output(output_type=np.array([1]))}
+        return nir.NIRGraph(nodes=nodes, edges=[("in", "w"), ("w", "cuba"), ("cuba", "out")])
+
+    network = nir_to_loihi(graph(), dt, input_spike_times=[[0.0105]])
+    assert (int(network.neuron.du[0]), int(network.neuron.dv[0]), int(network.neuron.vth[0])) == (819, 204, 255)
+    # a_in = int(256 R w_in W dt^2 / (tau_syn tau_mem)) = int(7.68)
+    assert float(network.input_weights[0, 0]) == 7.0
+    assert int(LavaProgramming().synaptic_input(np.array([2.0]), "w")[0]) == 512  # 256 << 1: mantissa 256 needs the exponent
+    with pytest.raises(ValueError, match="node 'cuba' \\(CubaLIF\\) has v_leak != 0"):
+        nir_to_loihi(graph(v_leak=0.1), dt)
+    with pytest.raises(ValueError, match="node 'cuba' \\(CubaLIF\\) resets to v_reset"):
+        nir_to_loihi(graph(v_reset=0.2), dt)
+    with pytest.raises(ValueError, match="an Affine bias reaches node 'cuba'"):
+        nir_to_loihi(graph(bias=0.1), dt)

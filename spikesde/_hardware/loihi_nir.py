@@ -43,8 +43,9 @@ class LavaProgramming(eqx.Module):
     weight_bits: int = 8
 
     def decays(self, dt: float, tau_mem: np.ndarray, tau_syn: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        du = np.full(tau_mem.shape, 4095) if tau_syn is None else (4095 * dt / tau_syn).astype(np.int64)
-        return du, (4095 * dt / tau_mem).astype(np.int64)
+        # Lava's order of operations, (dt / tau) * 4095: 4095 * dt / tau can round below an integer.
+        du = np.full(tau_mem.shape, 4095) if tau_syn is None else ((dt / tau_syn) * 4095).astype(np.int64)
+        return du, ((dt / tau_mem) * 4095).astype(np.int64)
 
     def threshold(self, v_threshold: np.ndarray) -> np.ndarray:
         return (v_threshold * 131071).astype(np.int64) >> 9
