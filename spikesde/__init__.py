@@ -85,6 +85,17 @@ from ._hardware import (
     to_nir,
     write_nir,
 )
+from ._hardware import (
+    AbstractSpikeMeaning,
+    ContinuousTimeSpikes,
+    DiscreteTimeSpikes,
+    InputRaster,
+    LavaProgramming,
+    current_raster,
+    loihi_probe_reading,
+    nir_to_loihi,
+    spike_steps,
+)
 from ._io import from_nir_events, from_nir_gridded, to_nir_events, to_nir_gridded
 from ._gradients import GradientCheck, check_gradients, forward_value_and_grad
 from ._losses import (

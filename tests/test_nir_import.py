@@ -135,3 +135,19 @@ def test_routes_spikesde_cannot_simulate_are_refused_by_name():
                     extra_edges=[("neuron", "readout"), ("readout", "o2")])
     with pytest.raises(ValueError, match="node 'o2' \\(Output\\) reads 'readout' \\(Linear\\)"):
         from_nir(readout, spikes=ContinuousTimeSpikes())
+
+
+def test_a_file_failing_nirs_type_check_is_read_with_a_warning(tmp_path):
+    """Older exporters (Rockpool's re-export of the paper's benchmark) typed the Output [1, 1, 1]
+    after a one-neuron LIF; nir.read refuses that, read_nir says so and reads the graph."""
+    lif = nir.LIF(tau=one(2.5e-3), r=one(1.0), v_leak=one(0.0), v_threshold=one(0.1), v_reset=one(0.0))
+    good = graph(nir.Linear(weight=np.ones((1, 1))), neuron=lif)
+    nir.write(tmp_path / "old.nir", good)
+    with h5py.File(tmp_path / "old.nir", "r+") as file:
+        del file["node/nodes/output/shape"]
+        file["node/nodes/output/shape"] = np.array([1, 1, 1])
+    with pytest.raises(ValueError, match="Type inference"):
+        nir.read(tmp_path / "old.nir")
+    with pytest.warns(UserWarning, match="old.nir' fails nir's type check"):
+        network = read_nir(tmp_path / "old.nir", inputs=InputRaster(np.eye(3)[:, :1], 1e-4))
+    assert network.n_neurons == 1

@@ -141,7 +141,7 @@ def current_raster(model: Network | LIF, dt: float, t1: float) -> InputRaster:
     ticks = np.asarray(current.breakpoints) / dt
     off = np.flatnonzero(np.abs(ticks - np.round(ticks)) > 1e-9 * np.maximum(1.0, np.abs(ticks)))
     if off.size:
-        raise ValueError(f"current_raster: breakpoint {off[0]} at t = {float(current.breakpoints[off[0]])} is not on the clock of dt = {dt}")
+        raise ValueError(f"current_raster: breakpoint {off[0]} at t = {float(current.breakpoints[off[0]]):.6g} is not on the clock of dt = {dt}")
     steps = int(round(t1 / dt))
     # Midpoints: the value held on [k dt, (k + 1) dt), whatever the rounding of k dt.
     index = np.searchsorted(np.asarray(current.breakpoints), (np.arange(steps) + 0.5) * dt, side="right")
