@@ -48,6 +48,8 @@ def test_a_text_file_named_nir_and_hdf5_without_nir_structure_are_named(tmp_path
         (lambda: nir.LI(tau=one(1.0), r=one(1.0), v_leak=one(0.0)), "node 'neuron' has kind LI: a leaky integrator without spikes"),
         (lambda: nir.CubaLI(tau_syn=one(1.0), tau_mem=one(1.0), r=one(1.0), v_leak=one(0.0)), "kind CubaLI: a leaky integrator"),
         (lambda: nir.Threshold(one(1.0)), "node 'neuron' has kind Threshold: a memoryless Heaviside"),
+        (lambda: nir.NIRGraph(nodes={"i": nir.Input(input_type=np.array([1])), "o": nir.Output(output_type=np.array([1]))}, edges=[("i", "o")]),
+         "node 'neuron' has kind NIRGraph: a nested graph"),  # snnTorch's RLeaky / RSynaptic export
     ],
 )
 def test_unsupported_kinds_are_refused_naming_node_kind_and_reason(node, match):
