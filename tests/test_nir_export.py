@@ -20,6 +20,7 @@ def pulsed_lif():
     return spikesde.LIF(2, spikesde.PiecewiseConstantCurrent(breakpoints, values), tau_mem=0.02, threshold=np.array([1.0, 0.8]))
 
 
+@pytest.mark.slow  # two compiles of simulate (~40 s on the shared machine)
 def test_a_piecewise_current_exports_as_an_input_node_and_a_raster(tmp_path, x64):
     lif = pulsed_lif()
     write_nir(lif, tmp_path / "pulsed.nir")
