@@ -8,7 +8,7 @@ import pytest
 from scipy.optimize import brentq
 
 import spikesde
-from spikesde._hardware import ContinuousTimeSpikes, DiscreteTimeSpikes, from_nir, read_nir, to_nir, write_nir
+from spikesde._hardware import ContinuousTimeSpikes, from_nir, read_nir, to_nir, write_nir
 from spikesde._io.nir_data import from_nir_events, from_nir_gridded, to_nir_events, to_nir_gridded
 
 nir = pytest.importorskip("nir")
