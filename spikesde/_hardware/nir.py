@@ -29,6 +29,7 @@ float solvers' event location; on a clock the overshoot would make them differ, 
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 
 from .._core.network import Network
@@ -103,6 +104,14 @@ def _channel_events(input_spike_times, raster, m):
     return [(t[np.isfinite(t)], np.ones(int(np.isfinite(t).sum())), None) for t in times]
 
 
+def _grid_time(k: int, dt: float) -> float:
+    """``k dt`` as the solver's grid computes it (``t0 + k dt`` with ``t0 = 0``, in JAX's default
+    float): a pulse edge a rounding error away from the grid point would lose or double the step.
+    Build the model in the precision it is simulated in (inside ``jax.enable_x64`` for float64)."""
+    dtype = jnp.zeros(()).dtype
+    return float(np.asarray(k, dtype) * np.asarray(dt, dtype))
+
+
 class _Assembly:
     """The pieces of the Network, filled route by route."""
 
@@ -118,8 +127,10 @@ class _Assembly:
             for j, (t, a) in enumerate(zip(times, amplitudes)):
                 vector = np.zeros(self.n)
                 vector[columns] = gain * weight[:, i] * a
-                # Raster rows give the pulse ends as (k + 1) dt, on the solver's grid.
-                end = (rows[j] + 1) * dt if rows is not None else t + dt
+                if rows is not None:
+                    t, end = _grid_time(rows[j], dt), _grid_time(rows[j] + 1, dt)
+                else:
+                    end = t + dt
                 self.pulses.append((t + delay, end + delay, vector))
 
     def jump_route(self, columns, weight, jump, channel_offset, delay):

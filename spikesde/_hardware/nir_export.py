@@ -9,8 +9,8 @@
   ``tau_mem = 1/mu_v``, ``tau_syn = 1/mu_i``, ``R = 1``, ``v_leak = c``, ``W = w tau_syn``, with the
   escape-noise parameters and noise scales in the node's metadata (read back by ``from_nir``).
 * A :class:`LIF` population driven by a :class:`PiecewiseConstantCurrent` (no coupling, no input
-  spikes, ``i0 = 0``) becomes Input ``"current"`` (one channel per neuron) -> Linear (identity) ->
-  ``nir.LIF`` (``tau = R = tau_mem``, ``v_leak = 0``) -> Output, read with
+  spikes, ``i0 = 0``) becomes Input ``"current"`` (one channel per neuron) -> Linear (``diag(tau_mem)``)
+  -> ``nir.LIF`` (``tau = tau_mem``, ``R = 1``, ``v_leak = 0``) -> Output, read with
   :class:`DiscreteTimeSpikes`: the input value ``x_k`` held on step ``k`` is the current ``c``.
   :func:`current_raster` gives the raster of ``c`` on the clock.
 * Resets: spikesde subtracts ``v_reset``; NIR sets ``v`` to its ``v_reset``. At an exactly located
@@ -119,8 +119,9 @@ def _piecewise_graph(network: Network):
     metadata = {"reset_convention": _RESET_NOTE, "v_reset_subtract": subtract}
     nodes = {
         "current": nir.Input(input_type=np.array([n])),
-        "current_weights": nir.Linear(weight=np.eye(n)),
-        "neurons": nir.LIF(tau=tau, r=tau, v_leak=np.zeros(n), v_threshold=threshold, v_reset=threshold - subtract, metadata=metadata),
+        # R = 1 (as Norse and Lava assume) and the weight tau: the input value x is the current c = R W x / tau.
+        "current_weights": nir.Linear(weight=np.diag(tau)),
+        "neurons": nir.LIF(tau=tau, r=np.ones(n), v_leak=np.zeros(n), v_threshold=threshold, v_reset=threshold - subtract, metadata=metadata),
         "output": nir.Output(output_type=np.array([n])),
     }
     edges = [("current", "current_weights"), ("current_weights", "neurons"), ("neurons", "output")]
@@ -138,8 +139,11 @@ def current_raster(model: Network | LIF, dt: float, t1: float) -> InputRaster:
     current = network.neuron.input_current
     if not isinstance(current, PiecewiseConstantCurrent):
         raise TypeError(f"current_raster needs a PiecewiseConstantCurrent, got {type(current).__name__}")
-    ticks = np.asarray(current.breakpoints) / dt
-    off = np.flatnonzero(np.abs(ticks - np.round(ticks)) > 1e-9 * np.maximum(1.0, np.abs(ticks)))
+    breakpoints = np.asarray(current.breakpoints)
+    ticks = breakpoints.astype(np.float64) / dt
+    # On the clock up to the rounding of the breakpoints' own precision (float32 without x64).
+    tolerance = 16 * np.finfo(breakpoints.dtype).eps * np.maximum(1.0, np.abs(ticks))
+    off = np.flatnonzero(np.abs(ticks - np.round(ticks)) > tolerance)
     if off.size:
         raise ValueError(f"current_raster: breakpoint {off[0]} at t = {float(current.breakpoints[off[0]]):.6g} is not on the clock of dt = {dt}")
     steps = int(round(t1 / dt))
