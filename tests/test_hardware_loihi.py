@@ -133,7 +133,8 @@ def test_nir_to_loihi_programs_a_cuba_lif_and_refuses_what_lava_cannot():
     assert (int(network.neuron.du[0]), int(network.neuron.dv[0]), int(network.neuron.vth[0])) == (819, 204, 255)
     # a_in = int(256 R w_in W dt^2 / (tau_syn tau_mem)) = int(7.68)
     assert float(network.input_weights[0, 0]) == 7.0
-    assert int(LavaProgramming().synaptic_input(np.array([2.0]), "w")[0]) == 512  # 256 << 1: mantissa 256 needs the exponent
+    assert int(LavaProgramming().synaptic_input(np.array([2.0]), "w")[0]) == 512  # 64 << 3: an 8-bit mantissa needs the exponent
+    assert int(LavaProgramming().synaptic_input(np.array([1.3]), "w")[0]) == 332  # 83 << 2: 332.8 truncated to the mantissa
     with pytest.raises(ValueError, match="node 'cuba' \\(CubaLIF\\) has v_leak != 0"):
         nir_to_loihi(graph(v_leak=0.1), dt)
     with pytest.raises(ValueError, match="node 'cuba' \\(CubaLIF\\) resets to v_reset"):

@@ -38,7 +38,10 @@ _SPIKE_READING = 128
 
 class LavaProgramming(eqx.Module):
     """Lava's NIR-to-Loihi integer conversion (see the module docstring); ``weight_bits`` is the
-    signed weight mantissa width (8: mantissas in ``[-256, 255]``)."""
+    signed weight mantissa width (8: mantissas in ``[-128, 127]`` before the exponent).
+
+    Example: ``LavaProgramming().decays(1e-4, np.array([2.5e-3]), None)`` is ``([4095], [163])``.
+    """
 
     weight_bits: int = 8
 

@@ -44,7 +44,10 @@ _SLIF_METADATA = ("alpha", "beta", "tau_s", "sigma_v", "sigma_i", "v_reset", "v0
 
 def read_nir(path, input_spike_times=None, *, inputs: InputRaster | None = None, spikes: AbstractSpikeMeaning | None = None) -> Network:
     """:func:`from_nir` of the graph in an NIR file; a file that is not NIR raises a ``ValueError``
-    naming it (no HDF5 signature, or HDF5 without NIR's ``node`` group)."""
+    naming it (no HDF5 signature, or HDF5 without NIR's ``node`` group).
+
+    Example: ``read_nir("lif_norse.nir", inputs=InputRaster(raster, dt=1e-4))``.
+    """
     return from_nir(read_graph(path), input_spike_times, inputs=inputs, spikes=spikes)
 
 
