@@ -141,3 +141,27 @@ def test_nir_to_loihi_programs_a_cuba_lif_and_refuses_what_lava_cannot():
         nir_to_loihi(graph(v_reset=0.2), dt)
     with pytest.raises(ValueError, match="an Affine bias reaches node 'cuba'"):
         nir_to_loihi(graph(bias=0.1), dt)
+
+
+@pytest.mark.slow  # a float and a chip compile (~30 s on the shared machine)
+def test_to_loihi_feeds_a_piecewise_current_per_tick_and_keeps_the_float_spike_steps(x64):
+    """The NIR benchmark's input as a spikesde current (400 on the input steps): float exact and
+    to_loihi fire in the same steps (460, 510, 710, 760: no Dense delay on this route)."""
+    from spikesde._hardware import spike_steps, to_loihi
+
+    dt, steps = 1e-4, [60, 220, 270, 310, 320, 350, 370, 400, 410, 430, 440, 450, 460, 470, 480, 490, 500,
+                       510, 520, 530, 670, 680, 690, 700, 710, 720, 730, 740, 750, 760, 770, 780, 840, 850]
+    breakpoints = np.ravel([[k * dt, (k + 1) * dt] for k in steps])
+    values = np.concatenate([[0.0], np.ravel([[400.0, 0.0] for _ in steps])])
+    lif = spikesde.LIF(1, spikesde.PiecewiseConstantCurrent(breakpoints, values), tau_mem=2.5e-3, threshold=0.1)
+    run = dict(t0=0.0, t1=0.1, dt=dt, key=jax.random.key(0), max_spikes=8)
+    exact = spikesde.simulate(lif, stepper=spikesde.ExponentialEuler(), **run)
+    chip_model = to_loihi(lif, dt, vth=2**14)
+    assert np.all(np.asarray(chip_model.neuron.du) == 4095)
+    chip = spikesde.simulate(chip_model, stepper=Loihi1Stepper(dt=dt), event_location=spikesde.GridEventLocation(strict=True),
+                             event_policy=spikesde.ParallelEvents(), **run)
+    assert list(spike_steps(exact.spike_times[0], dt)) == list(spike_steps(chip.spike_times[0], dt)) == [460, 510, 710, 760]
+    with pytest.raises(ValueError, match="breakpoint 0 of the input current is not on the clock"):
+        to_loihi(spikesde.LIF(1, spikesde.PiecewiseConstantCurrent([0.5e-4], [0.0, 1.0])), dt)
+    with pytest.raises(ValueError, match="cannot carry synaptic input too"):
+        to_loihi(spikesde.Network(spikesde.LIF(2, spikesde.PiecewiseConstantCurrent([dt], [0.0, 1.0])), np.ones((2, 2))), dt)

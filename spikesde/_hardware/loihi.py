@@ -151,6 +151,26 @@ def _integer_weights(w: np.ndarray, name: str) -> np.ndarray:
     return a_in
 
 
+def _clocked_input(network, gain: np.ndarray, dt: float):
+    """A LIF's piecewise-constant current as the chip's per-tick synaptic input: with ``du = 4095``
+    ``u`` lasts one tick, so ``a_in = round(g c / 64)`` on a tick adds the float step's ``g c``
+    to ``v`` in that tick. ``u`` then carries nothing else: no coupling, no input spikes."""
+    from .._models.currents import PiecewiseConstantCurrent
+
+    if network.coupling() is not None or network.input_spike_times is not None:
+        raise ValueError("to_loihi: a piecewise-constant current reaches the chip through u (du = 4095), which then cannot carry synaptic input too; "
+                         "the network has coupling or input spikes")
+    current = network.neuron.input_current
+    ticks = np.asarray(current.breakpoints, np.float64) / dt
+    off = np.flatnonzero(np.abs(ticks - np.round(ticks)) > 16 * np.finfo(np.asarray(current.breakpoints).dtype).eps * np.maximum(1.0, ticks))
+    if off.size:
+        raise ValueError(f"to_loihi: breakpoint {off[0]} of the input current is not on the clock of dt = {dt}")
+    values = np.asarray(current.values, np.float64).reshape(ticks.size + 1, -1)
+    a_in = _integer_weights(np.broadcast_to(values, (ticks.size + 1, gain.size)) * gain / 64, "the input current")
+    # Breakpoints half a tick early: a tick reads the value at its start, away from any rounding of k dt.
+    return PiecewiseConstantCurrent((np.round(ticks) - 0.5) * dt, a_in)
+
+
 def _synaptic_gain(dt: float, tau_mem: np.ndarray, tau_syn: np.ndarray) -> np.ndarray:
     """``(e^(-dt/tau_syn) - e^(-dt/tau_mem)) / (1/tau_mem - 1/tau_syn)``, written
     ``e^(-dt/tau_mem) dt phi((1/tau_mem - 1/tau_syn) dt)`` with ``phi(x) = expm1(x) / x`` (1 at 0)
@@ -173,19 +193,22 @@ def to_loihi(model, dt: float, *, vth: int = 2**14):
     (``dt e^(-dt/tau)`` when the two are equal), and the chip's ``v`` by ``a_in << 6`` (the spike
     reaches ``u`` at the next tick, and ``u`` enters ``v`` in that tick): so ``a_in = round(s k w / 64)``,
     and chip and float agree at every later grid point up to rounding, for any ``tau_syn``. Input
-    spike times are kept (the stepper applies them at the next tick). The input current must be a
-    :class:`spikesde.ConstantCurrent`, and the reset the chip's (to 0: ``v_reset = threshold``).
+    spike times are kept (the stepper applies them at the next tick). The input current is a
+    :class:`spikesde.ConstantCurrent` (the bias), or a :class:`spikesde.PiecewiseConstantCurrent`
+    switching on the clock in a network without synaptic inputs (then fed per tick through ``u``
+    with ``du = 4095``: ``a_in = round(s g c / 64)``); the reset must be the chip's (to 0:
+    ``v_reset = threshold``).
 
     For a NIR graph, program the chip as Lava does with :func:`spikesde.nir_to_loihi`.
     """
     from .._core.network import Network, as_network
-    from .._models.currents import ConstantCurrent
+    from .._models.currents import ConstantCurrent, PiecewiseConstantCurrent
     from .._models.lif import LIF
 
     network = as_network(model)
     lif, n = network.neuron, network.n_neurons
-    if not isinstance(lif, LIF) or not isinstance(lif.input_current, ConstantCurrent):
-        raise TypeError("to_loihi converts LIF neurons with a constant input current")
+    if not isinstance(lif, LIF) or not isinstance(lif.input_current, (ConstantCurrent, PiecewiseConstantCurrent)):
+        raise TypeError("to_loihi converts LIF neurons with a constant or piecewise-constant input current")
     vector = lambda x: np.broadcast_to(np.asarray(x, np.float64), (n,))  # noqa: E731
     tau_mem, tau_syn, threshold = vector(lif.tau_mem), vector(lif.tau_syn), vector(lif.threshold)
     if np.any(vector(lif.v_reset) != threshold):
@@ -195,6 +218,8 @@ def to_loihi(model, dt: float, *, vth: int = 2**14):
     synaptic = scale * _synaptic_gain(dt, tau_mem, tau_syn)
     dv = np.round(4096 * -np.expm1(-dt / tau_mem)).astype(np.int64)
     du = np.clip(np.round(4096 * -np.expm1(-dt / tau_syn)) - 1, 0, 4095).astype(np.int64)
+    if isinstance(lif.input_current, PiecewiseConstantCurrent):
+        return Network(LoihiLIF(n, _clocked_input(network, gain, dt), du=4095, dv=dv, vth=np.full(n, vth)))
     mant, exponent = _bias_mantissa_exponent(gain * vector(lif.input_current.value))
     neuron = LoihiLIF(n, 0.0, du=du, dv=dv, vth=np.full(n, vth), bias_mant=mant, bias_exp=exponent)
     coupling = network.coupling()
