@@ -3,7 +3,7 @@ host devices by default).
 
 Model: a recurrent SLIF network of N neurons (mu = (15, 5), sigma_v = 0.3, input current 2, 10%
 connectivity, weight scale 0.5, as in ``benchmarks/network_scaling.py``), t in [0, T], dt = 1e-3,
-float32, ``ParallelEvents``. For each device count D a fresh process (``XLA_FLAGS=
+float32, the default event policy (``SequentialEvents``, as every training step). For each device count D a fresh process (``XLA_FLAGS=
 --xla_force_host_platform_device_count=D``; the flag must be set before JAX starts) measures:
 
 - **simulate**: ``Simulation.sample`` of B samples split over a mesh of the D devices (the code
@@ -59,7 +59,7 @@ def child(args):
     mesh = jax.sharding.Mesh(np.array(jax.devices()), ("samples",))
     neuron = sd.SLIF(args.neurons, input_current=2.0, mu_v=15.0, mu_i=5.0, sigma_v=0.3)
     model = sd.recurrent(neuron, key=jax.random.key(args.neurons), connection_probability=0.1, weight_scale=0.5)
-    sim = sd.Simulation(t0=0.0, t1=args.t1, dt=1e-3, max_spikes=args.max_spikes, stepper=None)
+    sim = sd.Simulation(t0=0.0, t1=args.t1, dt=1e-3, max_spikes=args.max_spikes)
     num_steps = round(args.t1 / 1e-3)
     rows = []
     for scaling, batch in (("weak", args.per_device * devices), ("strong", args.total)):

@@ -117,9 +117,10 @@ class Trainer(eqx.Module):
             raise TypeError(f"estimator must be an AbstractGradientEstimator, got {type(estimator).__name__}")
         estimator.check(self.model, model_samples)
         self.mesh = default_mesh() if mesh is None else check_mesh(mesh)
+        dtype = jnp.result_type(float) if simulation.dtype is None else jnp.dtype(simulation.dtype)
         check_batch_memory(
             as_network(self.model), num_steps=_num_steps(simulation.t0, simulation.t1, simulation.dt),
-            max_spikes=simulation.max_spikes, dtype=jnp.result_type(float) if simulation.dtype is None else jnp.dtype(simulation.dtype), samples=model_samples,
+            max_spikes=simulation.max_spikes, dtype=dtype, samples=model_samples,
             devices=1 if self.mesh is None else self.mesh.size,
         )  # fmt: skip
         metrics = dict(metrics or {})
