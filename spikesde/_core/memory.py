@@ -10,15 +10,22 @@ from .network import Network
 _INT32_MAX = 2**31 - 1
 
 
-def available_bytes() -> int:
-    """Memory of the default device: its ``bytes_limit`` where it reports one, else the host's RAM."""
+def _bytes_limit(device) -> int | None:
     try:
-        stats = jax.devices()[0].memory_stats() or {}
+        stats = device.memory_stats() or {}
     except Exception:  # some backends do not implement memory_stats
         stats = {}
-    if "bytes_limit" in stats:
-        return int(stats["bytes_limit"])
+    return int(stats["bytes_limit"]) if "bytes_limit" in stats else None
+
+
+def _host_ram() -> int:
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def available_bytes() -> int:
+    """Memory of the default device: its ``bytes_limit`` where it reports one, else the host's RAM."""
+    limit = _bytes_limit(jax.devices()[0])
+    return _host_ram() if limit is None else limit
 
 
 def solve_bytes(network: Network, *, num_steps: int, max_spikes: int, dtype) -> int:
@@ -54,14 +61,8 @@ def check_memory(network: Network, *, num_steps: int, max_spikes: int, max_event
 def device_bytes() -> int:
     """Memory of one device: its ``bytes_limit`` where it reports one; host devices share the RAM,
     so each CPU device counts an equal share of it."""
-    try:
-        stats = jax.local_devices()[0].memory_stats() or {}
-    except Exception:  # some backends do not implement memory_stats
-        stats = {}
-    if "bytes_limit" in stats:
-        return int(stats["bytes_limit"])
-    ram = int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    return ram // max(1, len(jax.local_devices()))
+    limit = _bytes_limit(jax.local_devices()[0])
+    return _host_ram() // len(jax.local_devices()) if limit is None else limit
 
 
 def devices_needed(per_solve: int, samples: int, limit: int) -> int | None:
