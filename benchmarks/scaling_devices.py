@@ -3,8 +3,9 @@ host devices by default).
 
 Model: a recurrent SLIF network of N neurons (mu = (15, 5), sigma_v = 0.3, input current 2, 10%
 connectivity, weight scale 0.5, as in ``benchmarks/network_scaling.py``), t in [0, T], dt = 1e-3,
-float32, the default event policy (``SequentialEvents``, as every training step). For each device count D a fresh process (``XLA_FLAGS=
---xla_force_host_platform_device_count=D``; the flag must be set before JAX starts) measures:
+float32, the default event policy (``SequentialEvents``, as every training step). One process
+with ``XLA_FLAGS=--xla_force_host_platform_device_count=max(D)`` (the flag must be set before JAX
+starts) builds a mesh over the first D devices for each count D and measures:
 
 - **simulate**: ``Simulation.sample`` of B samples split over a mesh of the D devices (the code
   path of a training step's forward pass), in neuron-steps per second, ``B * N * T / dt / seconds``;
@@ -12,8 +13,9 @@ float32, the default event policy (``SequentialEvents``, as every training step)
   learned (forward mode), ``ExpectedSignatureLoss`` of depth 2, in training steps per second.
 
 Weak scaling: B = ``--per-device`` samples per device (B grows with D); strong scaling: B =
-``--total`` samples whatever D. Each timing is the min and median of ``--repeats`` calls after one
-compiling call, wall clock and CPU time (``time.process_time``, all threads). Forced host devices
+``--total`` samples whatever D. Every case is compiled first, then the calls are interleaved over
+the cases ``--repeats`` times (so a change of the machine's load falls on all of them); min and
+median of the wall clock and of the CPU time (``time.process_time``, all threads) are reported. Forced host devices
 are threads of one process sharing the machine's cores: on a 2-core machine at most 2x can show,
 and less when other work shares the cores.
 
@@ -34,64 +36,73 @@ import time
 OUT = pathlib.Path(__file__).parent / "results" / "scaling_devices.json"
 
 
-def _timed(fn, repeats):
-    fn()  # compiles
-    wall, cpu = [], []
-    for _ in range(repeats):
-        w, c = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - w)
-        cpu.append(time.process_time() - c)
-    return {"wall_min": min(wall), "wall_median": statistics.median(wall), "cpu_min": min(cpu)}
+def _summary(wall, cpu):
+    return {"wall_min": min(wall), "wall_median": statistics.median(wall), "cpu_min": min(cpu), "cpu_median": statistics.median(cpu)}
+
+
+def _cases(args, jax, np, sd, eqx, optax):
+    """For each (device count, scaling): a forward sample call and a training step, compiled."""
+    from spikesde._training.sharding import sharded_batches  # noqa: PLC0415
+
+    neuron = sd.SLIF(args.neurons, input_current=2.0, mu_v=15.0, mu_i=5.0, sigma_v=0.3)
+    model = sd.recurrent(neuron, key=jax.random.key(args.neurons), connection_probability=0.1, weight_scale=0.5)
+    sim = sd.Simulation(t0=0.0, t1=args.t1, dt=1e-3, max_spikes=args.max_spikes)
+    cases = []
+    for devices in args.devices:
+        mesh = jax.sharding.Mesh(np.array(jax.devices()[:devices]), ("samples",))
+        for scaling, batch in (("weak", args.per_device * devices), ("strong", args.total)):
+            with sharded_batches(mesh if devices > 1 else None):  # traced here: the samples split
+                sample = jax.jit(lambda key, b=batch: sim.sample(model, key, b)[0]).lower(jax.random.key(1)).compile()
+            data = np.asarray(sim.sample(model, jax.random.key(2), batch)[0])
+            trainer = sd.Trainer(model, learn=["neuron.input_current.value"], loss=sd.ExpectedSignatureLoss(t0=0.0, t1=args.t1, depth=2),
+                                 optimizer=optax.adam(1e-2), simulation=sim, model_samples=batch, mesh=mesh)  # fmt: skip
+            step, state, sharded = eqx.filter_jit(trainer.step), trainer.replicated(trainer.init(jax.random.key(3))), trainer.sharded(data)
+            jax.block_until_ready(step(state, sharded))  # compiles
+            run_sample = lambda f=sample: jax.block_until_ready(f(jax.random.key(1)))  # noqa: E731
+            run_step = lambda f=step, s=state, d=sharded: jax.block_until_ready(f(s, d)[0].params)  # noqa: E731
+            cases.append(({"devices": devices, "scaling": scaling, "samples": batch}, run_sample, run_step))
+    return cases
 
 
 def child(args):
-    """One device count: the measurements of this process, printed as one JSON line."""
+    """All device counts in one process (forced host devices, meshes over the first D of them),
+    timed interleaved so that the machine's load falls on every count alike; prints one JSON line."""
     import equinox as eqx  # noqa: PLC0415 (JAX must start after XLA_FLAGS is set)
     import jax  # noqa: PLC0415
     import numpy as np  # noqa: PLC0415
     import optax  # noqa: PLC0415
 
     import spikesde as sd  # noqa: PLC0415
-    from spikesde._training.sharding import sharded_batches  # noqa: PLC0415
 
-    devices = len(jax.devices())
-    mesh = jax.sharding.Mesh(np.array(jax.devices()), ("samples",))
-    neuron = sd.SLIF(args.neurons, input_current=2.0, mu_v=15.0, mu_i=5.0, sigma_v=0.3)
-    model = sd.recurrent(neuron, key=jax.random.key(args.neurons), connection_probability=0.1, weight_scale=0.5)
-    sim = sd.Simulation(t0=0.0, t1=args.t1, dt=1e-3, max_spikes=args.max_spikes)
+    cases = _cases(args, jax, np, sd, eqx, optax)
+    times = [{"simulate": ([], []), "train": ([], [])} for _ in cases]
+    for _ in range(args.repeats):
+        for (_, run_sample, run_step), timing in zip(cases, times):
+            for name, fn in (("simulate", run_sample), ("train", run_step)):
+                w, c = time.perf_counter(), time.process_time()
+                fn()
+                timing[name][0].append(time.perf_counter() - w)
+                timing[name][1].append(time.process_time() - c)
     num_steps = round(args.t1 / 1e-3)
     rows = []
-    for scaling, batch in (("weak", args.per_device * devices), ("strong", args.total)):
-        with sharded_batches(mesh if devices > 1 else None):
-            sample = jax.jit(lambda key, b=batch: sim.sample(model, key, b)[0])
-        run = lambda: jax.block_until_ready(sample(jax.random.key(1)))  # noqa: E731
-        with sharded_batches(mesh if devices > 1 else None):
-            simulate = _timed(run, args.repeats)  # traced inside the block: the samples split
-        data = np.asarray(sim.sample(model, jax.random.key(2), batch)[0])
-        trainer = sd.Trainer(model, learn=["neuron.input_current.value"], loss=sd.ExpectedSignatureLoss(t0=0.0, t1=args.t1, depth=2),
-                             optimizer=optax.adam(1e-2), simulation=sim, model_samples=batch, mesh=mesh)  # fmt: skip
-        step = eqx.filter_jit(trainer.step)
-        state0, sharded = trainer.replicated(trainer.init(jax.random.key(3))), trainer.sharded(data)
-        train = _timed(lambda: jax.block_until_ready(step(state0, sharded)[0].params), args.repeats)
-        rows.append({
-            "devices": devices, "scaling": scaling, "samples": batch,
-            "simulate": {**simulate, "neuron_steps_per_s": batch * args.neurons * num_steps / simulate["wall_min"]},
-            "train": {**train, "steps_per_s": 1.0 / train["wall_min"]},
-        })  # fmt: skip
+    for (row, _, _), timing in zip(cases, times):
+        simulate, train = _summary(*timing["simulate"]), _summary(*timing["train"])
+        simulate["neuron_steps_per_s"] = row["samples"] * args.neurons * num_steps / simulate["wall_min"]
+        train["steps_per_s"] = 1.0 / train["wall_min"]
+        rows.append({**row, "simulate": simulate, "train": train})
     print("ROWS" + json.dumps({"rows": rows, "device": str(jax.devices()[0].device_kind)}))
 
 
 def _table(rows, scaling):
-    lines = [f"{scaling} scaling", "| devices | samples | neuron-steps/s | speed-up | train steps/s | speed-up | CPU s per step |",
-             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [f"{scaling} scaling", "| devices | samples | neuron-steps/s | speed-up | CPU s per sample (simulate) | train steps/s | speed-up | CPU s per sample (train) |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     base = next(r for r in rows if r["scaling"] == scaling)
     for r in (r for r in rows if r["scaling"] == scaling):
         sim, train = r["simulate"], r["train"]
         lines.append(
             f"| {r['devices']} | {r['samples']} | {sim['neuron_steps_per_s']:.3g} | "
-            f"{sim['neuron_steps_per_s'] / base['simulate']['neuron_steps_per_s']:.2f} | {train['steps_per_s']:.3g} | "
-            f"{train['steps_per_s'] / base['train']['steps_per_s']:.2f} | {train['cpu_min']:.3g} |"
+            f"{sim['neuron_steps_per_s'] / base['simulate']['neuron_steps_per_s']:.2f} | {sim['cpu_min'] / r['samples']:.3g} | "
+            f"{train['steps_per_s']:.3g} | {train['steps_per_s'] / base['train']['steps_per_s']:.2f} | {train['cpu_min'] / r['samples']:.3g} |"
         )
     return "\n".join(lines)
 
@@ -110,17 +121,14 @@ def main():
     args = parser.parse_args()
     if args.child:
         return child(args)
-    rows, kinds = [], set()
-    forwarded = [f"--neurons={args.neurons}", f"--t1={args.t1}", f"--max-spikes={args.max_spikes}",
-                 f"--per-device={args.per_device}", f"--total={args.total}", f"--repeats={args.repeats}"]  # fmt: skip
-    for devices in args.devices:
-        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}", JAX_PLATFORMS="cpu")
-        done = subprocess.run([sys.executable, __file__, "--child", *forwarded], env=env, capture_output=True, text=True, check=False)
-        if done.returncode:
-            raise SystemExit(f"the {devices}-device run failed:\n{done.stderr[-3000:]}")
-        found = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("ROWS"))[4:])
-        rows += found["rows"]
-        kinds.add(found["device"])
+    forwarded = [f"--neurons={args.neurons}", f"--t1={args.t1}", f"--max-spikes={args.max_spikes}", f"--per-device={args.per_device}",
+                 f"--total={args.total}", f"--repeats={args.repeats}", "--devices", *map(str, args.devices)]  # fmt: skip
+    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={max(args.devices)}", JAX_PLATFORMS="cpu")
+    done = subprocess.run([sys.executable, __file__, "--child", *forwarded], env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"the measuring process failed:\n{done.stderr[-3000:]}")
+    found = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("ROWS"))[4:])
+    rows, kinds = found["rows"], {found["device"]}
     result = {
         "settings": vars(args) | {"out": str(args.out)}, "rows": rows, "device": sorted(kinds),
         "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "platform": platform.platform()},
