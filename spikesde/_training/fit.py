@@ -162,7 +162,9 @@ def fit(
                                trainer.sharded(test_buffers), steps, checkpoint_every, folder if writer else None,
                                fingerprint, sinks, progress and writer, callback)  # fmt: skip
         trainer = trainer.replicated(trainer)
-        final = {} if test_buffers is None else to_json(jax.device_get(_evaluate(trainer, state.params, eval_key, trainer.sharded(test_buffers))))
+        final = {}
+        if test_buffers is not None:
+            final = to_json(jax.device_get(_evaluate(trainer, state.params, eval_key, trainer.sharded(test_buffers))))
         if folder is not None and writer:
             history = _finish(folder, trainer, state, fingerprint, final)
     finally:
@@ -216,7 +218,8 @@ def _from_writer(state: TrainState) -> TrainState:
     if jax.process_count() == 1:
         return state
     impl = jax.random.key_impl(state.key)
-    step, params, opt_state, key = from_writer(jax.device_get((state.step, state.params, state.opt_state, jax.random.key_data(state.key))))
+    host = jax.device_get((state.step, state.params, state.opt_state, jax.random.key_data(state.key)))
+    step, params, opt_state, key = from_writer(host)
     return TrainState(step, params, opt_state, jax.random.wrap_key_data(key, impl=impl))
 
 
