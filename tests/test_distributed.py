@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 
@@ -36,7 +37,7 @@ _WORKER = textwrap.dedent(
     import jax
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator_address=sys.argv[1], num_processes=2, process_id=int(sys.argv[2]),
-                               initialization_timeout=60)
+                               initialization_timeout=120)
     jax.config.update("jax_enable_x64", True)
     assert len(jax.devices()) == 4 and len(jax.local_devices()) == 2, jax.devices()
     namespace = {}
@@ -57,17 +58,19 @@ def _start_workers(out_dir):
     env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(sd.__file__))) + os.pathsep + env.get("PYTHONPATH", "")
     address = f"127.0.0.1:{_free_port()}"
     return [
-        subprocess.Popen([sys.executable, "-c", _WORKER, address, str(i), str(out_dir), _PROBLEM], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        subprocess.Popen([sys.executable, "-c", _WORKER, address, str(i), str(out_dir), _PROBLEM],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for i in range(2)
     ]
 
 
-def _results(workers, timeout=240):
-    outputs = []
+def _results(workers, timeout=600):
+    """Each worker's result; all are killed when ``timeout`` seconds pass (a contended 2-core
+    machine took 240 s, most of it compiling)."""
+    outputs, deadline = [], time.monotonic() + timeout
     try:
         for worker in workers:
-            stdout, stderr = worker.communicate(timeout=timeout)
+            stdout, stderr = worker.communicate(timeout=max(1.0, deadline - time.monotonic()))
             assert worker.returncode == 0, stderr[-3000:]
             outputs.append(json.loads(next(line for line in stdout.splitlines() if line.startswith("RESULT"))[6:]))
     finally:
