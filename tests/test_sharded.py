@@ -1,7 +1,7 @@
 """Data-parallel training: fit and Trainer sharded over 4 forced host devices equal one device.
 
-XLA_FLAGS must be set before JAX starts, so the 4-device checks run in one fresh process (about
-30 s) whose findings the tests below read; ``pytest -k sharded`` selects them all.
+XLA_FLAGS must be set before JAX starts, so the 4-device checks run in one fresh process (mostly
+compiling) whose findings the tests below read; ``pytest -k sharded`` selects them all.
 """
 
 import json
