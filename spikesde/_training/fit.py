@@ -7,6 +7,10 @@ later fits with equal settings). With ``out_dir`` it keeps a run folder (see
 every ``checkpoint_every`` steps and at the end, ``final.json``. A killed run resumes
 (``resume=True``) from its last checkpoint to bit-identical parameters, with every step's line
 in ``metrics.jsonl`` exactly once.
+
+With several devices the steps are data-parallel over a :class:`jax.sharding.Mesh` (see
+:mod:`spikesde._training.sharding`); with several processes (:func:`jax.distributed.initialize`)
+every process calls :func:`fit` with the same arguments, and process 0 alone keeps the run folder.
 """
 
 import dataclasses
@@ -20,6 +24,7 @@ import equinox as eqx
 import jax
 import numpy as np
 import optax
+from jax.sharding import Mesh
 from jaxtyping import PRNGKeyArray
 
 from .checkpoint import check_fingerprint, load_checkpoint, save_checkpoint
@@ -29,6 +34,7 @@ from .estimator import AbstractGradientEstimator, PathwiseGradient
 from .fingerprint import digest
 from .learn import Learn
 from .run_folder import RunLock, check_out_dir, read_run_file, remove_owned_files, write_run_file, RUN_FILE
+from .sharding import from_writer, is_writer
 from .simulation import Simulation
 from .tracker import JsonLinesTracker, read_metrics, repair_metrics, to_json
 from .trainer import Trainer, TrainState
@@ -90,6 +96,7 @@ def fit(
     progress: bool = True,
     callback: Callable | None = None,
     estimator: AbstractGradientEstimator | None = None,
+    mesh: Mesh | None = None,
 ) -> FitResult:
     """Learn the parameters ``learn`` of ``model`` from spike-train ``data``.
 
@@ -114,6 +121,13 @@ def fit(
         progress: show a tqdm progress bar (if tqdm is installed).
         callback: called as ``callback(step, state, record)`` after every step; an exception
             from it stops the run (which then resumes from its last checkpoint).
+        mesh: the devices of the steps, a :class:`jax.sharding.Mesh` (default: all devices when there
+            are several): model samples and data trials are split over it, the parameters replicated.
+            The run folder does not record it, so a run resumes on another number of devices.
+
+    With several processes, process 0 alone writes ``out_dir`` and calls ``tracker`` and the
+    progress bar (``callback`` runs on every process; an exception from it must stop them all);
+    the others return the history of the steps they ran.
 
     Raises:
         RunFolderError, CheckpointError: the folder or checkpoint cannot be used (one-line messages);
@@ -122,7 +136,8 @@ def fit(
     key = _check_options(steps=steps, checkpoint_every=checkpoint_every, key=key, callback=callback, tracker=tracker)
     if out_dir is None and (resume or overwrite):
         raise ValueError("resume and overwrite need out_dir (the run folder to continue or replace)")
-    mode = None if out_dir is None else check_out_dir(out_dir, resume=resume, overwrite=overwrite)
+    writer = is_writer()
+    mode = None if out_dir is None else _agree(writer and check_out_dir, out_dir, resume=resume, overwrite=overwrite)
     if not isinstance(simulation, Simulation):
         raise TypeError(f"simulation must be a Simulation, got {type(simulation).__name__}")
     state_key, split_key, eval_key = jax.random.split(key, 3)
@@ -130,21 +145,27 @@ def fit(
     trainer = Trainer(
         model, learn=learn, loss=loss, optimizer=optimizer, simulation=simulation,
         model_samples=train.shape[0] if model_samples is None else model_samples, gradient=gradient, metrics=metrics,
-        estimator=estimator,
+        estimator=estimator, mesh=mesh,
     )  # fmt: skip
     train = trainer.check_data(train, "data")
     test_buffers = None if test_buffers is None else trainer.check_data(test_buffers, "test")
     fingerprint = _fingerprint(model, learn, loss, optimizer, simulation, trainer, gradient, train, test_buffers, key, estimator)
     folder = None if out_dir is None else Path(out_dir)
-    lock = None if folder is None else _open_folder(folder, mode, fingerprint)
+    lock = None if folder is None else _agree(writer and _open_folder, folder, mode, fingerprint)
     try:
-        state = _start_state(trainer, state_key, folder, fingerprint, steps)
+        state = _agree(_start_state, trainer, state_key, folder if writer else None, fingerprint, steps)
+        state = trainer.replicated(_from_writer(state))
         sinks = [s for s in (None if folder is None else JsonLinesTracker(folder / "metrics.jsonl"), tracker) if s is not None]
+        sinks = sinks if writer else []
         # The data are fixed for the whole run: what the loss computes from them alone is computed once.
-        state, history = _loop(trainer.prepared(train), state, train, test_buffers, steps, checkpoint_every, folder,
-                               fingerprint, sinks, progress, callback)  # fmt: skip
-        final = {} if test_buffers is None else to_json(jax.device_get(_evaluate(trainer, state.params, eval_key, test_buffers)))
-        if folder is not None:
+        state, history = _loop(trainer.replicated(trainer.prepared(train)), state, trainer.sharded(train),
+                               trainer.sharded(test_buffers), steps, checkpoint_every, folder if writer else None,
+                               fingerprint, sinks, progress and writer, callback)  # fmt: skip
+        trainer = trainer.replicated(trainer)
+        final = {}
+        if test_buffers is not None:
+            final = to_json(jax.device_get(_evaluate(trainer, state.params, eval_key, trainer.sharded(test_buffers))))
+        if folder is not None and writer:
             history = _finish(folder, trainer, state, fingerprint, final)
     finally:
         if lock is not None:
@@ -172,6 +193,34 @@ def _finish(folder: Path, trainer: Trainer, state: TrainState, fingerprint: dict
     summary = {"steps": int(state.step), "values": to_json(trainer.values(state.params)), "test": final}
     (folder / "final.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return read_metrics(folder / "metrics.jsonl")
+
+
+def _agree(work, *args, **kwargs):
+    """``work(*args, **kwargs)`` where ``work`` is not ``False`` (process 0 alone, for the run
+    folder); with several processes all of them raise when it raised on one, so none waits on a
+    collective the others never reach."""
+    failure, result = None, None
+    try:
+        result = work(*args, **kwargs) if work else None
+    except BaseException as error:  # re-raised below, after the other processes hear of it
+        failure = error
+    if jax.process_count() > 1:
+        failed = from_writer(np.asarray(failure is not None)) or failure is not None
+        if failed and failure is None:
+            raise RuntimeError("process 0 could not start the run; its error says why")
+    if failure is not None:
+        raise failure
+    return result
+
+
+def _from_writer(state: TrainState) -> TrainState:
+    """The starting state of process 0 (a fresh one, or its checkpoint's) on every process."""
+    if jax.process_count() == 1:
+        return state
+    impl = jax.random.key_impl(state.key)
+    host = jax.device_get((state.step, state.params, state.opt_state, jax.random.key_data(state.key)))
+    step, params, opt_state, key = from_writer(host)
+    return TrainState(step, params, opt_state, jax.random.wrap_key_data(key, impl=impl))
 
 
 def _check_options(*, steps, checkpoint_every, key, callback, tracker) -> PRNGKeyArray:

@@ -12,6 +12,7 @@ from .._core.brownian import _num_steps
 from .._core.network import as_network
 from .._core.simulate import simulate
 from .._core.stepper import AbstractStepper
+from .sharding import map_batch
 
 
 class Simulation(eqx.Module):
@@ -69,7 +70,8 @@ class Simulation(eqx.Module):
         """``num_samples`` spike trains of ``model`` (padded with ``+inf``) and whether each overflowed.
 
         An overflowed sample holds the first ``max_spikes`` spikes of each neuron (those are exact);
-        the caller reports the overflow fraction.
+        the caller reports the overflow fraction. Inside a sharded training step the samples are
+        split over the step's device mesh (their keys are the same as on one device).
         """
 
         def one(sample_key):
@@ -80,7 +82,7 @@ class Simulation(eqx.Module):
             # A solve whose event budget ran out lost spikes as surely as one whose buffer overflowed.
             return solution.spike_times, jnp.any(solution.overflow) | solution.budget_exhausted
 
-        return jax.vmap(one)(jax.random.split(key, num_samples))
+        return map_batch(one, jax.random.split(key, num_samples))
 
 
 class Simulated(eqx.Module):

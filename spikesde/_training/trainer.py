@@ -13,6 +13,10 @@ differentiates). The user may own the loop::
     for _ in range(500):
         state, metrics = step(state, data)
     fitted = trainer.model_at(state.params)
+
+With several devices the step is data-parallel over ``trainer.mesh`` (default: all devices): put
+the state and data on it first, ``state = trainer.replicated(trainer.init(key))`` and
+``data = trainer.sharded(data)`` (see :mod:`spikesde._training.sharding`).
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -21,13 +25,17 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optax
+from jax.sharding import Mesh
 from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 
+from .._core.brownian import _num_steps
+from .._core.memory import check_batch_memory
 from .._core.network import as_network
 from .._losses.base import AbstractSpikeTrainLoss
 from .estimator import AbstractGradientEstimator, PathwiseGradient
 from .fingerprint import ByDescription
 from .learn import Learn, Params, check_learned_model, constrained_values, fill, initial_params, num_learned, prepare
+from .sharding import check_mesh, default_mesh, replicate, shard_trials, sharded_batches
 from .simulation import Simulation
 
 #: Up to this many learned scalars, ``gradient="auto"`` uses forward mode.
@@ -60,6 +68,9 @@ class Trainer(eqx.Module):
         metrics: extra test metrics ``name -> fn(model_spikes, test_spikes) -> scalar``.
         estimator: how the gradient is estimated (an :class:`spikesde.AbstractGradientEstimator`;
             default :class:`spikesde.PathwiseGradient`, exact pathwise gradients).
+        mesh: the devices a step runs on, a :class:`jax.sharding.Mesh` (default: all devices when
+            there are several). Model samples and data trials are split over all of its axes, the
+            parameters replicated; the results equal the one-device step's up to rounding.
     """
 
     model: PyTree
@@ -72,6 +83,7 @@ class Trainer(eqx.Module):
     _test_loss: PyTree  # the loss as given, for test metrics, once ``loss`` is prepared (else None)
     _optimizer: ByDescription = eqx.field(static=True)
     _metrics: tuple[tuple[str, ByDescription], ...] = eqx.field(static=True)
+    mesh: Mesh | None = eqx.field(static=True)
 
     def __init__(
         self,
@@ -85,6 +97,7 @@ class Trainer(eqx.Module):
         gradient: str = "auto",
         metrics: Mapping[str, Callable] | None = None,
         estimator: AbstractGradientEstimator | None = None,
+        mesh: Mesh | None = None,
     ):
         as_network(model)  # a TypeError naming the type if it is not a model
         self.model, self.learn = prepare(model, learn)
@@ -103,6 +116,13 @@ class Trainer(eqx.Module):
         if not isinstance(estimator, AbstractGradientEstimator):
             raise TypeError(f"estimator must be an AbstractGradientEstimator, got {type(estimator).__name__}")
         estimator.check(self.model, model_samples)
+        self.mesh = default_mesh() if mesh is None else check_mesh(mesh)
+        dtype = jnp.result_type(float) if simulation.dtype is None else jnp.dtype(simulation.dtype)
+        check_batch_memory(
+            as_network(self.model), num_steps=_num_steps(simulation.t0, simulation.t1, simulation.dt),
+            max_spikes=simulation.max_spikes, dtype=dtype, samples=model_samples,
+            devices=1 if self.mesh is None else self.mesh.size,
+        )  # fmt: skip
         metrics = dict(metrics or {})
         for name, fn in metrics.items():
             if not isinstance(name, str) or not callable(fn):
@@ -144,6 +164,16 @@ class Trainer(eqx.Module):
         params = initial_params(self.model, self.learn)
         return TrainState(jnp.asarray(0), params, self.optimizer.init(params), key)
 
+    def replicated(self, tree):
+        """``tree`` (a :class:`TrainState`, parameters, a model) replicated on the mesh; every
+        process passes equal values. Unchanged without a mesh."""
+        return replicate(tree, self.mesh)
+
+    def sharded(self, data: Float[Array, "b n k"]) -> Float[Array, "b n k"]:
+        """``data`` split by trials over the mesh (replicated when the trials do not split evenly);
+        every process passes the whole data set. Unchanged without a mesh."""
+        return shard_trials(data, self.mesh)
+
     def model_at(self, params: Params):
         """The model with the learned values of ``params`` in place."""
         return fill(self.model, self.learn, params)
@@ -172,7 +202,8 @@ class Trainer(eqx.Module):
         which are independent of the test set.
         """
         key, sample_key = jax.random.split(state.key)
-        loss, grads, (spikes, overflow) = self.estimator.value_and_grad(self, state.params, sample_key, data)
+        with sharded_batches(self.mesh):
+            loss, grads, (spikes, overflow) = self.estimator.value_and_grad(self, state.params, sample_key, data)
         metrics = {"loss": loss, **self._sample_metrics(state.params, jax.lax.stop_gradient(spikes), overflow, test_data)}
         updates, opt_state = self.optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
@@ -180,7 +211,8 @@ class Trainer(eqx.Module):
 
     def evaluate(self, params: Params, key: PRNGKeyArray, test_data: Float[Array, "b n k"]) -> dict:
         """Test loss, user metrics, overflow and values at ``params`` on fresh model samples (no gradient)."""
-        spikes, overflow = self.simulation.sample(self.model_at(params), key, self.model_samples)
+        with sharded_batches(self.mesh):
+            spikes, overflow = self.simulation.sample(self.model_at(params), key, self.model_samples)
         return self._sample_metrics(params, spikes, overflow, test_data)
 
     def _sample_metrics(self, params, spikes, overflow, test_data) -> dict:
