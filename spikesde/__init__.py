@@ -152,6 +152,9 @@ from ._experiments.sweep import run_sweep
 # Score-function gradients of the continuous-time SLIF (issue 11).
 from ._estimators.slif_score import SLIFSpikeTrainModel
 from ._likelihood.core_path import buffer_log_likelihood
+# Escape functions and reset rules as options; one likelihood for escape-noise neurons (issue 23).
+from ._models.escape import AbstractEscape, ExponentialEscape, ExponentialLinearEscape, RectifiedLinearEscape
+from ._models.reset import AbstractReset, NoReset, SetReset, SubtractReset
 from ._training.estimator import AbstractGradientEstimator, MaximumLikelihood, PathwiseGradient, ScoreFunctionGradient
 from ._losses import SpikeTimeKernel, SpikeTimeMMD
 # Generative training of networks (issue 9): the models of a run, spike-train statistics side by side.

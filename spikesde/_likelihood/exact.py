@@ -76,9 +76,8 @@ def membrane(neuron: SLIF, grid: EventGrid, history: AfterSpikeCurrent | None = 
 
 
 def log_intensity(neuron: SLIF, v):
-    """``log lambda(v) = beta min(v - v_threshold, 10) - log tau_s`` (computed in the log domain)."""
-    beta, v_th, tau_s = (jnp.reshape(x, ()) for x in (neuron.beta, neuron.v_threshold, neuron.tau_s))
-    return beta * jnp.minimum(v - v_th, 10.0) - jnp.log(tau_s)
+    """``log lambda(v)`` of the neuron's escape function (computed in the log domain)."""
+    return neuron.log_intensity(v)
 
 
 def likelihood_terms(neuron: SLIF, grid: EventGrid, history: AfterSpikeCurrent | None = None):
