@@ -155,6 +155,8 @@ from ._likelihood.core_path import buffer_log_likelihood
 # Escape functions and reset rules as options; one likelihood for escape-noise neurons (issue 23).
 from ._models.escape import AbstractEscape, ExponentialEscape, ExponentialLinearEscape, RectifiedLinearEscape
 from ._models.reset import AbstractReset, NoReset, SetReset, SubtractReset
+from ._likelihood.grid import TrialGrid
+from ._training.likelihood_fit import LikelihoodFit, fit_likelihood
 from ._training.estimator import AbstractGradientEstimator, MaximumLikelihood, PathwiseGradient, ScoreFunctionGradient
 from ._losses import SpikeTimeKernel, SpikeTimeMMD
 # Generative training of networks (issue 9): the models of a run, spike-train statistics side by side.
