@@ -18,6 +18,7 @@ Example:
 """
 
 import dataclasses
+import functools
 import time
 
 import equinox as eqx
@@ -30,6 +31,7 @@ from .._io import SpikeTrains
 from .._likelihood.general import check_escape_neuron, log_likelihood
 from .._likelihood.grid import EventGrid, TrialGrid
 from .._likelihood.newton import maximise
+from .data import as_buffers, split
 from .learn import constrained_values, fill, initial_params, prepare
 
 
@@ -46,6 +48,7 @@ class LikelihoodFit:
         test_log_likelihood: ``log L`` of the test trains at the optimum (``None`` without test data).
         iterations: Newton steps taken; converged: whether the stopping rule was met before ``max_steps``.
         seconds, cpu_seconds: wall-clock and process CPU time of the fit, compilation included.
+        final: test metrics of model samples at the optimum (only when :func:`spikesde.fit` was given metrics).
     """
 
     model: object
@@ -58,6 +61,7 @@ class LikelihoodFit:
     converged: bool
     seconds: float
     cpu_seconds: float
+    final: dict = dataclasses.field(default_factory=dict)
 
 
 def as_trial_grid(data, dt: float | None, n_neurons: int) -> TrialGrid:
@@ -131,3 +135,86 @@ def fit_likelihood(model, data, *, learn, dt: float | None = None, test=None, ma
         fitted, {p: np.asarray(v) for p, v in values.items()}, {p: np.asarray(v) for p, v in errors.items()},
         covariance, float(value), test_value, int(steps), bool(converged), time.perf_counter() - tic, time.process_time() - cpu,
     )  # fmt: skip
+
+
+def maximum_likelihood_fit(estimator, model, data, *, learn, simulation, steps, test, key, metrics, model_samples, out_dir):
+    """:func:`spikesde.fit` with ``estimator=MaximumLikelihood()``: the data (``SpikeTrains``, padded
+    buffers or ``Simulated``, on the simulation's window) fitted by :func:`fit_likelihood` on the
+    grid ``estimator.dt`` (default ``simulation.dt``). Model samples are drawn only for ``metrics``
+    (``model_samples`` of them, default the number of test trials), against the test data."""
+    if out_dir is not None:
+        raise ValueError("a maximum-likelihood fit keeps no run folder (it is one compiled solve): out_dir must be None")
+    key = jax.random.key(0) if key is None else key
+    split_key, sample_key = jax.random.split(key)
+    train = as_buffers(data, simulation, "data")
+    test_buffers = None
+    if isinstance(test, float):
+        train, test_buffers = split(train, test, split_key)
+    elif test is not None:
+        test_buffers = as_buffers(test, simulation, "test")
+    to_trains = lambda b: SpikeTrains.from_buffers(b, simulation.t0, simulation.t1)  # noqa: E731
+    result = fit_likelihood(model, to_trains(train), learn=learn, dt=estimator.dt or simulation.dt,
+                            test=None if test_buffers is None else to_trains(test_buffers),
+                            max_steps=estimator.max_steps if steps is None else steps, rtol=estimator.rtol)  # fmt: skip
+    if metrics:
+        if test_buffers is None:
+            raise ValueError("metrics compare model samples with test data: give test=")
+        count = test_buffers.shape[0] if model_samples is None else model_samples
+        spikes, _ = simulation.sample(result.model, sample_key, count)
+        final = {name: float(metric(spikes, jnp.asarray(test_buffers))) for name, metric in metrics.items()}
+        result = dataclasses.replace(result, final=final)
+    return result
+
+
+@dataclasses.dataclass(frozen=True)
+class ProfileLikelihood:
+    """The outcome of :func:`profile_likelihood`: the grid of ``values`` of the profiled parameter,
+    the maximised ``log_likelihoods`` at each, the ``best`` value and the :class:`LikelihoodFit` there,
+    and a likelihood-ratio ``interval`` (values whose profile is within ``chi2_1(level) / 2`` of the top)."""
+
+    values: np.ndarray
+    log_likelihoods: np.ndarray
+    best: np.ndarray
+    fit: LikelihoodFit
+    interval: tuple[float, float]
+
+
+def profile_likelihood(model, data, *, path: str, values, learn, dt: float | None = None, level: float = 0.95,
+                       max_steps: int = 50, rtol: float = 1e-12) -> ProfileLikelihood:  # fmt: skip
+    r"""The profile log-likelihood of a parameter that has no useful gradient, such as the
+    breakpoints of a :class:`spikesde.PiecewiseConstantCurrent` (the input is held over grid steps,
+    so ``log L`` is a step function of a breakpoint):
+
+        l_p(b) = max_theta log L(b, theta),   b over ``values``,
+
+    the other parameters ``learn`` refitted at each ``b`` (one compiled program for all ``b``).
+
+    Arguments:
+        path: the profiled parameter's path in ``model`` (e.g. ``"input_current.breakpoints"``).
+        values: its candidate values (a sequence; each broadcast to the parameter's shape).
+        learn, dt, max_steps, rtol: as for :func:`fit_likelihood`.
+        level: the coverage of the likelihood-ratio interval (``l_p(b) >= max l_p - chi2_1(level) / 2``),
+            reported for a scalar parameter (``nan`` otherwise).
+
+    Example:
+
+        >>> step = sd.SLIF(1, sd.PiecewiseConstantCurrent([0.4], [10.0, 10.0]), mu_v=100.0, alpha=0.0)
+        >>> profile = sd.profile_likelihood(step, trains, path="input_current.breakpoints",
+        ...                                 values=[[b] for b in np.arange(0.3, 0.7, 0.01)], learn=["input_current.values"], dt=1e-4)
+        >>> profile.best, profile.interval
+    """
+    from scipy.stats import chi2  # noqa: PLC0415 (scipy only here)
+
+    getter = lambda m: functools.reduce(getattr, path.split("."), m)  # noqa: E731
+    current = getter(model)
+    grid = as_trial_grid(data, dt, model.n_neurons)
+    fits = []
+    for value in values:
+        candidate = eqx.tree_at(getter, model, jnp.broadcast_to(jnp.asarray(value, current.dtype), current.shape))
+        fits.append(fit_likelihood(candidate, grid, learn=learn, max_steps=max_steps, rtol=rtol))
+    log_l = np.array([f.log_likelihood for f in fits])
+    best = int(np.argmax(log_l))
+    grid_values = np.array([np.asarray(v, dtype=float) for v in values])
+    inside = grid_values[log_l >= log_l[best] - chi2.ppf(level, 1) / 2]
+    interval = (float(inside.min()), float(inside.max())) if grid_values[0].size == 1 else (np.nan, np.nan)
+    return ProfileLikelihood(grid_values, log_l, grid_values[best], fits[best], interval)
