@@ -189,3 +189,26 @@ def test_density_matches_monte_carlo_of_the_core(x64):
     for k, p in ((0, p_none), (1, p_one)):
         observed = np.mean(counts == k)
         assert abs(observed - p) < 4 * np.sqrt(p * (1 - p) / counts.size) + 2e-3, (k, observed, p)
+
+
+def test_the_buffer_likelihood_name_is_deprecated(x64):
+    with pytest.warns(DeprecationWarning, match="use spikesde.log_likelihood"):
+        value = sd.buffer_log_likelihood(sd.SLIF(1, 1.5, alpha=0.0), jnp.asarray([0.3, jnp.inf]), t0=0.0, t1=1.0, dt=0.01)
+    assert np.isfinite(float(value))
+
+
+class DeadUnit(EscapeUnit):
+    """EscapeUnit with an absolute refractory period of 10 ms."""
+
+    def dead_time(self):
+        return jnp.full((self.n_neurons,), 0.01)
+
+
+def test_dead_time_removes_its_window_from_the_integral_and_forbids_spikes_inside(x64):
+    # c = 0 and V(0) = 0: V stays 0, the rate is c2 throughout, so log L = n log c2 - c2 (T - n d).
+    neuron = DeadUnit(1, sd.ConstantCurrent(0.0), jnp.asarray(0.01), jnp.asarray(30.0), jnp.asarray(0.25))
+    value = float(sd.log_likelihood(neuron, sd.EventGrid.from_spike_times(SPIKES, 0.0, T1, 1e-3)))
+    assert value == pytest.approx(len(SPIKES) * np.log(30.0) - 30.0 * (T1 - len(SPIKES) * 0.01), rel=1e-12)
+    too_soon = sd.EventGrid.from_spike_times([0.02, 0.025], 0.0, T1, 1e-3)
+    assert float(sd.log_likelihood(neuron, too_soon)) == -np.inf
+    assert np.isfinite(float(sd.log_likelihood(EscapeUnit(1, sd.ConstantCurrent(0.0), jnp.asarray(0.01), jnp.asarray(30.0), jnp.asarray(0.25)), too_soon)))

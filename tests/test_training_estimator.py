@@ -8,6 +8,7 @@ import optax
 import pytest
 
 import spikesde as sd
+from spikesde._likelihood.core_path import buffer_log_likelihood
 
 T1 = 5.0
 SIM = sd.Simulation(t0=0.0, t1=T1, dt=0.01, max_spikes=3, keep_first=True)
@@ -95,7 +96,7 @@ def test_maximum_likelihood_step_is_the_exact_gradient_of_the_data_log_likelihoo
 
     @jax.jit
     def nll(p):
-        one = lambda s: sd.buffer_log_likelihood(trainer.model_at(p), s, t0=0.0, t1=2.0, dt=0.01)  # noqa: E731
+        one = lambda s: buffer_log_likelihood(trainer.model_at(p), s, t0=0.0, t1=2.0, dt=0.01)  # noqa: E731
         return -jnp.mean(jax.vmap(one)(data))
 
     np.testing.assert_allclose(loss, nll(params), rtol=1e-12)
