@@ -116,15 +116,16 @@ def fit(
         callback: called as ``callback(step, state, record)`` after every step; an exception
             from it stops the run (which then resumes from its last checkpoint).
 
-    With ``estimator=MaximumLikelihood()`` the fit maximises the data's likelihood instead and
-    returns a :class:`spikesde.LikelihoodFit` (``loss``, ``optimizer`` not needed; ``steps`` caps the
-    Newton steps).
+    With ``estimator=MaximumLikelihood()`` and no ``loss`` the fit maximises the data's likelihood
+    by Newton steps (:func:`spikesde.fit_likelihood`) and returns a :class:`spikesde.LikelihoodFit`
+    (no ``optimizer``, no model samples; ``steps`` caps the Newton steps); with a ``loss`` it runs
+    the optimiser's steps on the likelihood's gradient as before (with a run folder).
 
     Raises:
         RunFolderError, CheckpointError: the folder or checkpoint cannot be used (one-line messages);
         ValueError, TypeError: a bad argument, named.
     """
-    if isinstance(estimator, MaximumLikelihood):  # no loss, optimiser or samples: see fit_likelihood
+    if isinstance(estimator, MaximumLikelihood) and loss is None:  # no loss, optimiser or samples: see fit_likelihood
         return maximum_likelihood_fit(estimator, model, data, learn=learn, simulation=simulation, steps=steps, test=test,
                                       key=key, metrics=metrics, model_samples=model_samples, out_dir=out_dir)  # fmt: skip
     if loss is None or optimizer is None or steps is None:
