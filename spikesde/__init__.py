@@ -162,7 +162,12 @@ from ._experiments.sweep import run_sweep
 
 # Score-function gradients of the continuous-time SLIF (issue 11).
 from ._estimators.slif_score import SLIFSpikeTrainModel
-from ._likelihood.core_path import buffer_log_likelihood
+from ._likelihood.core_path import deprecated_buffer_log_likelihood as buffer_log_likelihood
+# Escape functions and reset rules as options; one likelihood for escape-noise neurons (issue 23).
+from ._models.escape import AbstractEscape, ExponentialEscape, ExponentialLinearEscape, RectifiedLinearEscape
+from ._models.reset import AbstractReset, NoReset, SetReset, SubtractReset
+from ._likelihood.grid import TrialGrid
+from ._training.likelihood_fit import LikelihoodFit, ProfileLikelihood, fit_likelihood, profile_likelihood
 from ._training.estimator import AbstractGradientEstimator, MaximumLikelihood, PathwiseGradient, ScoreFunctionGradient
 from ._losses import SpikeTimeKernel, SpikeTimeMMD
 # Generative training of networks (issue 9): the models of a run, spike-train statistics side by side.

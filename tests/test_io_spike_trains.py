@@ -40,7 +40,7 @@ def test_buffers_round_trip():
 def test_buffers_with_no_spikes_have_one_slot():
     trains = SpikeTrains([[[], []]], 0.0, 1.0)
     assert trains.to_buffers().shape == (1, 2, 1)
-    assert SpikeTrains.from_buffers(np.full((2, 4), np.inf), 0.0, 1.0).spike_counts().tolist() == [[0, 0]]
+    assert SpikeTrains.from_buffers(np.full((2, 4), np.inf), 0.0, 1.0, layout="neurons").spike_counts().tolist() == [[0, 0]]
 
 
 def test_buffer_overflow_names_the_train():
@@ -146,3 +146,22 @@ def test_the_vectorised_check_names_the_one_bad_train():
         bad[i][k] = bad[i][k][::-1].copy()
         with pytest.raises(ValueError, match=rf"^trial {i}, neuron {k}: spike times are not sorted"):
             SpikeTrains(bad, 0.0, 1.0)
+
+
+def test_units_are_converted_to_seconds():
+    trains = SpikeTrains([[[12.5, 300.0]]], 0.0, 1000.0, units="ms")
+    assert (trains.t0, trains.t1) == (0.0, 1.0)
+    np.testing.assert_allclose(trains.times[0][0], [0.0125, 0.3])
+    from_buffers = SpikeTrains.from_buffers(np.array([[[12.5, 300.0, np.inf]]]), 0.0, 1000.0, units="ms")
+    assert from_buffers == trains
+    assert SpikeTrains([[[12.5, 300.0]]], 0.0, 1000.0).converted("ms") == trains
+    with pytest.raises(ValueError, match="units must be one of"):
+        SpikeTrains([[[0.1]]], 0.0, 1.0, units="minutes")
+
+
+def test_two_dimensional_buffers_need_a_layout():
+    buffers = np.array([[0.1, 0.2, np.inf], [0.3, np.inf, np.inf], [0.5, 0.6, 0.7]])
+    with pytest.raises(ValueError, match="2-D: pass layout='neurons'"):
+        SpikeTrains.from_buffers(buffers, 0.0, 1.0)
+    assert SpikeTrains.from_buffers(buffers, 0.0, 1.0, layout="trials").spike_counts().tolist() == [[2], [1], [3]]
+    assert SpikeTrains.from_buffers(buffers, 0.0, 1.0, layout="neurons").spike_counts().tolist() == [[2, 1, 3]]

@@ -2,9 +2,11 @@
 
 import math
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from scipy import stats
 
 import spikesde as sd
@@ -57,3 +59,47 @@ def test_reset_subtracts_and_redraws_the_clock():
     y = jnp.asarray([[1.2, 0.5], [0.1, 0.2], [0.0, -0.3]])
     reset = model.reset(y, jnp.asarray([True, False]), jnp.asarray([0.7, 0.9]))
     np.testing.assert_allclose(reset, [[1.2 - 1.4, 0.5], [0.1, 0.2], [-0.73, -0.3]], rtol=1e-6)
+
+
+def test_reset_rules_and_escape_functions_are_options():
+    y = jnp.asarray([[1.2, 0.5], [0.1, 0.2], [0.0, -0.3]])
+    fired, clock = jnp.asarray([True, False]), jnp.asarray([0.7, 0.9])
+    np.testing.assert_allclose(sd.SLIF(2, reset_rule=sd.SetReset(-0.1), alpha=0.0).reset(y, fired, clock)[0], [-0.1, 0.5])
+    np.testing.assert_allclose(sd.SLIF(2, reset_rule=sd.NoReset(), alpha=0.0).reset(y, fired, clock)[0], [1.2, 0.5])
+    np.testing.assert_allclose(sd.SLIF(2, reset_rule=sd.SubtractReset(0.3), alpha=0.0).reset(y, fired, clock)[0], [0.9, 0.5])
+    v = jnp.asarray([-2.0, 0.5, 3.0])
+    np.testing.assert_allclose(sd.ExponentialLinearEscape(0.4, 1.2, 0.25).rate(v), np.maximum(0.4 * v + 1.2 * np.exp(0.25 * v), 0), rtol=1e-6)
+    np.testing.assert_allclose(sd.RectifiedLinearEscape(2.0, 0.0).rate(v), [0.0, 1.0, 6.0], rtol=1e-6)
+    model = sd.SLIF(1, 1.0, escape=sd.ExponentialLinearEscape(0.0, 1.238, 0.25))
+    np.testing.assert_allclose(model.drift(0.0, jnp.asarray([[4.0], [0.0], [0.0]]))[2], [1.238 * np.exp(1.0)], rtol=1e-6)
+    with pytest.raises(ValueError, match="v_reset is the amount of the default reset"):
+        sd.SLIF(1, reset_rule=sd.SetReset(0.0), v_reset=1.0)
+    with pytest.raises(ValueError, match="beta, tau_s belong to the default exponential intensity"):
+        sd.SLIF(1, escape=sd.ExponentialLinearEscape(), beta=2.0, tau_s=0.1)
+    with pytest.raises(TypeError, match="reset_rule must be an AbstractReset"):
+        sd.SLIF(1, reset_rule="set")
+    with pytest.raises(ValueError, match="ExponentialLinearEscape.c2"):
+        sd.ExponentialLinearEscape(0.0, -1.0, 0.25)
+
+
+def test_escape_log_rates_and_their_gradients(x64):
+    v = jnp.asarray([-3.0, 0.7, 2.5])
+    escapes = [sd.ExponentialEscape(4.0, 1.0, 0.02), sd.RectifiedLinearEscape(3.0, -5.0), sd.ExponentialLinearEscape(0.3, 1.238, 0.25),
+               sd.ExponentialLinearEscape(0.0, 1.238, 0.25), sd.ExponentialLinearEscape(0.5, 0.0, 0.25)]  # fmt: skip
+    for escape in escapes:
+        rate = np.asarray(escape.rate(v))
+        log_rate = np.asarray(escape.log_rate(v))
+        np.testing.assert_allclose(np.exp(log_rate), rate, rtol=1e-12, err_msg=type(escape).__name__)
+        gradient = jax.grad(lambda e: jnp.sum(jnp.where(jnp.isfinite(e.log_rate(v)), e.log_rate(v), 0.0)))(escape)
+        for name in ("beta", "v_threshold", "tau_s", "slope", "c1", "c2", "c3"):
+            if not hasattr(escape, name) or (name == "c2" and float(escape.c2) == 0):
+                continue
+            h = 1e-6
+
+            def shifted(d, name=name):
+                moved = eqx.tree_at(lambda e: getattr(e, name), escape, getattr(escape, name) + d)
+                values = moved.log_rate(v)
+                return float(jnp.sum(jnp.where(jnp.isfinite(values), values, 0.0)))
+
+            central = (shifted(h) - shifted(-h)) / (2 * h)
+            assert float(getattr(gradient, name)) == pytest.approx(central, rel=1e-6, abs=1e-8), (type(escape).__name__, name)

@@ -8,6 +8,7 @@ import optax
 import pytest
 
 import spikesde as sd
+from spikesde._likelihood.core_path import buffer_log_likelihood
 
 T1 = 5.0
 SIM = sd.Simulation(t0=0.0, t1=T1, dt=0.01, max_spikes=3, keep_first=True)
@@ -95,7 +96,7 @@ def test_maximum_likelihood_step_is_the_exact_gradient_of_the_data_log_likelihoo
 
     @jax.jit
     def nll(p):
-        one = lambda s: sd.buffer_log_likelihood(trainer.model_at(p), s, t0=0.0, t1=2.0, dt=0.01)  # noqa: E731
+        one = lambda s: buffer_log_likelihood(trainer.model_at(p), s, t0=0.0, t1=2.0, dt=0.01)  # noqa: E731
         return -jnp.mean(jax.vmap(one)(data))
 
     np.testing.assert_allclose(loss, nll(params), rtol=1e-12)
@@ -130,3 +131,49 @@ def test_config_training_estimator_builds_the_option_and_names_the_key():
         load_config(path, ['training.estimator="newton"'])
     pathwise = load_config(path, ['training.estimator="pathwise"'])
     assert isinstance(build_estimator(pathwise, build_model(pathwise.model)), sd.PathwiseGradient)
+
+
+def _escape_trains(current, n_trials, seed, t1=1.0, dt=1e-4):
+    """Trains of a set-to-rest SLIF from the grid sampler (no model samples in the fit)."""
+    from spikesde._likelihood.sampler import spike_times_from_grid
+
+    model = sd.SLIF(1, current, mu_v=20.0, alpha=0.0, tau_s=0.1, reset_rule=sd.SetReset(0.0))
+    fired = jax.jit(jax.vmap(lambda k: sd.sample_spikes(model, None, t0=0.0, t1=t1, dt=dt, key=k)))(
+        jax.random.split(jax.random.key(seed), n_trials)
+    )
+    return sd.SpikeTrains([[t] for t in spike_times_from_grid(fired, 0.0, dt)], 0.0, t1)
+
+
+def test_fit_by_maximum_likelihood_needs_no_loss_and_draws_no_samples(x64, monkeypatch):
+    trains = _escape_trains(1.5, 16, seed=4)
+    sim = sd.Simulation(t0=0.0, t1=1.0, dt=1e-3, max_spikes=64, dtype=np.float64)
+
+    def no_samples(*args, **kwargs):
+        raise AssertionError("the maximum-likelihood fit drew model samples")
+
+    monkeypatch.setattr(sd.Simulation, "sample", no_samples)
+    start = sd.SLIF(1, 1.0, mu_v=20.0, alpha=0.0, tau_s=0.1, reset_rule=sd.SetReset(0.0))
+    result = sd.fit(start, trains, learn=["input_current.value"], simulation=sim, key=jax.random.key(0),
+                    estimator=sd.MaximumLikelihood(dt=1e-3))  # fmt: skip
+    assert result.converged and result.iterations < 50
+    estimate, error = float(result.values["input_current.value"]), float(result.standard_errors["input_current.value"])
+    assert abs(estimate - 1.5) < 4 * error
+    # The standard error is the inverse observed information: the second central difference at the optimum.
+    grid = sd.TrialGrid.from_spike_trains(trains, 1e-3)
+    log_l = jax.jit(lambda c, g: sd.log_likelihood(eqx.tree_at(lambda m: m.input_current.value, start, c), g))
+    h = 1e-3
+    second = (float(log_l(estimate + h, grid)) - 2 * float(log_l(estimate, grid)) + float(log_l(estimate - h, grid))) / h**2
+    assert error == pytest.approx(1 / np.sqrt(-second), rel=1e-4)
+    assert abs(float(jax.grad(log_l)(jnp.asarray(estimate), grid))) < 1e-4 * np.sqrt(-second)
+    with pytest.raises(TypeError, match="loss=, optimizer= and steps="):
+        sd.fit(start, trains, learn=["input_current.value"], simulation=sim, key=jax.random.key(0))
+
+
+def test_profile_likelihood_finds_a_step_breakpoint(x64):
+    trains = _escape_trains(sd.PiecewiseConstantCurrent([0.5], [1.2, 1.8]), 16, seed=5)
+    model = sd.SLIF(1, sd.PiecewiseConstantCurrent([0.3], [1.5, 1.5]), mu_v=20.0, alpha=0.0, tau_s=0.1, reset_rule=sd.SetReset(0.0))
+    profile = sd.profile_likelihood(model, trains, path="input_current.breakpoints", values=[[b] for b in np.arange(0.3, 0.71, 0.05)],
+                                    learn=["input_current.values"], dt=1e-3)  # fmt: skip
+    assert abs(float(profile.best[0]) - 0.5) < 0.06
+    assert profile.interval[0] <= float(profile.best[0]) <= profile.interval[1]
+    np.testing.assert_allclose(profile.fit.values["input_current.values"], [1.2, 1.8], atol=4 * profile.fit.standard_errors["input_current.values"].max())

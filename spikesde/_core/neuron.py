@@ -96,6 +96,41 @@ class AbstractNeuron(eqx.Module):
         ``h`` is a scalar or one step length per neuron.
         """
 
+    # The escape-noise interface (optional): a neuron that declares an escape rate has a spike-train
+    # likelihood (spikesde.log_likelihood) built from drift/linear_step, reset and these methods.
+
+    def escape_rate(self, y: Float[Array, "d n"]) -> Float[Array, " n"]:
+        """The firing intensity ``lambda(y)`` of each neuron at state ``y`` (escape noise).
+
+        A subclass with escape noise overrides this or :meth:`log_escape_rate` (or both); a neuron
+        with a deterministic threshold has none (NotImplementedError).
+        """
+        if type(self).log_escape_rate is AbstractNeuron.log_escape_rate:
+            raise NotImplementedError(
+                f"{type(self).__name__} declares no escape rate (it fires at a deterministic threshold): its spike "
+                "trains have no likelihood; give it escape_rate(y) or log_escape_rate(y) (or use SLIF)"
+            )
+        return jnp.exp(self.log_escape_rate(y))
+
+    def log_escape_rate(self, y: Float[Array, "d n"]) -> Float[Array, " n"]:
+        """``log lambda(y)``; override it where the log domain is more accurate (exponential escape)."""
+        return jnp.log(self.escape_rate(y))
+
+    @property
+    def has_escape_rate(self) -> bool:
+        """Whether the class declares an escape rate (so that its spike trains have a likelihood)."""
+        cls = type(self)
+        return cls.escape_rate is not AbstractNeuron.escape_rate or cls.log_escape_rate is not AbstractNeuron.log_escape_rate
+
+    def clock_offset(self) -> Float[Array, " n"]:
+        """Integrated intensity the escape clock must run after a spike before the next one can come
+        (``alpha`` of :class:`spikesde.SLIF`; 0 by default)."""
+        return jnp.zeros((self.n_neurons,))
+
+    def dead_time(self) -> Float[Array, " n"]:
+        """Absolute refractory period (time) after a spike during which the intensity is zero (0 by default)."""
+        return jnp.zeros((self.n_neurons,))
+
     def parameter_errors(self) -> list[str]:
         """Problems with the parameters' shapes, as messages (empty when all is well)."""
         errors = []

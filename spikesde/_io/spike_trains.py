@@ -9,6 +9,16 @@ import numpy as np
 
 __all__ = ["SpikeTrains"]
 
+#: Seconds per unit of the time units spike trains may be given in (``units=``).
+UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+
+
+def seconds_per(units: str) -> float:
+    """The length of one ``units`` in seconds (a ValueError naming ``units`` otherwise)."""
+    if units not in UNITS:
+        raise ValueError(f"units must be one of {sorted(UNITS)} (the unit of the spike times, t0 and t1), got {units!r}")
+    return UNITS[units]
+
 
 def _frozen(array: np.ndarray) -> np.ndarray:
     array.setflags(write=False)
@@ -147,6 +157,8 @@ class SpikeTrains:
         covariates: per-trial covariates, each an array whose leading axis is the trials
             (e.g. ``"stimulus"``: the input current of each trial).
         neuron_names: optional unique names of the neurons.
+        units: the unit of ``times``, ``t0`` and ``t1`` as given (``"s"``, ``"ms"``, ``"us"``;
+            NEST writes ms); they are stored in seconds.
 
     Bad data raises ``ValueError`` naming the trial, the neuron and the problem (unsorted, NaN or
     inf, outside the window, a trial with another number of neurons, zero trials, ``t1 <= t0``,
@@ -158,10 +170,15 @@ class SpikeTrains:
     t1: float
     covariates: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
     neuron_names: tuple[str, ...] | None = None
+    units: dataclasses.InitVar[str] = "s"
 
-    def __post_init__(self):
+    def __post_init__(self, units: str = "s"):
+        scale = seconds_per(units)
         t0, t1 = _check_window(self.t0, self.t1)
         times = _check_times(self.times, t0, t1)
+        if scale != 1.0:
+            t0, t1 = t0 * scale, t1 * scale
+            times = tuple(tuple(_frozen(train * scale) for train in trial) for trial in times)
         object.__setattr__(self, "t0", t0)
         object.__setattr__(self, "t1", t1)
         object.__setattr__(self, "times", times)
@@ -212,12 +229,16 @@ class SpikeTrains:
     # -- padded buffers ---------------------------------------------------------------------------
 
     @classmethod
-    def from_buffers(cls, buffers, t0: float, t1: float, covariates=None, neuron_names=None) -> SpikeTrains:
+    def from_buffers(
+        cls, buffers, t0: float, t1: float, covariates=None, neuron_names=None, *, layout: str | None = None, units: str = "s"
+    ) -> SpikeTrains:
         """Spike trains from a ``(trials, neurons, k)`` buffer padded with ``+inf``.
 
         The finite entries of each row are its spikes, the ``+inf`` entries padding (as in
-        :attr:`spikesde.Solution.spike_times`). A ``(neurons, k)`` buffer is one trial. NaN, ``-inf``
-        and padding followed by a finite time are errors naming the trial and neuron.
+        :attr:`spikesde.Solution.spike_times`). A 2-D buffer needs ``layout``: ``"neurons"`` (one
+        trial, ``(neurons, k)``) or ``"trials"`` (one neuron, ``(trials, k)``); without it a
+        ValueError (the two readings differ). NaN, ``-inf`` and padding followed by a finite time
+        are errors naming the trial and neuron. ``units``: as for the constructor.
 
         Buffers of a floating dtype coarser than float64 (a float32 solve) cannot hold ``t0`` and
         ``t1`` exactly: their spikes within ``4 eps max(|t0|, |t1|, 1)`` (``eps`` of that dtype)
@@ -225,7 +246,10 @@ class SpikeTrains:
         """
         buffers = _snap_rounding(buffers, float(t0), float(t1))
         if buffers.ndim == 2:
-            buffers = buffers[None]
+            if layout not in ("neurons", "trials"):
+                raise ValueError(f"buffers of shape {buffers.shape} are 2-D: pass layout='neurons' (one trial, (neurons, k)) "
+                                 f"or layout='trials' (one neuron, (trials, k)), got layout={layout!r}")  # fmt: skip
+            buffers = buffers[None] if layout == "neurons" else buffers[:, None]
         if buffers.ndim != 3:
             raise ValueError(f"buffers must have shape (trials, neurons, max_spikes), got {buffers.shape}")
         times = []
@@ -238,7 +262,7 @@ class SpikeTrains:
                     raise ValueError(f"trial {i}, neuron {k}: a finite spike time follows +inf padding at slot {stored}")
                 row.append(buffer[:stored])
             times.append(row)
-        return cls(times, t0, t1, covariates={} if covariates is None else covariates, neuron_names=neuron_names)
+        return cls(times, t0, t1, covariates={} if covariates is None else covariates, neuron_names=neuron_names, units=units)
 
     def to_buffers(self, max_spikes: int | None = None, dtype=np.float64) -> np.ndarray:
         """The ``(trials, neurons, max_spikes)`` array of spike times padded with ``+inf``.
@@ -267,6 +291,10 @@ class SpikeTrains:
             for k, train in enumerate(trial):
                 out[i, k, : len(train)] = train
         return out
+
+    def converted(self, units: str) -> SpikeTrains:
+        """These trains read as being in ``units`` (e.g. ms from a loader of NEST output), in seconds."""
+        return SpikeTrains(self.times, self.t0, self.t1, covariates=self.covariates, neuron_names=self.neuron_names, units=units)
 
     # -- subsets ----------------------------------------------------------------------------------
 

@@ -164,3 +164,15 @@ def _along_path(neuron, stepper, times, counts, jumps, grid_times):
     inputs = (grid_times[:, :-1].T, jnp.diff(times, axis=1).T, counts[:, :-1].T > 0, jumps[:, :-1].T)
     _, (log_lam, step_integral) = jax.lax.scan(step, y0, inputs)
     return log_lam.T, step_integral.T
+
+
+def deprecated_buffer_log_likelihood(*args, **kwargs):
+    """Deprecated public name of :func:`buffer_log_likelihood` (the density of the event core's own
+    discretisation): fit observed spike trains with :func:`spikesde.log_likelihood` instead, which
+    takes any escape-noise neuron, its reset rule and duplicate spike times."""
+    import warnings  # noqa: PLC0415
+
+    warnings.warn("spikesde.buffer_log_likelihood is deprecated: use spikesde.log_likelihood(model, spike_trains, dt=...) "
+                  "for observed trains (the score-function estimators keep the core's buffer density internally)",
+                  DeprecationWarning, stacklevel=2)  # fmt: skip
+    return buffer_log_likelihood(*args, **kwargs)

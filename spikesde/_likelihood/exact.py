@@ -76,9 +76,8 @@ def membrane(neuron: SLIF, grid: EventGrid, history: AfterSpikeCurrent | None = 
 
 
 def log_intensity(neuron: SLIF, v):
-    """``log lambda(v) = beta min(v - v_threshold, 10) - log tau_s`` (computed in the log domain)."""
-    beta, v_th, tau_s = (jnp.reshape(x, ()) for x in (neuron.beta, neuron.v_threshold, neuron.tau_s))
-    return beta * jnp.minimum(v - v_th, 10.0) - jnp.log(tau_s)
+    """``log lambda(v)`` of the neuron's escape function (computed in the log domain)."""
+    return neuron.log_intensity(v)
 
 
 def likelihood_terms(neuron: SLIF, grid: EventGrid, history: AfterSpikeCurrent | None = None):
@@ -130,15 +129,9 @@ def weighted_sum(spike_terms, step_terms, spike_weights=None, step_weights=None)
     return spike_terms.sum() + step_terms.sum()
 
 
-def log_likelihood(
-    neuron: SLIF,
-    grid: EventGrid,
-    history: AfterSpikeCurrent | None = None,
-    *,
-    spike_weights: Float[Array, " nodes"] | None = None,
-    step_weights: Float[Array, " steps"] | None = None,
-) -> Float[Array, ""]:
-    """``log L`` of the spikes on ``grid`` (see the module docstring); weights select a window
-    (:meth:`EventGrid.window`) or resample blocks (bootstrap). Differentiable in every parameter
-    of ``neuron`` and ``history``; ``sigma_v``, ``sigma_i`` are ignored (taken as zero)."""
-    return weighted_sum(*likelihood_terms(neuron, grid, history), spike_weights, step_weights)
+def log_likelihood(neuron: SLIF, grid: EventGrid, history: AfterSpikeCurrent | None = None, *, spike_weights=None, step_weights=None):
+    """The former SLIF-only entry point: :func:`spikesde.log_likelihood` (the same discretisation,
+    built from the neuron's own interface; :func:`likelihood_terms` stays the fast SLIF path)."""
+    from .general import log_likelihood as general  # noqa: PLC0415 (general builds on this module)
+
+    return general(neuron, grid, history, spike_weights=spike_weights, step_weights=step_weights)

@@ -16,27 +16,32 @@ from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Float, PRNGKeyArray
 
 
-def maximise(fn: Callable, params, *, n_iter: int = 25, damping: float = 1e-3, rtol: float = 1e-12):
+def maximise(fn: Callable, params, *, n_iter: int = 25, damping: float = 1e-3, rtol: float = 1e-12, info: bool = False):
     """Maximise ``fn(params)`` (a scalar, twice differentiable) by Levenberg-damped Newton steps.
 
     Step ``delta = (-H + mu s I)^{-1} g`` with ``s`` the mean ``|diag H|``; a step that raises
     ``fn`` is taken and ``mu`` shrinks 3x, otherwise ``mu`` grows 5x. Stops after ``n_iter`` steps,
     or once a step changed ``fn`` by at most ``rtol (1 + |fn|)`` (converged: Newton's last gain
     is the square of the one before); under vmap every member runs until all have stopped,
-    the converged ones frozen. Returns ``(params, value)``.
+    the converged ones frozen. Returns ``(params, value)``, and with ``info`` also
+    ``(steps, converged)``.
     """
     flat, unravel = ravel_pytree(params)
 
     def objective(x):
         return fn(unravel(x))
 
-    gradient = jax.grad(objective)
-    hessian = jax.hessian(objective)
+    def gradient_with_value(x):
+        g = jax.grad(objective)(x)
+        return g, g
+
+    # One forward-over-reverse program gives the Hessian and the gradient together (one compile of fn's graph).
+    hessian_and_gradient = jax.jacfwd(gradient_with_value, has_aux=True)
     eye = jnp.eye(flat.shape[0], dtype=flat.dtype)
 
     def body(carry):
         i, x, value, mu, _ = carry
-        g, h = gradient(x), hessian(x)
+        h, g = hessian_and_gradient(x)
         scale = jnp.mean(jnp.abs(jnp.diag(h))) + 1e-12
         step = jnp.linalg.solve(-h + mu * scale * eye, g)
         candidate = objective(x + step)
@@ -52,8 +57,8 @@ def maximise(fn: Callable, params, *, n_iter: int = 25, damping: float = 1e-3, r
         return (i < n_iter) & ~converged
 
     init = (0, flat, objective(flat), jnp.asarray(damping, flat.dtype), jnp.asarray(False))
-    _, x, value, _, _ = jax.lax.while_loop(running, body, init)
-    return unravel(x), value
+    steps, x, value, _, converged = jax.lax.while_loop(running, body, init)
+    return (unravel(x), value, (steps, converged)) if info else (unravel(x), value)
 
 
 def laplace_covariance(fn: Callable, params) -> tuple[Float[Array, "p p"], Callable]:

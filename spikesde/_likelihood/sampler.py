@@ -22,7 +22,7 @@ def sample_spikes(
     ``t0 + k dt`` (a spike is put on the first node where the clock has run past ``E + alpha``).
 
     The same discretisation as the likelihood: input held over a step, exact membrane flow,
-    trapezoidal clock. With membrane noise (``neuron.sigma_v > 0``, which the likelihood ignores)
+    trapezoidal clock; the neuron's reset rule (subtract ``v_reset`` by default). With membrane noise (``neuron.sigma_v > 0``, which the likelihood ignores)
     each step adds the exact Ornstein-Uhlenbeck increment ``sigma_v sqrt((1 - e^{-2 mu_v dt}) /
     (2 mu_v)) N(0, 1)`` (its normals from a stream apart from the clock's, so ``sigma_v = 0``
     draws the same spikes as the noise-free model). Returns a boolean array over the ``round((t1 - t0) / dt) + 1`` nodes;
@@ -48,7 +48,7 @@ def sample_spikes(
         v = v + noise_scale * jax.random.normal(jax.random.fold_in(key_n, 1), dtype=v.dtype)
         clock = clock + 0.5 * dt * (lam_start + jnp.exp(log_intensity(neuron, v)))
         fired = clock >= threshold
-        v = jnp.where(fired, v - v_reset, v)
+        v = jnp.where(fired, v - v_reset, v) if neuron.reset_rule is None else neuron.reset_rule.apply(v, fired.astype(jnp.int32))
         traces = traces * trace_decay + fired
         clock = jnp.where(fired, 0.0, clock)
         threshold = jnp.where(fired, alpha + jax.random.exponential(key_n, dtype=clock.dtype), threshold)

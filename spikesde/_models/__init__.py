@@ -4,3 +4,5 @@ from .currents import ConstantCurrent, FunctionCurrent, PiecewiseConstantCurrent
 from .lif import LIF
 from .slif import SLIF
 from .topology import feedforward, feedforward_mask, fixed_fan_in, recurrent
+from .escape import AbstractEscape, ExponentialEscape, ExponentialLinearEscape, RectifiedLinearEscape
+from .reset import AbstractReset, NoReset, SetReset, SubtractReset

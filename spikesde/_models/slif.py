@@ -8,7 +8,9 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._core.current import AbstractCurrent
 from .currents import as_current
-from .._core.neuron import AbstractNeuron, _as_parameter, decay_phi1, max_exponent
+from .escape import AbstractEscape, ExponentialEscape
+from .reset import AbstractReset
+from .._core.neuron import AbstractNeuron, _as_parameter, decay_phi1
 from .._core.validation import check_count
 
 
@@ -19,20 +21,30 @@ class SLIF(AbstractNeuron):
 
         dV = mu_v (I + c(t) - V) dt + sigma_v dW_V,
         dI = -mu_i I dt + sigma_i dW_I,
-        ds = lambda(V) dt,   lambda(v) = exp(beta min(v - v_threshold, 10)) / tau_s.
+        ds = lambda(V) dt,   lambda(v) = exp(beta min(v - v_threshold, 10)) / tau_s
+                             (or ``escape.rate(v)`` with an escape function given).
 
     The clock ``s`` starts at ``-(E_0 + alpha)`` with ``E_0 ~ Exp(1)``; the neuron fires when ``s``
     crosses 0, i.e. when the integrated intensity reaches ``Exp(1) + alpha`` (the time-rescaling
     construction of a point process with stochastic intensity ``lambda(V)``). At a spike:
-    ``V <- V - v_reset``, ``s <- -(E' + alpha)`` with a fresh ``E' ~ Exp(1)``; the network adds the
-    synaptic weights to the post-synaptic ``I``.
+    ``V <- V - v_reset`` (or the reset rule's ``V``), ``s <- -(E' + alpha)`` with a fresh
+    ``E' ~ Exp(1)``; the network adds the synaptic weights to the post-synaptic ``I``.
+
+    NEST's ``pp_psc_delta`` (``dV/dt = -V/tau_m + I_e/C_m``, rate ``c_1 V + c_2 exp(c_3 V)``,
+    ``V <- 0`` at a spike, ``dead_time = 0``) is, with ``V`` in mV and time in seconds,
+    ``SLIF(1, I_e tau_m / C_m, mu_v=1/tau_m, alpha=0, escape=ExponentialLinearEscape(c_1, c_2, c_3),
+    reset_rule=SetReset(0.0))``.
 
     Arguments (each a scalar or one value per neuron):
         n_neurons: number of neurons in the population.
         input_current: ``c(t)``: a number, an array, a callable or an :class:`AbstractCurrent`.
         mu_v, mu_i: membrane and synaptic rates (1/time).
         sigma_v, sigma_i: noise scales on ``V`` and ``I``.
-        v_reset: amount subtracted from ``V`` at a spike.
+        v_reset: amount subtracted from ``V`` at a spike (default 1.4; only with the default reset rule).
+        reset_rule: an :class:`AbstractReset` (``SubtractReset``, ``SetReset``, ``NoReset``) instead of
+            subtracting ``v_reset``; ``v_reset`` must then not be given (it is stored as 0, unused).
+        escape: an :class:`AbstractEscape` instead of the exponential intensity; ``beta``,
+            ``v_threshold``, ``tau_s`` must then not be given (their defaults are stored, unused).
         alpha: clock offset (acts like a refractory period).
         beta, v_threshold, tau_s: parameters of the intensity ``lambda``.
         v0, i0: initial ``V`` and ``I``.
@@ -51,6 +63,8 @@ class SLIF(AbstractNeuron):
     tau_s: Float[Array, "*n"]
     v0: Float[Array, "*n"]
     i0: Float[Array, "*n"]
+    reset_rule: AbstractReset | None
+    escape: AbstractEscape | None
 
     state_names: ClassVar[tuple[str, ...]] = ("V", "I", "s")
     synaptic_row: ClassVar[int] = 1
@@ -71,36 +85,57 @@ class SLIF(AbstractNeuron):
         mu_i: ArrayLike = 0.0,
         sigma_v: ArrayLike = 0.0,
         sigma_i: ArrayLike = 0.0,
-        v_reset: ArrayLike = 1.4,
+        v_reset: ArrayLike | None = None,
         alpha: ArrayLike = 0.03,
-        beta: ArrayLike = 5.0,
-        v_threshold: ArrayLike = 1.0,
-        tau_s: ArrayLike = 1.0,
+        beta: ArrayLike | None = None,
+        v_threshold: ArrayLike | None = None,
+        tau_s: ArrayLike | None = None,
         v0: ArrayLike = 0.0,
         i0: ArrayLike = 0.0,
+        reset_rule: AbstractReset | None = None,
+        escape: AbstractEscape | None = None,
     ):
+        _check_options(reset_rule, escape, v_reset=v_reset, beta=beta, v_threshold=v_threshold, tau_s=tau_s)
         self.n_neurons = check_count("n_neurons", n_neurons)
         self.input_current = as_current(input_current)
         self.mu_v = _as_parameter(mu_v)
         self.mu_i = _as_parameter(mu_i)
         self.sigma_v = _as_parameter(sigma_v)
         self.sigma_i = _as_parameter(sigma_i)
-        self.v_reset = _as_parameter(v_reset)
+        self.v_reset = _as_parameter((1.4 if reset_rule is None else 0.0) if v_reset is None else v_reset)
         self.alpha = _as_parameter(alpha)
-        self.beta = _as_parameter(beta)
-        self.v_threshold = _as_parameter(v_threshold)
-        self.tau_s = _as_parameter(tau_s)
+        self.beta = _as_parameter(5.0 if beta is None else beta)
+        self.v_threshold = _as_parameter(1.0 if v_threshold is None else v_threshold)
+        self.tau_s = _as_parameter(1.0 if tau_s is None else tau_s)
         self.v0 = _as_parameter(v0)
         self.i0 = _as_parameter(i0)
+        self.reset_rule = reset_rule
+        self.escape = escape
 
     def intensity(self, v: Float[Array, "*n"]) -> Float[Array, "*n"]:
         """``lambda(v) = exp(beta min(v - v_threshold, 10)) / tau_s``, with the whole rate capped at
         ``exp(max_exponent(dtype))`` (about 2e26 in float32) by capping the exponent itself, so that
         the rate, and every gradient through it, is finite for any finite parameters (the cap at 10
-        alone protects only ``beta < 8.9`` in float32)."""
-        exponent = self.beta * jnp.minimum(v - self.v_threshold, 10.0)
-        cap = max_exponent(exponent.dtype) + jnp.minimum(jnp.log(self.tau_s), 0.0)
-        return jnp.exp(jnp.minimum(exponent, cap)) / self.tau_s
+        alone protects only ``beta < 8.9`` in float32). With an ``escape`` function: ``escape.rate(v)``."""
+        return self.escape_function.rate(v)
+
+    def log_intensity(self, v: Float[Array, "*n"]) -> Float[Array, "*n"]:
+        """``log lambda(v)``, in the log domain (``beta min(v - v_threshold, 10) - log tau_s``)."""
+        return self.escape_function.log_rate(v)
+
+    @property
+    def escape_function(self) -> AbstractEscape:
+        """The escape function in use: ``escape``, or the exponential one of ``beta, v_threshold, tau_s``."""
+        return ExponentialEscape(self.beta, self.v_threshold, self.tau_s) if self.escape is None else self.escape
+
+    def escape_rate(self, y):
+        return self.intensity(y[0])
+
+    def log_escape_rate(self, y):
+        return self.log_intensity(y[0])
+
+    def clock_offset(self):
+        return jnp.broadcast_to(self.alpha, (self.n_neurons,))
 
     def initial_state(self, clock):
         shape = (self.n_neurons,)
@@ -129,7 +164,7 @@ class SLIF(AbstractNeuron):
 
     def reset(self, y, fired, clock):
         v, i, s = y
-        v = jnp.where(fired, v - self.v_reset, v)
+        v = jnp.where(fired, v - self.v_reset, v) if self.reset_rule is None else self.reset_rule.apply(v, fired.astype(int))
         s = jnp.where(fired, -(clock + self.alpha), s)
         return jnp.stack([v, i, s])
 
@@ -145,3 +180,16 @@ class SLIF(AbstractNeuron):
         i_new = i * jnp.exp(-self.mu_i * h)
         s_new = s + self.intensity(v) * h
         return jnp.stack([v_new, jnp.broadcast_to(i_new, v_new.shape), jnp.broadcast_to(s_new, v_new.shape)])
+
+
+def _check_options(reset_rule, escape, **given) -> None:
+    """A reset rule replaces ``v_reset``, an escape function ``beta, v_threshold, tau_s``: refuse both at once."""
+    if reset_rule is not None and not isinstance(reset_rule, AbstractReset):
+        raise TypeError(f"reset_rule must be an AbstractReset (SubtractReset, SetReset, NoReset), got {type(reset_rule).__name__}")
+    if escape is not None and not isinstance(escape, AbstractEscape):
+        raise TypeError(f"escape must be an AbstractEscape, got {type(escape).__name__}")
+    if reset_rule is not None and given["v_reset"] is not None:
+        raise ValueError(f"v_reset is the amount of the default reset; with reset_rule={type(reset_rule).__name__} give it there")
+    clash = [name for name in ("beta", "v_threshold", "tau_s") if given[name] is not None]
+    if escape is not None and clash:
+        raise ValueError(f"{', '.join(clash)} belong to the default exponential intensity; with escape={type(escape).__name__} give them there")

@@ -24,7 +24,10 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, PRNGKeyArray, PyTree
 
 from .._gradients.forward import forward_value_and_grad
+from .._core.network import as_network
 from .._likelihood.core_path import buffer_log_likelihood, check_noise_free
+from .._likelihood.general import check_escape_neuron
+from .._models.slif import SLIF
 
 if TYPE_CHECKING:
     from .trainer import Trainer
@@ -98,22 +101,40 @@ class ScoreFunctionGradient(AbstractGradientEstimator):
 
 
 class MaximumLikelihood(AbstractGradientEstimator):
-    r"""Not an estimate of the sampled loss's gradient: the exact gradient of another objective, the
-    mean negative log-likelihood of the training trains,
+    r"""Maximum likelihood instead of a sampled loss: the objective is the log-likelihood of the
+    training trains,
 
-        L(theta) = -(1 / B) sum_{j=1}^{B} log p_theta(y_j),
+        log L(theta) = sum_{j=1}^{B} log p_theta(y_j).
 
-    ``log p_theta`` the exact log-density of the event core's spike buffers
-    (:func:`spikesde.buffer_log_likelihood`: noise-free SLIF neurons or networks of them, on the
-    simulation's grid ``dt``). No model sample enters the gradient; the step still draws
-    ``model_samples`` samples (without gradient) for the overflow and test metrics, where the
-    trainer's spike-train loss is used. Its minimiser is the maximum-likelihood estimate, which
-    reaches the Cramer-Rao bound a sampled loss does not (``benchmarks/slif_identifiability.py``).
-    With ``alpha > 0`` an interval shorter than the clock offset allows has density 0, so ``L`` is
-    ``+inf`` where the parameters make an observed interval impossible (the recorded loss shows it).
+    With :func:`spikesde.fit` (``fit(model, data, learn=..., simulation=..., key=...,
+    estimator=MaximumLikelihood())``) it needs no ``loss``, ``optimizer`` or ``steps`` and draws no
+    model sample unless a test metric asks for them: :func:`spikesde.fit_likelihood` maximises
+    :func:`spikesde.log_likelihood` (any escape-noise neuron, on the grid ``dt``) by damped Newton
+    steps on the exact Hessian until a step gains at most ``rtol (1 + |log L|)`` (the deterministic
+    objective makes first-order optimisers stall or oscillate), and returns standard errors from
+    the Hessian at the optimum. Its minimiser reaches the Cramer-Rao bound a sampled loss does not
+    (``benchmarks/slif_identifiability.py``).
+
+    Inside a :class:`spikesde.Trainer` (one optimiser step at a time) the gradient is that of
+    ``-(1/B) log L`` under the event core's own discretisation (:func:`spikesde.buffer_log_likelihood`,
+    noise-free SLIF neurons or networks of them), and the step still draws ``model_samples`` samples
+    for the overflow and test metrics.
+
+    Arguments:
+        dt: the likelihood's grid step in :func:`spikesde.fit` (default: the simulation's ``dt``).
+        max_steps: the most Newton steps (``fit``'s ``steps`` overrides it); rtol: the stopping rule.
     """
 
+    dt: float | None = eqx.field(static=True, default=None)
+    max_steps: int = eqx.field(static=True, default=50)
+    rtol: float = eqx.field(static=True, default=1e-12)
+
     def check(self, model, model_samples):
+        check_escape_neuron(as_network(model).neuron)
+        if not isinstance(as_network(model).neuron, SLIF):
+            raise TypeError(f"a Trainer step by maximum likelihood uses the core's buffer density, SLIF only; got "
+                            f"{type(as_network(model).neuron).__name__}: fit it with fit(..., estimator=MaximumLikelihood()) "
+                            "or fit_likelihood, which take any escape-noise neuron")  # fmt: skip
         check_noise_free(model)
 
     def value_and_grad(self, trainer, params, key, data):

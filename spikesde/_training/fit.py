@@ -30,7 +30,8 @@ from jaxtyping import PRNGKeyArray
 from .checkpoint import check_fingerprint, load_checkpoint, save_checkpoint
 from .data import array_digest, as_buffers, overflow_cause, split
 from .errors import RunFolderError
-from .estimator import AbstractGradientEstimator, PathwiseGradient
+from .estimator import AbstractGradientEstimator, MaximumLikelihood, PathwiseGradient
+from .likelihood_fit import maximum_likelihood_fit
 from .fingerprint import digest
 from .learn import Learn
 from .run_folder import RunLock, check_out_dir, read_run_file, remove_owned_files, write_run_file, RUN_FILE
@@ -79,10 +80,10 @@ def fit(
     data,
     *,
     learn: Sequence[str | Learn],
-    loss,
-    optimizer: optax.GradientTransformation,
+    loss=None,
+    optimizer: optax.GradientTransformation | None = None,
     simulation: Simulation,
-    steps: int,
+    steps: int | None = None,
     key: PRNGKeyArray,
     model_samples: int | None = None,
     test=None,
@@ -129,10 +130,20 @@ def fit(
     progress bar (``callback`` runs on every process; an exception from it must stop them all);
     the others return the history of the steps they ran.
 
+    With ``estimator=MaximumLikelihood()`` and no ``loss`` the fit maximises the data's likelihood
+    by Newton steps (:func:`spikesde.fit_likelihood`) and returns a :class:`spikesde.LikelihoodFit`
+    (no ``optimizer``, no model samples; ``steps`` caps the Newton steps); with a ``loss`` it runs
+    the optimiser's steps on the likelihood's gradient as before (with a run folder).
+
     Raises:
         RunFolderError, CheckpointError: the folder or checkpoint cannot be used (one-line messages);
         ValueError, TypeError: a bad argument, named.
     """
+    if isinstance(estimator, MaximumLikelihood) and loss is None:  # no loss, optimiser or samples: see fit_likelihood
+        return maximum_likelihood_fit(estimator, model, data, learn=learn, simulation=simulation, steps=steps, test=test,
+                                      key=key, metrics=metrics, model_samples=model_samples, out_dir=out_dir)  # fmt: skip
+    if loss is None or optimizer is None or steps is None:
+        raise TypeError("fit needs loss=, optimizer= and steps= (only estimator=MaximumLikelihood() goes without them)")
     key = _check_options(steps=steps, checkpoint_every=checkpoint_every, key=key, callback=callback, tracker=tracker)
     if out_dir is None and (resume or overwrite):
         raise ValueError("resume and overwrite need out_dir (the run folder to continue or replace)")
