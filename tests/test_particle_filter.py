@@ -177,8 +177,9 @@ def test_gradient_without_resampling_is_the_derivative_of_the_estimate(x64):
         model = eqx.tree_at(lambda m: (m.input_current.offset, m.mu_v, m.v_reset), neuron, (theta[0], theta[1], theta[2]))
         return pf.log_likelihood(model, grid, jax.random.key(4))
 
+    f = jax.jit(f)
     theta = jnp.array([1.5, 15.0, 1.4])
-    grad = jax.grad(f)(theta)
+    grad = jax.jit(jax.grad(f))(theta)
     eps = 1e-6
     fd = np.array([(f(theta.at[i].add(eps)) - f(theta.at[i].add(-eps))) / (2 * eps) for i in range(3)])
     np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-6)
@@ -211,7 +212,8 @@ def test_trials_stack_and_match_one_by_one():
     pf = ParticleFilter(particles=16)
     stacked = pf.trials_log_likelihood(neuron, stack_grids(grids), jax.random.key(0))
     keys = jax.random.split(jax.random.key(0), 3)
-    one_by_one = [pf.log_likelihood(neuron, g, k) for g, k in zip(grids, keys)]
+    one = eqx.filter_jit(pf.log_likelihood)
+    one_by_one = [one(neuron, g, k) for g, k in zip(grids, keys)]
     np.testing.assert_allclose(stacked, one_by_one, rtol=1e-5)
 
 
