@@ -4,10 +4,12 @@ A particle filter's estimate of the likelihood is the product over resampling ep
 weight, ``Z_hat = prod_e mean_i w_{e,i}``. Resampling draws ancestors ``a_i`` with probabilities
 ``w_i / sum w``; the draw is not differentiable. Stop-gradient resampling (Scibior & Wood 2021)
 gives each resampled particle the log-weight ``l_{a_i} - stop_gradient(l_{a_i})``: its value is
-0 (the usual equal weights after resampling), its gradient that of the ancestor's log-weight, so
-the gradient of ``log Z_hat`` sums every surviving path's whole score, weighted by its final
-weight: the Fisher identity ``d log p(y) = E[d log p(x, y) | y]`` with the filter's path-space
-(genealogy) approximation of the smoothing law. Its forward value is the ordinary filter's.
+0 (the usual equal weights after resampling), its gradient that of the ancestor's log-weight; the
+banked factor ``log mean w`` enters the value without gradient. So the gradient of ``log Z_hat``
+sums every surviving path's whole score, weighted by its final weight: the Fisher identity ``d log p(y) = E[d log p(x, y) | y]`` with the filter's path-space
+(genealogy) approximation of the smoothing law. Its forward value is the ordinary filter's; its
+second derivative is the path-space estimate of Louis' identity (weighted mean of the paths'
+Hessians plus the weighted covariance of their scores), used for intervals.
 
 Bias: ``Z_hat`` is unbiased for the likelihood, so ``log Z_hat`` is biased low by about
 ``Var(log Z_hat) / 2`` (Jensen); the gradient is a ratio ``grad Z_hat / Z_hat`` of unbiased
@@ -52,7 +54,7 @@ def resample_if_degenerate(
 
     Returns ``(particles, log_weights, log_mean, resampled)``: after resampling, the new log-weights
     are ``l_a - stop_gradient(l_a)`` (value 0) and ``log_mean`` is ``log mean(w)`` before it (the
-    factor the likelihood estimate banks); otherwise everything is unchanged and ``log_mean`` is 0.
+    factor the likelihood estimate banks, without gradient); otherwise everything is unchanged and ``log_mean`` is 0.
     Computed on both branches and selected, so it runs the same under ``vmap``.
 
     Arguments:
@@ -68,6 +70,8 @@ def resample_if_degenerate(
     # An ancestor is never a zero-weight particle unless all are; keep that case NaN-free.
     fresh = jnp.where(jnp.isfinite(inherited), inherited - jax.lax.stop_gradient(inherited), inherited)
     new_weights = jnp.where(resampled, fresh, log_weights)
-    mean = jnp.where(resampled, log_mean_weight(log_weights), 0.0)
+    # The banked factor carries no gradient: the resampled weights carry each path's score to the
+    # end, where the final weights average it (banking it too would count the past twice).
+    mean = jnp.where(resampled, jax.lax.stop_gradient(log_mean_weight(log_weights)), 0.0)
     new_particles = jax.tree_util.tree_map(lambda x: jnp.where(resampled, x[ancestors], x), particles)
     return new_particles, new_weights, mean, resampled
