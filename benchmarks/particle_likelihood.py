@@ -81,7 +81,7 @@ def value_grad_hessian(f):
     return jax.jit(vgh)
 
 
-def newton(vgh, theta, max_iterations=12, tolerance=1e-4):
+def newton(vgh, theta, max_iterations=10, tolerance=5e-4):
     """Maximise by Levenberg-Marquardt steps: ``(theta, value, Hessian, iterations)``."""
     value, grad, hess = vgh(theta)
     damping = 1e-3
@@ -172,6 +172,8 @@ def study(args):
         for seed in args.seeds:
             fits.append(fit_one(sigma, seed, args))
             f = fits[-1]
+            partial = RESULTS / f"particle_likelihood_study{args.tag}.partial.json"
+            partial.write_text(json.dumps(dict(args=vars(args), fits=fits), indent=1, default=float))
             print(f"sigma_v {sigma:4.2f} seed {seed}: particle {np.round(f['particle'], 4)} +- {np.round(f['se'], 4)} "
                   f"({f['iterations']} it, cpu {f['cpu_s']:.0f} s, wall {f['wall_s']:.0f} s); noise-free {np.round(f['noise_free'], 4)}; "
                   f"{f['spikes_per_trial']:.1f} spikes/trial", flush=True)  # fmt: skip
