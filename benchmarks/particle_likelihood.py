@@ -3,6 +3,7 @@
     PYTHONPATH=$PWD python benchmarks/particle_likelihood.py speed  [--particles 64 256 1024] [--trials 16 256]
     PYTHONPATH=$PWD python benchmarks/particle_likelihood.py memory [--windows 1 2 4 8]
     PYTHONPATH=$PWD python benchmarks/particle_likelihood.py study  [--sigmas 0.25 0.6 1.0] [--seeds 0 1 2 3 4]
+    PYTHONPATH=$PWD python benchmarks/particle_likelihood.py reference [--seeds 0 1 2 3 4]
 
 speed: CPU and wall time of one log-likelihood-and-gradient evaluation (three parameters, forward
 mode, summed over trials of 1 s at dt = 5 ms) against the particle count and the number of trials.
@@ -13,7 +14,9 @@ study: SLIF with a sinusoidal input (offset 1.5, amplitude 1, 2 Hz; mu_v 15, v_r
 (Levenberg-Marquardt) steps on the particle filter's summed log-likelihood with common random
 numbers, started from the noise-free estimate; 90% intervals from the Hessian of the estimated
 log-likelihood. Side by side, the exact noise-free likelihood (spikesde.buffer_log_likelihood with
-sigma_v = 0) maximised on the same data. Each part prints a table and writes
+sigma_v = 0) maximised on the same data. reference: the exact likelihood on noise-free data
+(sigma_v = 0, its own model) from the same data seeds: what these seeds give an exact, efficient
+estimator, against which the study's errors are read. Each part prints a table and writes
 benchmarks/results/particle_likelihood_<part>.json. Wall times on a shared machine are contended;
 CPU time (process_time) is the fairer figure.
 """
@@ -186,9 +189,22 @@ def study(args):
     return dict(fits=fits, summary=table)
 
 
+def reference(args):
+    rows = []
+    for seed in args.seeds:
+        data = simulate_trains(0.0, 100 + seed, args.study_trials)
+        theta, _, hess, _ = newton(value_grad_hessian(noise_free_objective(data)), jnp.asarray(0.8 * TRUTH))
+        se = np.sqrt(np.diag(np.linalg.inv(-np.asarray(hess, np.float64))))
+        rows.append(dict(seed=seed, estimate=np.asarray(theta).tolist(), se=se.tolist()))
+        print(f"seed {seed}: {np.round(np.asarray(theta), 4)} +- {np.round(se, 4)}", flush=True)
+    err = np.array([r["estimate"] for r in rows]) - TRUTH
+    print("mean relative error " + ", ".join(f"{n} {100 * e:+.2f}%" for n, e in zip(NAMES, err.mean(0) / TRUTH)))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=("speed", "memory", "study"))
+    parser.add_argument("part", choices=("speed", "memory", "study", "reference"))
     parser.add_argument("--particles", type=int, nargs="+", default=[64, 128, 256, 512, 1024])
     parser.add_argument("--trials", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--repeats", type=int, default=3)
@@ -201,7 +217,7 @@ def main():
     parser.add_argument("--study-particles", type=int, default=256)
     parser.add_argument("--tag", default="", help="suffix of the results file")
     args = parser.parse_args()
-    result = dict(speed=speed, memory=memory, study=study)[args.part](args)
+    result = dict(speed=speed, memory=memory, study=study, reference=reference)[args.part](args)
     out = RESULTS / f"particle_likelihood_{args.part}{args.tag}.json"
     out.write_text(json.dumps(dict(args=vars(args), device=str(jax.devices()[0]), result=result), indent=1, default=float))
     print(f"wrote {out}")
