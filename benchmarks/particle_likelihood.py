@@ -4,6 +4,7 @@
     PYTHONPATH=$PWD python benchmarks/particle_likelihood.py memory [--windows 1 2 4 8]
     PYTHONPATH=$PWD python benchmarks/particle_likelihood.py study  [--sigmas 0.25 0.6 1.0] [--seeds 0 1 2 3 4]
     PYTHONPATH=$PWD python benchmarks/particle_likelihood.py reference [--seeds 0 1 2 3 4]
+    PYTHONPATH=$PWD python benchmarks/particle_likelihood.py pool --inputs A.json B.json [--sigmas 0.25 0.6]
 
 speed: CPU and wall time of one log-likelihood-and-gradient evaluation (three parameters, forward
 mode, summed over trials of 1 s at dt = 5 ms) against the particle count and the number of trials.
@@ -16,7 +17,8 @@ numbers, started from the noise-free estimate; 90% intervals from the Hessian of
 log-likelihood. Side by side, the exact noise-free likelihood (spikesde.buffer_log_likelihood with
 sigma_v = 0) maximised on the same data. reference: the exact likelihood on noise-free data
 (sigma_v = 0, its own model) from the same data seeds: what these seeds give an exact, efficient
-estimator, against which the study's errors are read. Each part prints a table and writes
+estimator, against which the study's errors are read. pool: the study's summary over the fits of
+several study result files (more seeds), for the given noise levels. Each part prints a table and writes
 benchmarks/results/particle_likelihood_<part>.json. Wall times on a shared machine are contended;
 CPU time (process_time) is the fairer figure.
 """
@@ -202,9 +204,19 @@ def reference(args):
     return rows
 
 
+def pool(args):
+    fits = [f for path in args.inputs for f in json.loads(Path(path).read_text())["result"]["fits"] if f["sigma_v"] in args.sigmas]
+    for r in summarise(fits):
+        print(f"{r['sigma_v']:5.2f} {r['parameter']:>8}: mean error {100 * r['mean_rel_error']:+.2f}% ({r['mean_error_in_se']:+.2f} SE), "
+              f"coverage {round(r['coverage_90'] * r['seeds'])}/{r['seeds']}, rmse {100 * r['particle_rmse_rel']:.2f}%; "
+              f"noise-free {100 * r['noise_free_mean_rel_error']:+.2f}%, rmse {100 * r['noise_free_rmse_rel']:.2f}%")  # fmt: skip
+    return summarise(fits)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=("speed", "memory", "study", "reference"))
+    parser.add_argument("part", choices=("speed", "memory", "study", "reference", "pool"))
+    parser.add_argument("--inputs", nargs="+", default=[])
     parser.add_argument("--particles", type=int, nargs="+", default=[64, 128, 256, 512, 1024])
     parser.add_argument("--trials", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--repeats", type=int, default=3)
@@ -217,7 +229,7 @@ def main():
     parser.add_argument("--study-particles", type=int, default=256)
     parser.add_argument("--tag", default="", help="suffix of the results file")
     args = parser.parse_args()
-    result = dict(speed=speed, memory=memory, study=study, reference=reference)[args.part](args)
+    result = dict(speed=speed, memory=memory, study=study, reference=reference, pool=pool)[args.part](args)
     out = RESULTS / f"particle_likelihood_{args.part}{args.tag}.json"
     out.write_text(json.dumps(dict(args=vars(args), device=str(jax.devices()[0]), result=result), indent=1, default=float))
     print(f"wrote {out}")
