@@ -28,7 +28,6 @@ import json
 import time
 from pathlib import Path
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -58,7 +57,9 @@ def particle_objective(data, sigma_v, particles, seed=0, t1=T1):
 
 
 def noise_free_objective(data):
-    one = lambda th, s: sd.buffer_log_likelihood(neuron(th, 0.0), s, t0=0.0, t1=T1, dt=DT)  # noqa: E731
+    def one(theta, spikes):
+        return sd.buffer_log_likelihood(neuron(theta, 0.0), spikes, t0=0.0, t1=T1, dt=DT)
+
     return lambda theta: jax.vmap(lambda s: one(theta, s))(data).sum()
 
 
@@ -145,7 +146,7 @@ def memory(args):
 def fit_one(sigma_v, seed, args):
     data = simulate_trains(sigma_v, 100 + seed, args.study_trials)
     exact = value_grad_hessian(noise_free_objective(data))
-    (free, _, _, _), free_wall, free_cpu = timed(lambda: newton(exact, jnp.asarray(0.8 * TRUTH)))
+    (free, _, _, _), _, free_cpu = timed(lambda: newton(exact, jnp.asarray(0.8 * TRUTH)))
     vgh = value_grad_hessian(particle_objective(data, sigma_v, args.study_particles, seed=seed))
     (theta, value, hess, iterations), wall, cpu = timed(lambda: newton(vgh, free))
     se = np.sqrt(np.diag(np.linalg.inv(-np.asarray(hess, np.float64))))

@@ -14,7 +14,10 @@ from spikesde._core.current import AbstractCurrent
 from spikesde._core.neuron import AbstractNeuron, _as_parameter
 from spikesde._likelihood.particle import ParticleFilter
 from spikesde._likelihood.particle_grid import grid_from_buffer, stack_grids
-from spikesde._likelihood.particle_resample import resample_if_degenerate, systematic_indices
+from spikesde._likelihood.particle_resample import (
+    resample_if_degenerate,
+    systematic_indices,
+)
 from spikesde._models.currents import SinusoidalCurrent, as_current
 
 SINE = dict(offset=1.5, amplitude=1.0, frequency=2.0)
@@ -133,7 +136,8 @@ def test_noise_free_limit_is_the_exact_likelihood(x64):
         grid, input_times = grid_from_buffer(buffer, t0=0.0, t1=1.0, dt=0.01)
         pf = ParticleFilter(particles=32)
         keys = jax.random.split(jax.random.key(0), 8)
-        estimate = eqx.filter_jit(jax.vmap(lambda m, k: pf.log_likelihood(m, grid, k, input_times=input_times), in_axes=(None, 0)))
+        one = lambda m, k, grid=grid, input_times=input_times: pf.log_likelihood(m, grid, k, input_times=input_times)  # noqa: E731
+        estimate = eqx.filter_jit(jax.vmap(one, in_axes=(None, 0)))
         gaps = []
         for sigma in (0.0, 1e-3, 1e-2, 1e-1):
             noisy = eqx.tree_at(lambda m: m.sigma_v, quiet, jnp.asarray(sigma))
@@ -162,7 +166,7 @@ def test_variance_falls_as_one_over_particles():
     variances = []
     for particles in (32, 128):
         pf = ParticleFilter(particles=particles)
-        estimates = jax.jit(jax.vmap(lambda k: pf.log_likelihood(neuron, grid, k, input_times=input_times)))(keys)
+        estimates = jax.jit(jax.vmap(lambda k, pf=pf: pf.log_likelihood(neuron, grid, k, input_times=input_times)))(keys)
         variances.append(float(np.var(np.asarray(estimates), ddof=1)))
     assert 2.3 < variances[0] / variances[1] < 7.0, variances
 
