@@ -173,5 +173,8 @@ from ._losses import SpikeTimeKernel, SpikeTimeMMD
 # Generative training of networks (issue 9): the models of a run, spike-train statistics side by side.
 from ._experiments.models import RunModels, run_models
 from ._experiments.spike_plots import plot_spike_statistics
+# Likelihood under membrane noise (issue 27).
+from ._likelihood.particle import ParticleFilter
+from ._training.particle_estimator import ParticleLikelihood
 
 __all__ = sorted(name for name in dir() if not name.startswith("_"))

@@ -28,6 +28,7 @@ from .._models.lif import LIF
 from .._models.slif import SLIF
 from .._models.topology import feedforward, recurrent
 from .._training.estimator import AbstractGradientEstimator, MaximumLikelihood, PathwiseGradient, ScoreFunctionGradient
+from .._training.particle_estimator import ParticleLikelihood
 from .._training.simulation import Simulation
 from . import schema
 from .config import ConfigError
@@ -179,9 +180,20 @@ def check_learn(config: schema.Config, model) -> None:
 _ESTIMATORS = {"pathwise": PathwiseGradient, "score_function": ScoreFunctionGradient, "maximum_likelihood": MaximumLikelihood}
 
 
+def _particle_estimator(t: schema.TrainingSection) -> ParticleLikelihood:
+    try:
+        return ParticleLikelihood(particles=t.particles, ess_threshold=t.ess_threshold, seed=t.particle_seed)
+    except ValueError as error:
+        name = str(error).split(":")[0]
+        raise ConfigError(f"training.{'particle_seed' if name == 'seed' else name}", str(error)) from None
+
+
 def build_estimator(c: schema.Config, model) -> AbstractGradientEstimator:
     """The estimator of ``training.estimator``, checked against ``model`` (a ConfigError naming the key)."""
-    estimator = _ESTIMATORS[c.training.estimator]()
+    if c.training.estimator == "particle":
+        estimator = _particle_estimator(c.training)
+    else:
+        estimator = _ESTIMATORS[c.training.estimator]()
     try:
         estimator.check(model, max(c.training.model_samples, 2))
     except (TypeError, ValueError) as error:

@@ -290,7 +290,11 @@ class TrainingSection(_Section):
     gradient: Literal["auto", "forward", "reverse"] = "auto"
     # pathwise: exact gradients of the loss through the simulator; score_function: likelihood-ratio
     # estimate (noise-free SLIF); maximum_likelihood: minimise -log p(data) instead (noise-free SLIF).
-    estimator: Literal["pathwise", "score_function", "maximum_likelihood"] = "pathwise"
+    estimator: Literal["pathwise", "score_function", "maximum_likelihood", "particle"] = "pathwise"
+    # particle: the particle-filter likelihood under membrane noise (one neuron per train).
+    particles: int = 256
+    ess_threshold: float = 0.5
+    particle_seed: int = 0
 
     def __post_init__(self):
         for name in ("steps", "final_window"):

@@ -4,6 +4,7 @@ from .errors import CheckpointError, RunFolderError
 from .estimator import AbstractGradientEstimator, MaximumLikelihood, PathwiseGradient, ScoreFunctionGradient
 from .fit import FitResult, fit
 from .learn import Learn
+from .particle_estimator import ParticleLikelihood
 from .simulation import Simulated, Simulation
 from .tracker import JsonLinesTracker
 from .trainer import Trainer, TrainState
@@ -12,6 +13,7 @@ __all__ = [
     "AbstractGradientEstimator",
     "PathwiseGradient",
     "MaximumLikelihood",
+    "ParticleLikelihood",
     "ScoreFunctionGradient",
     "CheckpointError",
     "FitResult",
