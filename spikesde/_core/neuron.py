@@ -103,10 +103,10 @@ class AbstractNeuron(eqx.Module):
         """The firing intensity ``lambda(y)`` of each neuron at state ``y`` (escape noise).
 
         A subclass with escape noise overrides this or :meth:`log_escape_rate` (or both); a neuron
-        with a deterministic threshold has none (NotImplementedError).
+        with a deterministic threshold has none (a TypeError names it).
         """
         if type(self).log_escape_rate is AbstractNeuron.log_escape_rate:
-            raise NotImplementedError(
+            raise TypeError(
                 f"{type(self).__name__} declares no escape rate (it fires at a deterministic threshold): its spike "
                 "trains have no likelihood; give it escape_rate(y) or log_escape_rate(y) (or use SLIF)"
             )

@@ -20,6 +20,8 @@ unless the graph says spikesde wrote it (then :class:`ContinuousTimeSpikes`, the
 
 from __future__ import annotations
 
+import abc
+
 import equinox as eqx
 import numpy as np
 from jaxtyping import ArrayLike, Float
@@ -28,9 +30,9 @@ from jaxtyping import ArrayLike, Float
 class AbstractSpikeMeaning(eqx.Module):
     """How a spike entering a NIR neuron node acts (see the module docstring)."""
 
+    @abc.abstractmethod
     def spike_area(self) -> float:
         """The integral of one spike's input signal (``dt`` for a one-step unit input, 1 for a Dirac pulse)."""
-        raise NotImplementedError
 
 
 class DiscreteTimeSpikes(AbstractSpikeMeaning):

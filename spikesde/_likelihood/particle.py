@@ -35,8 +35,6 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._core.neuron import AbstractNeuron
 from .._core.stepper import AbstractStepper, EulerMaruyama
-from .._models.slif import SLIF
-from .exact import log_intensity as slif_log_intensity
 from .grid import EventGrid
 from .particle_resample import log_mean_weight, resample_if_degenerate
 
@@ -44,13 +42,14 @@ LogIntensity = Callable[[AbstractNeuron, Float[Array, "d n"]], Float[Array, " n"
 
 
 def default_log_intensity(neuron: AbstractNeuron, y: Float[Array, "d n"]) -> Float[Array, " n"]:
-    """``log lambda`` at the state ``y``: :class:`spikesde.SLIF`'s in the log domain (no underflow
-    for a deep membrane), else ``log neuron.intensity(y[0])``."""
-    if isinstance(neuron, SLIF):
-        return slif_log_intensity(neuron, y[0])
-    if not hasattr(neuron, "intensity"):
-        raise TypeError(f"the particle filter needs an intensity: {type(neuron).__name__} has no `intensity`; pass log_intensity=")
-    return jnp.log(neuron.intensity(y[0]))
+    """``log lambda`` at the state ``y``: the neuron's own :meth:`~spikesde.AbstractNeuron.log_escape_rate`
+    (in the log domain for exponential escape, so a deep membrane does not underflow)."""
+    if not neuron.has_escape_rate:
+        raise TypeError(
+            f"the particle filter needs an escape rate: {type(neuron).__name__} declares none "
+            "(give it log_escape_rate(y) or escape_rate(y), or pass log_intensity=)"
+        )
+    return neuron.log_escape_rate(y)
 
 
 def clock_step_log_weight(s_before: Float[Array, "*n"], s_after: Float[Array, "*n"]) -> Float[Array, "*n"]:
