@@ -293,8 +293,8 @@ def test_foreign_nwb_with_unsorted_spikes_names_trial_and_neuron(tmp_path):
 def _nest_like_npz(path, units=None):
     """An .npz in spikesde's layout as another tool writes it: times in ms (NEST's unit), and a
     ``units`` key only if asked."""
-    arrays = dict(format=np.array("spikesde.spike_trains"), version=np.array(1), t0=np.array(0.0), t1=np.array(1000.0),
-                  shape=np.array([2, 1]), offsets=np.array([0, 2, 3]), times=np.array([12.5, 300.0, 999.0]))
+    arrays = {"format": np.array("spikesde.spike_trains"), "version": np.array(1), "t0": np.array(0.0), "t1": np.array(1000.0),
+              "shape": np.array([2, 1]), "offsets": np.array([0, 2, 3]), "times": np.array([12.5, 300.0, 999.0])}
     if units is not None:
         arrays["units"] = np.array(units)
     np.savez(path, **arrays)
