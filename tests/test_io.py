@@ -285,3 +285,59 @@ def test_foreign_nwb_with_unsorted_spikes_names_trial_and_neuron(tmp_path):
         io.write(nwb)
     with pytest.raises(ValueError, match=r"unsorted.nwb: trial 1, neuron 1: spike times are not sorted \(spike 0 at 0.75 > spike 1 at 0.5\)"):
         load_spike_trains(tmp_path / "unsorted.nwb")
+
+
+# -- units= on the loaders ----------------------------------------------------------------------
+
+
+def _nest_like_npz(path, units=None):
+    """An .npz in spikesde's layout as another tool writes it: times in ms (NEST's unit), and a
+    ``units`` key only if asked."""
+    arrays = {"format": np.array("spikesde.spike_trains"), "version": np.array(1), "t0": np.array(0.0), "t1": np.array(1000.0),
+              "shape": np.array([2, 1]), "offsets": np.array([0, 2, 3]), "times": np.array([12.5, 300.0, 999.0])}
+    if units is not None:
+        arrays["units"] = np.array(units)
+    np.savez(path, **arrays)
+    return path
+
+
+def test_npz_units_read_a_file_in_milliseconds(tmp_path):
+    got = load_spike_trains(_nest_like_npz(tmp_path / "nest.npz"), units="ms")
+    assert (got.t0, got.t1) == (0.0, 1.0)
+    np.testing.assert_allclose(got.times[0][0], [0.0125, 0.3], rtol=1e-15)
+    np.testing.assert_allclose(got.times[1][0], [0.999], rtol=1e-15)
+    assert load_spike_trains(tmp_path / "nest.npz").t1 == 1000.0  # a file that records no unit is in seconds by default
+
+
+def test_npz_records_its_unit_and_refuses_a_conflicting_one(trains, tmp_path):
+    path = save_spike_trains(trains, tmp_path / "data.npz")
+    assert str(np.load(path)["units"]) == "s"
+    assert load_spike_trains(path, units="s") == trains
+    with pytest.raises(ValueError, match=r"data.npz: the file records its times in 's', but units='ms' was given"):
+        load_spike_trains(path, units="ms")
+    declared = load_spike_trains(_nest_like_npz(tmp_path / "declared.npz", units="ms"))  # the file's own unit
+    np.testing.assert_allclose(declared.times[0][0], [0.0125, 0.3], rtol=1e-15)
+    with pytest.raises(ValueError, match="units must be one of"):
+        load_spike_trains(path, units="minutes")
+
+
+def test_nwb_is_seconds_by_specification(trains, tmp_path):
+    path = save_spike_trains(trains, tmp_path / "data.nwb")
+    assert load_spike_trains(path, units="s") == trains
+    with pytest.raises(ValueError, match="units='ms' conflicts with NWB, which stores spike times in seconds by specification"):
+        load_spike_trains(path, units="ms")
+
+
+def test_neo_units_must_match_the_trains_own(trains, tmp_path):
+    path = save_spike_trains(trains, tmp_path / "data.mat")
+    assert load_spike_trains(path, units="s") == trains
+    with pytest.raises(ValueError, match=r"data.mat: trial 0, neuron 0: the Neo SpikeTrain is in s, not units='ms'"):
+        load_spike_trains(path, units="ms")
+    import neo
+    import quantities as pq
+
+    segment = neo.Segment()
+    segment.spiketrains.append(neo.SpikeTrain([250.0] * pq.ms, t_start=0 * pq.ms, t_stop=2000 * pq.ms))
+    assert from_neo([segment], units="ms").times[0][0].tolist() == [0.25]
+    with pytest.raises(ValueError, match="trial 0, neuron 0: the Neo SpikeTrain is in ms, not units='s'"):
+        from_neo([segment], units="s")

@@ -181,6 +181,18 @@ def _synaptic_gain(dt: float, tau_mem: np.ndarray, tau_syn: np.ndarray) -> np.nd
     return np.exp(-dt / tau_mem) * dt * phi
 
 
+def _check_reset_rule(neuron) -> None:
+    """A ValueError naming a reset rule the chip cannot run: its only reset sets v to 0."""
+    from .._models.reset import SetReset
+
+    rule = getattr(neuron, "reset_rule", None)
+    if rule is not None and not (isinstance(rule, SetReset) and np.all(np.asarray(rule.value) == 0)):
+        raise ValueError(
+            f"to_loihi: {type(neuron).__name__} with reset_rule={type(rule).__name__} cannot be programmed: "
+            "the chip sets v to 0 after a spike (SetReset(0.0), or a LIF subtracting its threshold)"
+        )
+
+
 def to_loihi(model, dt: float, *, vth: int = 2**14):
     """A :class:`spikesde.Network` of :class:`LoihiLIF` neurons approximating a network of deterministic
     :class:`spikesde.LIF` neurons on a clock of period ``dt``.
@@ -207,6 +219,7 @@ def to_loihi(model, dt: float, *, vth: int = 2**14):
 
     network = as_network(model)
     lif, n = network.neuron, network.n_neurons
+    _check_reset_rule(lif)
     if not isinstance(lif, LIF) or not isinstance(lif.input_current, (ConstantCurrent, PiecewiseConstantCurrent)):
         raise TypeError("to_loihi converts LIF neurons with a constant or piecewise-constant input current")
     vector = lambda x: np.broadcast_to(np.asarray(x, np.float64), (n,))  # noqa: E731

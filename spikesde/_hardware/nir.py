@@ -21,7 +21,8 @@ float solvers' event location; on a clock the overshoot would make them differ, 
   ``W`` is a jump ``area R w_in W / (tau_syn tau_mem)`` with ``area`` the spike's integral (``dt`` or
   1, see :mod:`spikesde._hardware.nir_inputs`); ``c = v_leak / tau_mem``.
 * Graphs written by :func:`spikesde.to_nir` carry spikesde's metadata (SLIF escape noise, noise
-  scales) and are read back losslessly.
+  scales, reset rule) and are read back losslessly; an SLIF node that records ``SetReset`` comes
+  back with ``reset_rule=SetReset(v_reset)`` (see :mod:`spikesde._hardware.nir_reset`).
 * ``Affine``, ``Linear``, ``Scale`` and uniform ``Delay`` nodes between an Input or neuron node and a
   neuron node are composed into one weight matrix; delays are allowed on Input routes (the input
   times are shifted). Other kinds raise a ``ValueError`` naming the node, its kind and the reason.
@@ -38,6 +39,7 @@ from .._models.lif import LIF
 from .._models.slif import SLIF
 from .nir_graph import NEURONS, check_outputs, kinds_of, paths_into, read_graph, size
 from .nir_inputs import AbstractSpikeMeaning, ContinuousTimeSpikes, DiscreteTimeSpikes, InputRaster
+from .nir_reset import imported_reset
 
 _SLIF_METADATA = ("alpha", "beta", "tau_s", "sigma_v", "sigma_i", "v_reset", "v0", "i0")
 
@@ -59,7 +61,7 @@ def _population(name: str, kind: str, node) -> dict:
     threshold = get("v_threshold")
     reset = get("v_reset", 0.0) if getattr(node, "v_reset", None) is not None else np.zeros_like(threshold)
     metadata = dict(getattr(node, "metadata", {}) or {})
-    p = {"name": name, "kind": kind, "threshold": threshold, "subtract": threshold - reset, "r": get("r"),
+    p = {"name": name, "kind": kind, "threshold": threshold, "reset": reset, "subtract": threshold - reset, "r": get("r"),
          "v_leak": get("v_leak"), "model": metadata.get("spikesde_model", "LIF"), "metadata": metadata}
     if kind == "CubaLIF":
         p.update(tau_mem=get("tau_mem"), tau_syn=get("tau_syn"))
@@ -238,6 +240,9 @@ def _neuron(params: list[dict], current) -> LIF | SLIF:
     models = {p["model"] for p in params}
     if models == {"SLIF"}:
         meta = {key: np.concatenate([np.broadcast_to(np.asarray(p["metadata"][key], np.float64), p["threshold"].shape) for p in params]) for key in _SLIF_METADATA}
+        rule = imported_reset(params)
+        if rule is not None:  # the metadata's v_reset (0) is the unused amount of the default rule
+            meta = {key: value for key, value in meta.items() if key != "v_reset"} | {"reset_rule": rule}
         return SLIF(n, current, mu_v=1.0 / cat("tau_mem"), mu_i=1.0 / cat("tau_syn"), v_threshold=cat("threshold"), **meta)
     if models != {"LIF"}:
         raise ValueError(f"NIR neuron nodes mix spikesde models {sorted(models)}; import them separately")

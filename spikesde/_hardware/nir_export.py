@@ -13,8 +13,10 @@
   -> ``nir.LIF`` (``tau = tau_mem``, ``R = 1``, ``v_leak = 0``) -> Output, read with
   :class:`DiscreteTimeSpikes`: the input value ``x_k`` held on step ``k`` is the current ``c``.
   :func:`current_raster` gives the raster of ``c`` on the clock.
-* Resets: spikesde subtracts ``v_reset``; NIR sets ``v`` to its ``v_reset``. At an exactly located
-  hard-threshold crossing the two agree with NIR ``v_reset = threshold - v_reset``, which is written.
+* Resets: NIR sets ``v`` to its ``v_reset``. ``SetReset(value)`` is written as ``v_reset = value``;
+  subtracting ``amount`` (the default ``v_reset``, or ``SubtractReset``) as ``v_reset = threshold -
+  amount``, equal only at an exactly located hard-threshold crossing; ``NoReset`` and escape
+  functions other than the exponential one are refused (see :mod:`spikesde._hardware.nir_reset`).
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from .._models.lif import LIF
 from .._models.slif import SLIF
 from .nir_graph import _nir
 from .nir_inputs import InputRaster
+from .nir_reset import exported_escape, exported_reset
 
-_SLIF_METADATA = ("alpha", "beta", "tau_s", "sigma_v", "sigma_i", "v_reset", "v0", "i0")
-_RESET_NOTE = "spikesde subtracts v_reset_subtract at a spike; NIR v_reset = v_threshold - v_reset_subtract"
+_SLIF_METADATA = ("alpha", "sigma_v", "sigma_i", "v0", "i0")
 
 
 def _vector(x, n: int) -> np.ndarray:
@@ -51,22 +53,25 @@ def _neuron_node(neuron):
     c = _constant_input(neuron)
     if isinstance(neuron, LIF):
         tau_mem, tau_syn = _vector(neuron.tau_mem, n), _vector(neuron.tau_syn, n)
-        threshold, subtract = _vector(neuron.threshold, n), _vector(neuron.v_reset, n)
+        threshold = _vector(neuron.threshold, n)
         r, v_leak = tau_mem, c * tau_mem
         metadata = {"spikesde_model": "LIF", "sigma_v": _vector(neuron.sigma_v, n), "sigma_i": _vector(neuron.sigma_i, n)}
     elif isinstance(neuron, SLIF):
         with np.errstate(divide="ignore"):
             tau_mem, tau_syn = 1.0 / _vector(neuron.mu_v, n), 1.0 / _vector(neuron.mu_i, n)
-        threshold, subtract = _vector(neuron.v_threshold, n), _vector(neuron.v_reset, n)
+        escape = exported_escape(neuron)
+        threshold = escape.pop("v_threshold")
         r, v_leak = np.ones(n), c
-        metadata = {"spikesde_model": "SLIF", **{name: _vector(getattr(neuron, name), n) for name in _SLIF_METADATA}}
+        metadata = {"spikesde_model": "SLIF", **escape, **{name: _vector(getattr(neuron, name), n) for name in _SLIF_METADATA}}
     else:
         raise TypeError(f"NIR export supports LIF and SLIF neurons, got {type(neuron).__name__}")
-    metadata["reset_convention"] = _RESET_NOTE
-    metadata["v_reset_subtract"] = subtract
+    v_reset, reset_metadata = exported_reset(neuron, threshold)
+    metadata |= reset_metadata
+    if isinstance(neuron, SLIF):  # from_nir reads an SLIF's subtracted amount from "v_reset" (0, unused, under SetReset)
+        metadata["v_reset"] = reset_metadata.get("v_reset_subtract", np.zeros(n))
     node = nir.CubaLIF(
         tau_syn=tau_syn, tau_mem=tau_mem, r=r, v_leak=v_leak, v_threshold=threshold,
-        v_reset=threshold - subtract, w_in=np.ones(n), metadata=metadata,
+        v_reset=v_reset, w_in=np.ones(n), metadata=metadata,
     )
     return node, tau_syn
 
@@ -115,13 +120,12 @@ def _piecewise_graph(network: Network):
     if np.any(_vector(neuron.i0, n) != 0):
         raise ValueError("NIR export: a LIF with a PiecewiseConstantCurrent needs i0 = 0 (NIR's LIF has no synaptic current)")
     tau, threshold = _vector(neuron.tau_mem, n), _vector(neuron.threshold, n)
-    subtract = _vector(neuron.v_reset, n)
-    metadata = {"reset_convention": _RESET_NOTE, "v_reset_subtract": subtract}
+    v_reset, metadata = exported_reset(neuron, threshold)
     nodes = {
         "current": nir.Input(input_type=np.array([n])),
         # R = 1 (as Norse and Lava assume) and the weight tau: the input value x is the current c = R W x / tau.
         "current_weights": nir.Linear(weight=np.diag(tau)),
-        "neurons": nir.LIF(tau=tau, r=np.ones(n), v_leak=np.zeros(n), v_threshold=threshold, v_reset=threshold - subtract, metadata=metadata),
+        "neurons": nir.LIF(tau=tau, r=np.ones(n), v_leak=np.zeros(n), v_threshold=threshold, v_reset=v_reset, metadata=metadata),
         "output": nir.Output(output_type=np.array([n])),
     }
     edges = [("current", "current_weights"), ("current_weights", "neurons"), ("neurons", "output")]

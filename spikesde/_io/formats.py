@@ -17,7 +17,7 @@ from pathlib import Path
 from .neo_convert import load_neo_mat, save_neo_mat
 from .npz import load_npz, save_npz
 from .nwb import load_nwb, save_nwb
-from .spike_trains import SpikeTrains
+from .spike_trains import SpikeTrains, seconds_per
 
 _WRITERS = {"npz": save_npz, "nwb": save_nwb, "neo": save_neo_mat}
 _READERS = {"npz": load_npz, "nwb": load_nwb, "neo": load_neo_mat}
@@ -44,12 +44,21 @@ def save_spike_trains(trains: SpikeTrains, path: str | os.PathLike, format: str 
     return path
 
 
-def load_spike_trains(path: str | os.PathLike, format: str | None = None, **options) -> SpikeTrains:
+def load_spike_trains(path: str | os.PathLike, format: str | None = None, *, units: str | None = None, **options) -> SpikeTrains:
     """Read spike trains from ``path`` (format from the suffix, or ``format``).
 
+    ``units`` (``"s"``, ``"ms"``, ``"us"``): the unit of the file's times where the file does not say
+    (an ``.npz`` without a ``units`` key, e.g. NEST's milliseconds); where it does, a different unit
+    raises rather than reinterpreting the file: NWB is in seconds by specification, a spikesde
+    ``.npz`` records its unit, Neo's trains carry theirs. The result is always in seconds.
     ``options`` go to the reader: for NWB ``window=(a, b)`` and ``names_column=``; npz and Neo
     take none. A missing, empty, foreign or broken file raises naming the file and the problem.
+
+    Example: ``load_spike_trains("nest_output.npz", units="ms")``.
     """
+    if units is not None:
+        seconds_per(units)
+        options["units"] = units
     path = Path(path)
     kind = _format(path, format)
     if not path.is_file():

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .spike_trains import SpikeTrains
+from .spike_trains import SpikeTrains, seconds_per
 
 _COVARIATE = "covariate_"
 _SHAPE = "covariate_shape_"
@@ -48,15 +48,20 @@ def to_neo(trains: SpikeTrains) -> list:
     return segments
 
 
-def from_neo(segments_or_block) -> SpikeTrains:
+def from_neo(segments_or_block, *, units: str | None = None) -> SpikeTrains:
     """Spike trains from a ``neo.Block``, a ``neo.Segment`` or a sequence of Segments.
 
     Each Segment is a trial and its SpikeTrains, in order, the neurons. When all trains share
     ``t_start`` and ``t_stop`` they are the window; trials at different times but of one duration
     are put on their own clock (window ``[0, duration]``). Covariates come from ``covariate_*``
     Segment annotations, neuron names from the SpikeTrain names when every train has one.
+
+    Neo's SpikeTrains carry their unit, by which they are converted to seconds; ``units`` (``"s"``,
+    ``"ms"``, ``"us"``), if given, is the unit the caller expects: a train in another unit raises
+    naming the trial, neuron and both units (rather than a silent second reading).
     """
     neo, pq = _neo()
+    expected = None if units is None else seconds_per(units)
     if isinstance(segments_or_block, neo.Block):
         segments = list(segments_or_block.segments)
     elif isinstance(segments_or_block, neo.Segment):
@@ -65,6 +70,8 @@ def from_neo(segments_or_block) -> SpikeTrains:
         segments = list(segments_or_block)
     if not segments:
         raise ValueError("from_neo: zero trials (no Segments)")
+    if expected is not None:
+        _check_units(segments, units, expected, pq)
     bounds = np.array([_bounds(segment, i, pq) for i, segment in enumerate(segments)])
     t0, t1, shifts = _common_window(bounds)
     times = [
@@ -72,6 +79,13 @@ def from_neo(segments_or_block) -> SpikeTrains:
         for segment, shift in zip(segments, shifts)
     ]
     return SpikeTrains(times, t0, t1, covariates=_covariates(segments), neuron_names=_names(segments))
+
+
+def _check_units(segments, units: str, expected: float, pq) -> None:
+    for i, segment in enumerate(segments):
+        for k, train in enumerate(segment.spiketrains):
+            if not np.isclose(float(train.units.rescale(pq.s).magnitude), expected, rtol=1e-12, atol=0.0):
+                raise ValueError(f"trial {i}, neuron {k}: the Neo SpikeTrain is in {train.units.dimensionality.string}, not units={units!r}")
 
 
 def _bounds(segment, i: int, pq) -> tuple[float, float]:
@@ -136,8 +150,9 @@ def save_neo_mat(trains: SpikeTrains, path: Path) -> None:
     neo.io.NeoMatlabIO(str(path)).write_block(block)
 
 
-def load_neo_mat(path: Path) -> SpikeTrains:
-    """Read a Neo MATLAB file (``neo.io.NeoMatlabIO``) as spike trains."""
+def load_neo_mat(path: Path, *, units: str | None = None) -> SpikeTrains:
+    """Read a Neo MATLAB file (``neo.io.NeoMatlabIO``) as spike trains; ``units`` as for :func:`from_neo`
+    (the file's trains carry their unit; another expected unit raises)."""
     neo, _ = _neo()
     path = Path(path)
     if path.stat().st_size == 0:
@@ -147,6 +162,6 @@ def load_neo_mat(path: Path) -> SpikeTrains:
     except Exception as error:  # scipy and neo raise many kinds for a file of another format
         raise ValueError(f"{path}: not a Neo MATLAB file ({type(error).__name__}: {error})") from None
     try:
-        return from_neo(block)
+        return from_neo(block, units=units)
     except (ValueError, TypeError) as error:
         raise type(error)(f"{path}: {error}") from None

@@ -11,6 +11,9 @@ Keys of a file (format version 1):
                     ``k`` are ``times[offsets[j]:offsets[j + 1]]`` with ``j = i * n_neurons + k``
 ``times``           all spike times, float64, concatenated in that order
 ``neuron_names``    optional, ``(n_neurons,)`` unicode strings
+``units``           optional, the unit of ``times``, ``t0``, ``t1`` (``"s"``, ``"ms"``, ``"us"``);
+                    absent: seconds, or what the reader's ``units=`` says (files written by other
+                    tools, e.g. NEST's milliseconds); :func:`save_npz` writes ``"s"``
 ``covariate/NAME``  one per covariate, leading axis the trials
 ==================  ==================================================================
 
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .spike_trains import SpikeTrains
+from .spike_trains import UNITS, SpikeTrains, seconds_per
 
 FORMAT = "spikesde.spike_trains"
 VERSION = 1
@@ -45,6 +48,7 @@ def save_npz(trains: SpikeTrains, path: Path) -> None:
         "shape": np.array([trains.n_trials, trains.n_neurons], dtype=np.int64),
         "offsets": offsets,
         "times": np.concatenate(flat) if flat else np.zeros(0),
+        "units": np.array("s"),
     }
     if trains.neuron_names is not None:
         arrays["neuron_names"] = np.array(trains.neuron_names, dtype=str)
@@ -54,8 +58,12 @@ def save_npz(trains: SpikeTrains, path: Path) -> None:
         np.savez_compressed(file, **arrays)
 
 
-def load_npz(path: Path) -> SpikeTrains:
-    """Read a file written by :func:`save_npz`; a foreign or broken file names the problem."""
+def load_npz(path: Path, *, units: str | None = None) -> SpikeTrains:
+    """Read a file in the layout above; a foreign or broken file names the problem. ``units``: the
+    unit of the file's times when it records none (default seconds); where it records one, a
+    different ``units`` raises (the file is not silently reinterpreted)."""
+    if units is not None:
+        seconds_per(units)
     try:
         archive = np.load(path, allow_pickle=False)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
@@ -67,10 +75,22 @@ def load_npz(path: Path) -> SpikeTrains:
             data = {key: archive[key] for key in archive.files}
         except ValueError as error:  # object arrays need pickles, which we refuse
             raise ValueError(f"{path}: unreadable entry ({error})") from None
-    return _from_arrays(data, path)
+    return _from_arrays(data, path, units)
 
 
-def _from_arrays(data: dict[str, np.ndarray], path) -> SpikeTrains:
+def _file_units(data: dict[str, np.ndarray], path, units: str | None) -> str:
+    """The unit of the times: the file's ``units`` key, else ``units``, else seconds."""
+    if "units" not in data:
+        return "s" if units is None else units
+    declared = str(data["units"])
+    if data["units"].shape != () or declared not in UNITS:
+        raise ValueError(f"{path}: key 'units' is {data['units']!r}, expected one of {sorted(UNITS)}")
+    if units is not None and units != declared:
+        raise ValueError(f"{path}: the file records its times in {declared!r}, but units={units!r} was given; drop units= (the file's unit is used)")
+    return declared
+
+
+def _from_arrays(data: dict[str, np.ndarray], path, units: str | None = None) -> SpikeTrains:
     missing = [key for key in _REQUIRED if key not in data]
     if missing:
         raise ValueError(f"{path}: not a spikesde spike-train file: missing key(s) {missing} (has {sorted(data)})")
@@ -90,6 +110,6 @@ def _from_arrays(data: dict[str, np.ndarray], path) -> SpikeTrains:
     covariates = {key[len(COVARIATE) :]: value for key, value in data.items() if key.startswith(COVARIATE)}
     names = tuple(str(name) for name in data["neuron_names"]) if "neuron_names" in data else None
     try:
-        return SpikeTrains(times, float(data["t0"]), float(data["t1"]), covariates=covariates, neuron_names=names)
+        return SpikeTrains(times, float(data["t0"]), float(data["t1"]), covariates=covariates, neuron_names=names, units=_file_units(data, path, units))
     except (ValueError, TypeError) as error:
         raise type(error)(f"{path}: {error}") from None

@@ -20,6 +20,10 @@ spikes outside every trial are dropped; numeric and string columns of the trials
 covariates. Trials of different durations need ``window=(a, b)``: the window on each trial's
 own clock.
 
+Units: NWB stores every time in seconds (the NWB 2 specification), so :func:`load_nwb` accepts
+``units="s"`` only and refuses another unit instead of rescaling a file that the specification says
+is already in seconds.
+
 Precision: adding ``clock_offset`` rounds to the session clock's float64 grid, so
 ``spike_times - clock_offset`` is within half an ulp of the session time of the original spike
 (about ``1.1e-16 * (|t| + i * stride)`` s). Files spikesde writes therefore also hold the
@@ -37,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .spike_trains import SpikeTrains
+from .spike_trains import SpikeTrains, seconds_per
 
 _NAME = "neuron_name"
 _EXACT = "trial_spike_times"
@@ -96,7 +100,7 @@ def save_nwb(trains: SpikeTrains, path: Path) -> None:
         io.write(nwb)
 
 
-def load_nwb(path: Path, *, window: tuple[float, float] | None = None, names_column: str | None = None) -> SpikeTrains:
+def load_nwb(path: Path, *, window: tuple[float, float] | None = None, names_column: str | None = None, units: str | None = None) -> SpikeTrains:
     """Read spike trains from the Units (and trials) table of an NWB file.
 
     Arguments:
@@ -104,7 +108,11 @@ def load_nwb(path: Path, *, window: tuple[float, float] | None = None, names_col
         window: ``(a, b)``, the window on each trial's own clock (needed when trials differ in
             duration); default: the trials' common window (``[t0, t1]`` for files spikesde wrote).
         names_column: Units column holding neuron names (default ``neuron_name`` if present).
+        units: only ``"s"`` (or ``None``): NWB stores spike times, trial times and ``window`` in
+            seconds by specification, so another unit conflicts with the file and raises rather than
+            rescaling it. (A file that breaks the rule: load it and call ``.converted(unit)``.)
     """
+    _check_seconds(units)
     pynwb = _pynwb()
     path = Path(path)
     if path.stat().st_size == 0:
@@ -122,6 +130,14 @@ def load_nwb(path: Path, *, window: tuple[float, float] | None = None, names_col
             return _read(nwb, window=window, names_column=names_column)
         except (ValueError, TypeError) as error:
             raise type(error)(f"{path}: {error}") from None
+
+
+def _check_seconds(units: str | None) -> None:
+    if units is not None and seconds_per(units) != 1.0:
+        raise ValueError(
+            f"load_nwb: units={units!r} conflicts with NWB, which stores spike times in seconds by specification; "
+            "use units='s' (or none), or, for a file written against the specification, .converted(unit) on the result"
+        )
 
 
 def _read(nwb, *, window, names_column) -> SpikeTrains:
