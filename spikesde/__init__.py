@@ -157,5 +157,7 @@ from ._losses import SpikeTimeKernel, SpikeTimeMMD
 # Generative training of networks (issue 9): the models of a run, spike-train statistics side by side.
 from ._experiments.models import RunModels, run_models
 from ._experiments.spike_plots import plot_spike_statistics
+from ._likelihood.protocol import Protocol
+from ._experiments.score import score_run
 
 __all__ = sorted(name for name in dir() if not name.startswith("_"))

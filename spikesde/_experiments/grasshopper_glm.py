@@ -1,0 +1,131 @@
+"""The GLM baseline of the grasshopper pipeline, under the same protocol as the SLIF.
+
+One Poisson GLM per bin width (:mod:`spikesde._likelihood.glm`): the stimulus filtered by raised
+cosines (read at each bin's centre), a raised-cosine spike-history filter over ``HISTORY_DURATION``
+and optionally one slow exponential trace (adaptation). The stimulus representation, filter length,
+slow time constant and ridge strength are chosen on the validation window from fits on the
+training window; the test window is never read by the selection.
+"""
+
+import dataclasses
+import itertools
+
+import jax
+import numpy as np
+
+from .._likelihood.glm import GLMFit, fit_glm, history_basis, history_covariates, simulate_glm
+from .._likelihood.metrics import bin_counts, binned_poisson_log_likelihood
+from .grasshopper_select import feature_values, stimulus_current
+
+# No zero: at 0.5 ms no spike follows a spike in the next bin, so the unpenalised MLE does not exist.
+RIDGES = (0.1, 1.0, 10.0, 100.0, 1000.0)
+SLOW_TAUS = ((), (1.0,), (3.0,), (10.0,))
+HISTORY_DURATION, N_HISTORY = 0.05, 8
+
+
+@dataclasses.dataclass
+class FittedGLM:
+    """A GLM fit per bin width with its covariates' recipe; implements the protocol's model methods."""
+
+    fits: dict
+    current: object
+    slow_taus: tuple
+    duration: float
+    settings: dict
+
+    def design(self, spikes, width: float):
+        """``(counts, covariates)`` over the bins of ``[0, duration)``."""
+        counts = bin_counts(spikes, 0.0, self.duration, width)
+        centres = (np.arange(counts.size) + 0.5) * width
+        stimulus = np.asarray(feature_values(self.current, centres))
+        history = history_covariates(counts, history_basis(N_HISTORY, HISTORY_DURATION, width), self.slow_taus, width)
+        return counts, np.column_stack([stimulus, history])
+
+    def expected_counts(self, spikes, bin_width: float, start: float, stop: float) -> np.ndarray:
+        _, x = self.design(spikes, bin_width)
+        rows = slice(int(round(start / bin_width)), int(round(stop / bin_width)))
+        return np.exp(self.fits[bin_width].log_rate(x[rows]))
+
+    def sample(self, spikes, start: float, stop: float, n: int, key) -> list:
+        """Closed-loop samples at the finest bin width, from the recorded history at ``start``;
+        ``c`` spikes of a bin are put at its centre."""
+        width = min(self.fits)
+        counts, x = self.design(spikes, width)
+        first, last = int(round(start / width)), int(round(stop / width))
+        n_stim = self.current.weights.shape[0]
+        seed = int(jax.random.randint(key, (), 0, 2**31 - 1))
+        sampled = simulate_glm(self.fits[width], x[first:last, :n_stim], history_basis(N_HISTORY, HISTORY_DURATION, width),
+                               self.slow_taus, width, counts[:first], n, seed=seed)  # fmt: skip
+        centres = start + (np.arange(last - first) + 0.5) * width
+        return [np.repeat(centres, row) for row in sampled]
+
+
+def select_glm(trains, config, protocol, log=print) -> tuple[dict, dict, list]:
+    """Per bin width: every (transform, filter length, slow trace) fitted on training bins at the
+    ridge ``RIDGES[1]`` and scored on validation bins; then the ridge for the best of them. Every fit
+    is checked for convergence (:class:`~spikesde._likelihood.glm.GLMNotConverged` otherwise).
+    Returns ``(fits, settings, table)`` keyed by bin width."""
+    spikes = np.asarray(trains.times[0][0])
+    end = protocol.validation[1]
+    spikes = spikes[spikes < end]  # the selection never sees the test window
+    d = config.filter_duration
+    structures = list(itertools.product(("zscore", "log_zscore"), (d, round(d * 2 / 3, 6), round(d * 5 / 3, 6)), SLOW_TAUS))
+    currents = {key: stimulus_current(trains, *key, config.n_basis, protocol.train[1])[1] for key in {s[:2] for s in structures}}
+    table, fits, settings = [], {}, {}
+    for width in protocol.bin_widths:
+        train = slice(0, int(round(protocol.train[1] / width)))
+        validation = slice(int(round(protocol.validation[0] / width)), int(round(end / width)))
+
+        def trial(structure, ridge):
+            counts, x = FittedGLM({}, currents[structure[:2]], structure[2], end, {}).design(spikes, width)
+            fit = fit_glm(x[train], counts[train], ridge=ridge)
+            score = binned_poisson_log_likelihood(counts[validation], np.exp(fit.log_rate(x[validation])))
+            table.append(dict(bin_width=width, transform=structure[0], filter_duration=structure[1], slow_taus=list(structure[2]),
+                              ridge=ridge, validation_log_likelihood=score, iterations=fit.iterations))  # fmt: skip
+            return fit, score
+
+        scores = {structure: trial(structure, RIDGES[1]) for structure in structures}
+        structure = max(scores, key=lambda k: scores[k][1])
+        ridges = {ridge: (scores[structure] if ridge == RIDGES[1] else trial(structure, ridge)) for ridge in RIDGES}
+        ridge = max(ridges, key=lambda r: ridges[r][1])
+        fits[width] = ridges[ridge][0]
+        settings[width] = dict(transform=structure[0], filter_duration=structure[1], slow_taus=list(structure[2]),
+                               validation_log_likelihood=ridges[ridge][1], **fits[width].state())  # fmt: skip
+        log(f"GLM {width * 1e3:g} ms: {structure[0]}, filter {structure[1] * 1e3:g} ms, slow {list(structure[2])}, ridge {ridge:g} "
+            f"({fits[width].iterations} Newton steps, decrement {fits[width].decrement:.1e})")  # fmt: skip
+    return fits, settings, table
+
+
+def glm_models(trains, fits, settings, config, protocol) -> dict:
+    """One :class:`FittedGLM` per bin width (each with its own selected covariates); the finest
+    one also samples."""
+    models = {}
+    for width, row in settings.items():
+        basis, current = stimulus_current(trains, row["transform"], row["filter_duration"], config.n_basis, protocol.train[1])
+        models[width] = FittedGLM({width: fits[width]}, current, tuple(row["slow_taus"]), trains.t1, {**row, "basis": basis})
+    return models
+
+
+class GLMBaseline:
+    """The per-width GLMs as one model: bins of width ``w`` are scored by the GLM fitted at ``w``,
+    samples come from the finest one."""
+
+    def __init__(self, models: dict):
+        self.models = models
+
+    def expected_counts(self, spikes, bin_width, start, stop):
+        if bin_width not in self.models:
+            raise ValueError(f"no GLM was fitted at bin width {bin_width} (have {sorted(self.models)})")
+        return self.models[bin_width].expected_counts(spikes, bin_width, start, stop)
+
+    def sample(self, spikes, start, stop, n, key):
+        return self.models[min(self.models)].sample(spikes, start, stop, n, key)
+
+    def filters(self, width) -> tuple[np.ndarray, np.ndarray]:
+        """``(stimulus filter on the stimulus' sampling grid, history filter on the lags of 1, 2, ...
+        bins)`` of the GLM at ``width``, per unit of the raw covariates."""
+        model = self.models[width]
+        fit: GLMFit = model.fits[width]
+        weights, n_stim = fit.weights(), model.current.weights.shape[0]
+        history = history_basis(N_HISTORY, HISTORY_DURATION, width) @ weights[n_stim : n_stim + N_HISTORY]
+        return model.settings["basis"] @ weights[:n_stim], history
