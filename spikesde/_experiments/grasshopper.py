@@ -209,7 +209,7 @@ def results_table(results: dict) -> str:
     for w, row in results["glm"].get("settings", {}).items():
         notes.append(f"GLM {w}: {row['transform']}, filter {row['filter_duration'] * 1e3:g} ms, slow traces {row['slow_taus']}, "
                      f"ridge {row['ridge']:g}; converged {row['converged']} ({row['iterations']} Newton steps, decrement "
-                     f"{row['newton_decrement']:.1e}).")  # fmt: skip
+                     f"{row['newton_decrement']:.1e})" + (f"; at the end of its candidates: {row['on_edge']}" if row.get("on_edge") else "") + ".")  # fmt: skip
     return "\n".join(lines + notes) + "\n"
 
 

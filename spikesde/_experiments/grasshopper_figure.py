@@ -34,7 +34,8 @@ def plot_grasshopper(path, trains, protocol, fitted, samples, glm_samples, width
     axes[0].plot(t, _smoothed(t, spikes, np.ones(spikes.size), width), color="k", label="data")
     models = [("SLIF", fitted["model"], "C0")] + ([("GLM", fitted["glm"], "C1")] if fitted["glm"] is not None else [])
     for name, model, colour in models:
-        expected = model.expected_counts(spikes, bins, 0.0, duration)
+        exact = {"exact_history": True} if name == "SLIF" else {}  # the GLM's history is binned by construction
+        expected = model.expected_counts(spikes, bins, 0.0, duration, **exact)
         axes[0].plot(t, _smoothed(t, centres, expected, width), color=colour, label=f"{name} (given the recorded history)")
     for (a, b), name, shade in ((protocol.train, "train", "0.95"), (protocol.validation, "validation", "0.85"), (protocol.test, "test", "0.75")):
         axes[0].axvspan(a, b, color=shade, zorder=0)
@@ -68,15 +69,17 @@ def _plot_filters(stimulus_ax, history_ax, fitted):
     lags = np.arange(basis.shape[0]) * stim_dt * 1e3
     stimulus_ax.fill_between(lags, k - 1.645 * sd, k + 1.645 * sd, color="C0", alpha=0.3, label="SLIF 90% Laplace")
     stimulus_ax.plot(lags, k, color="C0", label="SLIF (beta x filter)")
+    # A spike's effect on beta V: the reset -v_reset e^{-mu t} plus each after-spike current
+    # a_j e^{-t/tau_j} passed through the membrane, a_j mu (e^{-t/tau_j} - e^{-mu t}) / (mu - 1/tau_j).
     taus = np.asarray(selected["structure"].fast_taus + (selected["tau_slow"],))
-    amplitudes = np.asarray(theta["amplitudes"])
-    cov_a = covariance[: amplitudes.size, : amplitudes.size]
-    history_lags = np.geomspace(5e-4, 5.0, 200)
-    kernels = np.exp(-history_lags[:, None] / taus[None, :])
-    h = beta * kernels @ amplitudes
-    h_sd = beta * np.sqrt(np.clip(np.einsum("lj,jk,lk->l", kernels, cov_a, kernels), 0.0, None))
-    history_ax.fill_between(history_lags * 1e3, h - 1.645 * h_sd, h + 1.645 * h_sd, color="C0", alpha=0.3)
-    history_ax.plot(history_lags * 1e3, h, color="C0", label="SLIF after-spike current (beta x, without the reset)")
+    amplitudes, mu = np.asarray(theta["amplitudes"]), float(np.exp(theta["log_mu_v"]))
+    t = np.geomspace(2e-4, 20.0, 300)[:, None]
+    kernels = np.concatenate([mu * (np.exp(-t / taus) - np.exp(-mu * t)) / (mu - 1 / taus), -np.exp(-mu * t)], axis=1)
+    index = list(range(amplitudes.size)) + [amplitudes.size + 2]  # ravel order: amplitudes, bias, log_mu_v, v_reset, weights
+    h = beta * kernels @ np.append(amplitudes, float(theta["v_reset"]))
+    h_sd = beta * np.sqrt(np.clip(np.einsum("lj,jk,lk->l", kernels, covariance[np.ix_(index, index)], kernels), 0.0, None))
+    history_ax.fill_between(t[:, 0] * 1e3, h - 1.645 * h_sd, h + 1.645 * h_sd, color="C0", alpha=0.3)
+    history_ax.plot(t[:, 0] * 1e3, h, color="C0", label="SLIF: reset + after-spike currents through the membrane (beta x)")
     glm = fitted["glm"]
     if glm is not None:
         width = min(glm.models)

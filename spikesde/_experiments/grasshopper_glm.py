@@ -18,8 +18,8 @@ from .._likelihood.metrics import bin_counts, binned_poisson_log_likelihood
 from .grasshopper_select import feature_values, stimulus_current
 
 # No zero: at 0.5 ms no spike follows a spike in the next bin, so the unpenalised MLE does not exist.
-RIDGES = (0.1, 1.0, 10.0, 100.0, 1000.0)
-SLOW_TAUS = ((), (1.0,), (3.0,), (10.0,))
+RIDGES = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
+SLOW_TAUS = ((), (1.0,), (3.0,), (10.0,), (30.0,))
 HISTORY_DURATION, N_HISTORY = 0.05, 8
 
 
@@ -61,38 +61,44 @@ class FittedGLM:
 
 
 def select_glm(trains, config, protocol, log=print) -> tuple[dict, dict, list]:
-    """Per bin width: every (transform, filter length, slow trace) fitted on training bins at the
-    ridge ``RIDGES[1]`` and scored on validation bins; then the ridge for the best of them. Every fit
-    is checked for convergence (:class:`~spikesde._likelihood.glm.GLMNotConverged` otherwise).
+    """Per bin width, in turn (the others held): stimulus representation and filter length (no slow
+    trace, ridge 1), the slow trace, the ridge; each fitted on training bins and scored on
+    validation bins. Every fit is checked for convergence (:class:`~spikesde._likelihood.glm.
+    GLMNotConverged` otherwise); a choice at the end of its candidates is reported (``on_edge``).
     Returns ``(fits, settings, table)`` keyed by bin width."""
     spikes = np.asarray(trains.times[0][0])
     end = protocol.validation[1]
     spikes = spikes[spikes < end]  # the selection never sees the test window
     d = config.filter_duration
-    structures = list(itertools.product(("zscore", "log_zscore"), (d, round(d * 2 / 3, 6), round(d * 5 / 3, 6)), SLOW_TAUS))
-    currents = {key: stimulus_current(trains, *key, config.n_basis, protocol.train[1])[1] for key in {s[:2] for s in structures}}
+    stimuli = list(itertools.product(("zscore", "log_zscore"), (round(d * 2 / 3, 6), d, round(d * 5 / 3, 6))))
+    currents = {key: stimulus_current(trains, *key, config.n_basis, protocol.train[1])[1] for key in stimuli}
     table, fits, settings = [], {}, {}
     for width in protocol.bin_widths:
         train = slice(0, int(round(protocol.train[1] / width)))
         validation = slice(int(round(protocol.validation[0] / width)), int(round(end / width)))
+        results = {}
 
-        def trial(structure, ridge):
-            counts, x = FittedGLM({}, currents[structure[:2]], structure[2], end, {}).design(spikes, width)
-            fit = fit_glm(x[train], counts[train], ridge=ridge)
-            score = binned_poisson_log_likelihood(counts[validation], np.exp(fit.log_rate(x[validation])))
-            table.append(dict(bin_width=width, transform=structure[0], filter_duration=structure[1], slow_taus=list(structure[2]),
-                              ridge=ridge, validation_log_likelihood=score, iterations=fit.iterations))  # fmt: skip
-            return fit, score
+        def trial(stimulus, slow, ridge):
+            if (stimulus, slow, ridge) not in results:
+                counts, x = FittedGLM({}, currents[stimulus], slow, end, {}).design(spikes, width)
+                fit = fit_glm(x[train], counts[train], ridge=ridge)
+                score = binned_poisson_log_likelihood(counts[validation], np.exp(fit.log_rate(x[validation])))
+                table.append(dict(bin_width=width, transform=stimulus[0], filter_duration=stimulus[1], slow_taus=list(slow),
+                                  ridge=ridge, validation_log_likelihood=score, iterations=fit.iterations))  # fmt: skip
+                results[(stimulus, slow, ridge)] = (fit, score)
+            return results[(stimulus, slow, ridge)][1]
 
-        scores = {structure: trial(structure, RIDGES[1]) for structure in structures}
-        structure = max(scores, key=lambda k: scores[k][1])
-        ridges = {ridge: (scores[structure] if ridge == RIDGES[1] else trial(structure, ridge)) for ridge in RIDGES}
-        ridge = max(ridges, key=lambda r: ridges[r][1])
-        fits[width] = ridges[ridge][0]
-        settings[width] = dict(transform=structure[0], filter_duration=structure[1], slow_taus=list(structure[2]),
-                               validation_log_likelihood=ridges[ridge][1], **fits[width].state())  # fmt: skip
-        log(f"GLM {width * 1e3:g} ms: {structure[0]}, filter {structure[1] * 1e3:g} ms, slow {list(structure[2])}, ridge {ridge:g} "
-            f"({fits[width].iterations} Newton steps, decrement {fits[width].decrement:.1e})")  # fmt: skip
+        stimulus = max(stimuli, key=lambda s: trial(s, (), 1.0))
+        slow = max(SLOW_TAUS, key=lambda t: trial(stimulus, t, 1.0))
+        ridge = max(RIDGES, key=lambda r: trial(stimulus, slow, r))
+        fit, score = results[(stimulus, slow, ridge)]
+        on_edge = [name for name, value, options in (("filter_duration", stimulus[1], sorted(s[1] for s in stimuli)),
+                   ("slow_taus", slow, SLOW_TAUS), ("ridge", ridge, RIDGES)) if value == options[-1] or (name == "ridge" and value == options[0])]  # fmt: skip
+        fits[width] = fit
+        settings[width] = dict(transform=stimulus[0], filter_duration=stimulus[1], slow_taus=list(slow), ridge=ridge,
+                               validation_log_likelihood=score, on_edge=on_edge, **{k: v for k, v in fit.state().items() if k != "ridge"})  # fmt: skip
+        log(f"GLM {width * 1e3:g} ms: {stimulus[0]}, filter {stimulus[1] * 1e3:g} ms, slow {list(slow)}, ridge {ridge:g} "
+            f"({fit.iterations} Newton steps, decrement {fit.decrement:.1e})" + (f"; at the end of its candidates: {on_edge}" if on_edge else ""))  # fmt: skip
     return fits, settings, table
 
 

@@ -26,7 +26,10 @@ from .._models.slif import SLIF
 from .._models.stimulus import StimulusCurrent, filter_stimulus, raised_cosine_basis
 
 TRANSFORMS = ("zscore", "log_zscore")
-SMOOTHNESS = (0.0, 0.01, 0.1, 1.0)
+SMOOTHNESS = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1)
+# The smoothness prior is chosen by parsimony: the strongest whose validation log-likelihood is within
+# this many nats of the best (a smoother filter unless the data clearly ask for a rougher one).
+SMOOTHNESS_TOLERANCE = 1.0
 TAU_SLOW_BOUNDS = (0.05, 100.0)  # s: from after-spike time scales up to ten recordings' length
 
 
@@ -135,11 +138,11 @@ class SLIFSelection:
         theta, _ = fit_at_mu(design, theta, *self.train, n_iter=self.config.newton_steps, smoothness=structure.smoothness)
         return theta, float(_validation_ll(design, theta, self.validation))
 
-    def profile_mu(self, structure, tau_slow, theta):
+    def profile_mu(self, structure, tau_slow, theta, tol=0.02):
         design = self.design(structure, tau_slow)
-        return profile_fit(design, theta, self.train, n_iter=self.config.newton_steps, smoothness=structure.smoothness)
+        return profile_fit(design, theta, self.train, n_iter=self.config.newton_steps, smoothness=structure.smoothness, tol=tol)
 
-    def profile_tau(self, structure, tau_slow, theta):
+    def profile_tau(self, structure, tau_slow, theta, tol=0.05):
         """``tau_slow`` maximising the training likelihood at ``theta``'s ``mu_v``."""
         fits = {}
 
@@ -149,7 +152,7 @@ class SLIFSelection:
             return float(fits[log_tau][1])
 
         bounds = [math.log(b) for b in TAU_SLOW_BOUNDS]
-        best, _, on_bound = maximise_1d(value, math.log(tau_slow), step=0.7, lower=bounds[0], upper=bounds[1], tol=0.05)
+        best, _, on_bound = maximise_1d(value, math.log(tau_slow), step=0.7, lower=bounds[0], upper=bounds[1], tol=tol)
         return math.exp(best), fits[best][0], on_bound
 
 
@@ -161,8 +164,9 @@ def select_slif(trains, config, protocol, log=print) -> dict:
     options = candidates(config)
     structure = Structure(*(values[0] for values in options.values()))
     tau_slow = 1.0
-    theta, _, _ = sel.profile_mu(structure, tau_slow, sel.initial_theta(structure))
-    tau_slow, theta, _ = sel.profile_tau(structure, tau_slow, theta)
+    # Coarse first profiles: they only place the discrete choices near the optimum.
+    theta, _, _ = sel.profile_mu(structure, tau_slow, sel.initial_theta(structure), tol=0.15)
+    tau_slow, theta, _ = sel.profile_tau(structure, tau_slow, theta, tol=0.3)
     log(f"start: mu_v {math.exp(float(theta['log_mu_v'])):.0f}/s, tau_slow {tau_slow:.2f} s")
     table = []
     for name, values in options.items():
@@ -171,9 +175,12 @@ def select_slif(trains, config, protocol, log=print) -> dict:
             trial = dataclasses.replace(structure, **{name: value})
             fitted, scores[value] = sel.fit(trial, tau_slow, theta)
             table.append({"choice": name, "value": value, "validation_log_likelihood": scores[value]})
-        structure = dataclasses.replace(structure, **{name: max(scores, key=scores.get)})
+        choice = max(scores, key=scores.get)
+        if name == "smoothness":
+            choice = max(v for v in scores if scores[v] >= scores[choice] - SMOOTHNESS_TOLERANCE)
+        structure = dataclasses.replace(structure, **{name: choice})
         theta = sel.fit(structure, tau_slow, theta)[0]
-        log(f"selected {name} = {getattr(structure, name)} (validation log-likelihood {max(scores.values()):.2f})")
+        log(f"selected {name} = {choice} (validation log-likelihood {scores[choice]:.2f}; best {max(scores.values()):.2f})")
     tau_slow, theta, tau_on_bound = sel.profile_tau(structure, tau_slow, theta)
     theta, train_ll, mu_on_bound = sel.profile_mu(structure, tau_slow, theta)
     on_bound = [n for n, b in (("tau_slow", tau_on_bound), ("mu_v", mu_on_bound)) if b]

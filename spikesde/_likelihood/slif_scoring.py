@@ -48,16 +48,21 @@ class FittedSLIF(eqx.Module):
     def _grid(self, spikes) -> EventGrid:
         return EventGrid.from_spike_times(spikes, 0.0, self.duration, self.dt)
 
-    def expected_counts(self, spikes, bin_width: float, start: float, stop: float) -> np.ndarray:
+    def expected_counts(self, spikes, bin_width: float, start: float, stop: float, *, exact_history: bool = False) -> np.ndarray:
         """Expected counts of the bins ``[k w, (k+1) w)`` covering ``[start, stop)``, the history of
-        each bin being the recorded spikes of the bins before it."""
+        each bin being the recorded spikes of the bins before it (``exact_history``: the recorded
+        spikes at their own times, the conditional intensity itself; not a binned score)."""
         per_bin = int(round(bin_width / self.dt))
         if not np.isclose(per_bin * self.dt, bin_width):
             raise ValueError(f"bin_width {bin_width} must be a multiple of the model's dt {self.dt}")
-        edges = (bin_index(spikes, 0.0, bin_width) + 1) * bin_width
-        _, step_terms = _terms(self.neuron, self.history, self._grid(np.minimum(edges, self.duration)))
-        expected = -np.asarray(step_terms).reshape(-1, per_bin).sum(axis=1)
-        return expected[int(round(start / bin_width)) : int(round(stop / bin_width))]
+        edges = np.asarray(spikes) if exact_history else (bin_index(spikes, 0.0, bin_width) + 1) * bin_width
+        grid = self._grid(np.minimum(edges, self.duration))
+        _, step_terms = _terms(self.neuron, self.history, grid)
+        # The integrated intensity at the bin edges (grid nodes: bin_width is a multiple of dt).
+        cumulative = np.concatenate([[0.0], np.cumsum(-np.asarray(step_terms))])
+        first, last = int(round(start / bin_width)), int(round(stop / bin_width))
+        at_edges = np.searchsorted(np.asarray(grid.times), np.arange(first, last + 1) * bin_width - 1e-9 * bin_width)
+        return np.diff(cumulative[at_edges])
 
     def continuous_log_likelihood(self, spikes, start: float, stop: float) -> float:
         """``log L`` of the spikes in ``[start, stop)`` given the recorded ones before ``start``."""
