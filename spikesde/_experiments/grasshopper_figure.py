@@ -48,7 +48,9 @@ def plot_grasshopper(path, trains, protocol, fitted, samples, glm_samples, width
     for row, (train, colour) in enumerate(rows):
         train = np.asarray(train)
         axes[3].vlines(train[(train >= a) & (train < b)], row + 0.1, row + 0.9, color=colour, lw=0.6)
-    axes[3].set(xlabel="time (s), test window", yticks=[0.5, 5.5, 15.5], yticklabels=["data", "SLIF", "GLM"], xlim=(a, b))
+    n_slif, n_glm = min(len(samples), 10), min(len(glm_samples), 10)
+    ticks = [0.5, 1 + n_slif / 2] + ([1 + n_slif + n_glm / 2] if n_glm else [])
+    axes[3].set(xlabel="time (s), test window", yticks=ticks, yticklabels=["data", "SLIF", "GLM"][: len(ticks)], xlim=(a, b))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
