@@ -17,7 +17,8 @@ from .._likelihood.glm import GLMFit, fit_glm, history_basis, history_covariates
 from .._likelihood.metrics import bin_counts, binned_poisson_log_likelihood
 from .grasshopper_select import feature_values, stimulus_current
 
-# No zero: at 0.5 ms no spike follows a spike in the next bin, so the unpenalised MLE does not exist.
+# No zero: no spike follows another within 3 ms, so without a penalty the weight of the first history
+# basis functions runs to minus infinity (no maximum-likelihood GLM).
 RIDGES = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 SLOW_TAUS = ((), (1.0,), (3.0,), (10.0,), (30.0,))
 HISTORY_DURATION, N_HISTORY = 0.05, 8
