@@ -176,5 +176,7 @@ from ._experiments.spike_plots import plot_spike_statistics
 # Likelihood under membrane noise (issue 27).
 from ._likelihood.particle import ParticleFilter
 from ._training.particle_estimator import ParticleLikelihood
+from ._likelihood.protocol import Protocol
+from ._experiments.score import score_run
 
 __all__ = sorted(name for name in dir() if not name.startswith("_"))

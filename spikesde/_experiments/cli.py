@@ -2,6 +2,7 @@
 
     spikesde fit CONFIG [--out DIR] [--resume | --overwrite] [--set key.path=value ...] [--quiet]
     spikesde simulate CONFIG --out FILE [--set key.path=value ...] [--overwrite]
+    spikesde score RUN [--split train|validation|test | --window START STOP] [--no-gamma]
 
 Every error a user can cause (a bad key or value, an unreadable config, a folder or file that
 cannot be used, a checkpoint that does not belong to the run) prints one line naming the key, file
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import ConfigError, load_raw
+from .score_cli import add_score_parser, score_command
 
 EXIT_USAGE = 2
 
@@ -50,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(simulate)
     simulate.add_argument("--out", metavar="FILE", required=True, help="spike-train file to write (.npz, .nwb, .mat)")
     simulate.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    add_score_parser(commands)
     return parser
 
 
@@ -80,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .._training.errors import CheckpointError, RunFolderError  # noqa: PLC0415
 
     try:
+        if args.command == "score":
+            return score_command(args)
         return _fit(args) if args.command == "fit" else _simulate(args)
     except (ConfigError, RunFolderError, CheckpointError) as error:
         print(f"spikesde {args.command}: error: {error}", file=sys.stderr)

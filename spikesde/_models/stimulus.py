@@ -139,3 +139,28 @@ class AfterSpikeCurrent(eqx.Module):
         """``h`` as a function of the time since one spike."""
         lags = jnp.asarray(lags)[:, None]
         return jnp.exp(-lags / jnp.asarray(self.taus)) @ self.amplitudes
+
+
+class ContinuedHistoryCurrent(AbstractCurrent):
+    r"""``c(t) + sum_j amplitudes[j] traces[j] exp(-(t - start) / taus[j])``: an input current plus the
+    after-spike current that the spikes before ``start`` still carry after it.
+
+    A model run started at ``start`` from a recorded history (and its own after-spike current from
+    zero traces) then sees the same total after-spike current as the model that produced the
+    history: the recorded spikes' part decays deterministically, so it is an input.
+
+    Arguments:
+        base: the input current ``c(t)``; amplitudes: ``(n_taus,)``; traces: ``(n_taus,)`` the
+        history's traces ``sum_{t_s < start} exp(-(start - t_s) / tau_j)`` at ``start``.
+        taus: time constants (static); start: the time the traces are given at.
+    """
+
+    base: AbstractCurrent
+    amplitudes: Float[Array, " n_taus"]
+    traces: Float[Array, " n_taus"]
+    taus: tuple[float, ...] = eqx.field(static=True)
+    start: float = eqx.field(static=True)
+
+    def __call__(self, t):
+        decay = jnp.exp(-(jnp.asarray(t) - self.start) / jnp.asarray(self.taus))
+        return self.base(t) + (self.amplitudes * self.traces) @ decay
