@@ -43,8 +43,8 @@ def bound(amplitude, frequency, theta=(1.5, 15.0, 1.4), t1=4.0, n=128, n_data=25
         np.add.at(row, np.clip(np.round(train[np.isfinite(train)] / DT).astype(int), 1, nodes - 1), 1)
 
     def hessian(count):
-        grid = sd.EventGrid.regular(count, 0.0, DT)
-        return jax.hessian(lambda th: sd.log_likelihood(neuron(th, amplitude, frequency), grid))(theta)
+        grid = sd.likelihood.EventGrid.regular(count, 0.0, DT)
+        return jax.hessian(lambda th: sd.likelihood.log_likelihood(neuron(th, amplitude, frequency), grid))(theta)
 
     information = -np.asarray(jax.jit(jax.vmap(hessian))(jnp.asarray(counts))).sum(0) * n_data / n
     covariance = np.linalg.inv(information)
