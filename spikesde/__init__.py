@@ -44,8 +44,8 @@ from ._core import (
     Solution,
     neuron_clock_keys,
     reference_simulate,
-    simulate,
 )
+from ._core.simulate import simulate  # the function, not the module of the same name (for the API reference)
 
 # Spike-train data.
 from ._io import SpikeTrains, load_spike_trains, save_spike_trains, simulate_spike_trains
@@ -75,8 +75,8 @@ from ._training import (
     Simulation,
     Trainer,
     TrainState,
-    fit,
 )
+from ._training.fit import fit  # the function, not the module of the same name
 from ._gradients import GradientCheck, check_gradients, forward_value_and_grad
 
 # Public sub-namespaces (recipes and experiments load on first use: they pull in plotting code).

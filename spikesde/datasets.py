@@ -10,7 +10,8 @@ Example:
     ```
 """
 
-from ._datasets import YinYang, encode_first_spike_times, yinyang, yinyang_class
+from ._datasets import YinYang, encode_first_spike_times, yinyang_class
+from ._datasets.yinyang import yinyang  # the function, not the module of the same name
 from ._io.grasshopper import read_grasshopper, stimulus_of
 
 __all__ = [

@@ -37,11 +37,11 @@ from ._hardware import (
     float_format,
     from_nir,
     read_nir,
-    straight_through,
     to_loihi,
     to_nir,
     write_nir,
 )
+from ._hardware.straight_through import straight_through  # the function, not the module of the same name
 
 __all__ = [
     "AbstractClockStepper",
