@@ -143,3 +143,27 @@ def test_old_top_level_code_still_runs_with_a_warning():
         from spikesde import ExactGradient, marcus_lift  # noqa: F401
     assert {w.category for w in caught} == {DeprecationWarning}
     assert ExactGradient is sd.estimators.PathwiseClassifier
+
+
+def _reference_examples():
+    import importlib.util
+
+    path = API_PAGES.parent / "_ext" / "examples.py"
+    spec = importlib.util.spec_from_file_location("_reference_examples", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_reference_example_belongs_to_a_reference_entry():
+    examples = _reference_examples()
+    assert set(examples.EXAMPLES) <= _documented_identifiers()
+
+
+@pytest.mark.slow
+def test_every_reference_example_runs(tmp_path):
+    examples = _reference_examples()
+    namespace = {"tmp": tmp_path}
+    exec(examples.PRELUDE, namespace)
+    for identifier in examples.EXAMPLES:
+        exec(compile(examples.source(identifier), identifier, "exec"), namespace)

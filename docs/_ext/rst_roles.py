@@ -42,3 +42,30 @@ class RstRoles(griffe.Extension):
     def on_object(self, *, obj: griffe.Object, **kwargs) -> None:
         if obj.docstring is not None and ":`" in obj.docstring.value:
             obj.docstring.value = _ROLE.sub(self._replace, obj.docstring.value)
+
+
+def _load_examples():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_reference_examples", pathlib.Path(__file__).with_name("examples.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class ReferenceExamples(griffe.Extension):
+    """Append the snippet of ``examples.py`` to the docstring of each name it has one for."""
+
+    def on_package(self, *, pkg: griffe.Module, **kwargs) -> None:
+        if pkg.path != "spikesde":
+            return
+        examples = _load_examples()
+        for identifier in examples.EXAMPLES:
+            target = pkg[identifier.removeprefix("spikesde.")]
+            target = target.final_target if target.is_alias else target
+            code = "\n".join("    " + line if line else "" for line in examples.source(identifier).splitlines())
+            text = f"Example:\n    ```python\n{code}\n    ```"
+            if target.docstring is None:
+                target.docstring = griffe.Docstring(text, parent=target)
+            else:
+                target.docstring.value = target.docstring.value.rstrip() + "\n\n" + text
