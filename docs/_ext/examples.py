@@ -180,6 +180,129 @@ loss = sd.LagStatisticLoss(0.0, 1.0, taus=(0.05, 0.15), connections=network.mask
 x = jnp.array([[[0.2, 0.6], [0.25, jnp.inf], [0.3, 0.7]]] * 4)
 loss(x, x + 0.01)
 """,
+    "spikesde.signatures.marcus_lift": """
+times = jnp.array([[[0.2, 0.7], [0.5, jnp.inf]]])           # 1 train, 2 neurons, +inf padded
+path = sd.signatures.marcus_lift(times, t0=0.0, t1=1.0)     # (1, vertices, 3): time, then each neuron's count
+""",
+    "spikesde.signatures.spike_train_signature": """
+times = jnp.array([[[0.2, 0.7], [0.5, jnp.inf]]])
+sig = sd.signatures.spike_train_signature(times, t0=0.0, t1=1.0, depth=2)   # levels 1 and 2: 3 + 9 terms
+""",
+    "spikesde.signatures.expected_signature": """
+path = sd.signatures.marcus_lift(jnp.array([[[0.2, 0.7]], [[0.4, jnp.inf]]]), t0=0.0, t1=1.0)
+mean_sig = sd.signatures.expected_signature(path, depth=2)
+""",
+    "spikesde.signatures.spike_events": """
+times, neurons, weights = sd.signatures.spike_events(jnp.array([[0.2, 0.7], [0.5, jnp.inf]]), t0=0.0, t1=1.0)
+""",
+    "spikesde.signatures.signature_kernel": """
+x = jnp.array([[0.0, 0.0], [0.5, 1.0], [1.0, 1.0]])
+k = sd.signatures.signature_kernel(x, x, refinement=1)
+""",
+    "spikesde.signatures.signature_kernel_gram": """
+paths = sd.signatures.marcus_lift(jnp.array([[[0.2, 0.7]], [[0.4, jnp.inf]]]), t0=0.0, t1=1.0)
+gram = sd.signatures.signature_kernel_gram(paths, paths, sd.signatures.PDESolver(refinement=1))   # (2, 2)
+""",
+    "spikesde.signatures.PDESolver": """
+solver = sd.signatures.PDESolver(refinement=1, static_kernel=sd.losses.RBFKernel(sigma=0.5))
+loss = sd.SignatureKernelMMD(t0=0.0, t1=1.0, solver=solver)
+""",
+    "spikesde.losses.KernelMMD": """
+loss = sd.losses.KernelMMD(sd.losses.SpikeTimeKernel(num_spikes=2, t0=0.0, t1=1.0))
+x = jnp.array([[[0.2, 0.6]], [[0.3, jnp.inf]]])
+loss(x, x + 0.05)
+""",
+    "spikesde.losses.KernelScore": """
+score = sd.losses.KernelScore(sd.losses.TruncatedSignatureKernel(t0=0.0, t1=1.0, depth=2))
+x = jnp.array([[[0.2, 0.6]], [[0.3, jnp.inf]]])
+score(x, x[:1])
+""",
+    "spikesde.losses.first_spike_times": """
+sd.losses.first_spike_times(jnp.array([[0.2, jnp.inf]]), num_spikes=2, t1=1.0)   # [[0.2, 1.0]]
+""",
+    "spikesde.losses.finite_spike_times": """
+sd.losses.finite_spike_times(jnp.array([0.2, jnp.inf]), 1.0)   # [0.2, 1.0], zero gradient at the padding
+""",
+    "spikesde.estimators.PathwiseClassifier": """
+classifier = sd.estimators.PathwiseClassifier(hidden=20)
+model = classifier.init(5, 3, jax.random.key(0))
+inputs = classifier.encode(sd.datasets.encode_first_spike_times(sd.datasets.yinyang(8, seed=0).features) * 1e3)
+loss, grads = classifier.loss_and_grad(model, inputs, jnp.zeros(8, int), jax.random.key(1))
+""",
+    "spikesde.estimators.SurrogateClassifier": """
+classifier = sd.estimators.SurrogateClassifier(hidden=20, surrogate=sd.estimators.FastSigmoid(10.0))
+model = classifier.init(5, 3, jax.random.key(0))
+""",
+    "spikesde.estimators.ScoreFunctionClassifier": """
+classifier = sd.estimators.ScoreFunctionClassifier(num_samples=8)
+model = classifier.init(5, 3, jax.random.key(0))
+""",
+    "spikesde.estimators.MultiSampleEMClassifier": """
+classifier = sd.estimators.MultiSampleEMClassifier(num_compartments=5,
+                                                   schedule=sd.estimators.CompartmentSchedule(1, 3))
+""",
+    "spikesde.estimators.FastSigmoid": """
+surrogate = sd.estimators.FastSigmoid(beta=10.0)
+jax.grad(surrogate)(jnp.array(0.0))   # H(x) forward; its derivative is 1 / (1 + beta |x|)^2, 1 at the threshold
+""",
+    "spikesde.estimators.expected_calibration_error": """
+probabilities = jnp.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]])
+sd.estimators.expected_calibration_error(probabilities, jnp.array([0, 1, 1]), bins=10)
+""",
+    "spikesde.estimators.lif_first_spike_times": """
+times = sd.estimators.lif_first_spike_times(jnp.array([1.0, 2.0]), jnp.array([[1.5], [1.5]]), tau=5.0, threshold=1.0)
+""",
+    "spikesde.hardware.FixedPoint": """
+q = sd.hardware.FixedPoint(3, 8)     # s3.8: sign, 3 integer and 8 fraction bits
+chip = sd.hardware.LowPrecisionEuler(1e-3, q, sd.hardware.NearestEven())
+""",
+    "spikesde.hardware.float_format": """
+bf16 = sd.hardware.float_format("bfloat16")
+chip = sd.hardware.LowPrecisionEuler(1e-3, bf16, sd.hardware.Stochastic(), key=jax.random.key(1))
+""",
+    "spikesde.hardware.Stochastic": """
+chip = sd.hardware.LowPrecisionEuler(0.01, sd.hardware.FixedPoint(7, 12), sd.hardware.Stochastic(),
+                                     key=jax.random.key(1))
+spikes = sd.simulate(sd.SLIF(input_current=1.5), SIM, stepper=chip,
+                     event_location=sd.GridEventLocation(strict=False)).spike_times
+""",
+    "spikesde.hardware.to_loihi": """
+network = sd.Network(sd.LIF(2, 1.5, tau_mem=1.0, tau_syn=0.5), jnp.array([[0.0, 0.4], [0.0, 0.0]]))
+loihi = sd.hardware.to_loihi(network, dt=1e-3)
+spikes = sd.simulate(loihi, t0=0.0, t1=0.5, dt=1e-3, key=jax.random.key(0), max_spikes=64,
+                     stepper=sd.hardware.Loihi1Stepper(dt=1e-3), event_location=sd.GridEventLocation(strict=True),
+                     event_policy=sd.ParallelEvents()).spike_times
+""",
+    "spikesde.hardware.to_nir": """
+network = sd.Network(sd.LIF(2, 1.5, tau_mem=1.0, tau_syn=0.5), jnp.array([[0.0, 0.4], [0.0, 0.0]]))
+graph = sd.hardware.to_nir(network)
+back = sd.hardware.from_nir(graph)        # the same network
+""",
+    "spikesde.likelihood.poisson_log_likelihood": """
+sd.likelihood.poisson_log_likelihood(n_spikes=12, duration=2.0, rate=6.0)
+""",
+    "spikesde.likelihood.bits_per_spike": """
+sd.likelihood.bits_per_spike(-40.0, reference_log_likelihood=-52.0, n_spikes=12)   # 12 / (12 ln 2) = 1.44
+""",
+    "spikesde.likelihood.coincidence_factor": """
+data = jnp.array([0.10, 0.35, 0.80])
+sd.likelihood.coincidence_factor(data + 0.001, data, duration=1.0, precision=0.002)   # close to 1
+""",
+    "spikesde.likelihood.buffer_log_likelihood": """
+neuron = sd.SLIF(input_current=1.5, sigma_v=0.0, alpha=0.0)     # noise-free: the spikes have an exact density
+spikes = sd.simulate(neuron, SIM).spike_times
+log_p = sd.likelihood.buffer_log_likelihood(neuron, spikes, t0=0.0, t1=1.0, dt=0.01)
+""",
+    "spikesde.likelihood.raised_cosine_basis": """
+basis = sd.likelihood.raised_cosine_basis(5, duration=0.05, dt=1e-3)            # (lags, 5)
+features = sd.likelihood.filter_stimulus(jnp.sin(jnp.linspace(0.0, 6.0, 1000)), basis)
+""",
+    "spikesde.datasets.yinyang": """
+data = sd.datasets.yinyang(1000, seed=42)     # features (1000, 4), balanced labels 0 / 1 / 2
+""",
+    "spikesde.datasets.encode_first_spike_times": """
+times = sd.datasets.encode_first_spike_times(sd.datasets.yinyang(10, seed=0).features)   # (10, 5) in s
+""",
 }
 
 PRELUDE = """
