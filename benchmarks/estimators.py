@@ -10,7 +10,7 @@ score function is then unbiased) and alpha = 0.03 (the reference value; it is th
 
 Estimators, each from M samples:
 - pathwise: mean of dL/dc through ``sd.simulate`` (forward mode, noise held fixed);
-- score, no baseline: mean of L d log p / dc (``sd.buffer_log_likelihood``);
+- score, no baseline: mean of L d log p / dc (``sd.likelihood.buffer_log_likelihood``);
 - score, leave-one-out: mean of (L_m - mean_{m' != m} L_m') d log p_m / dc (M >= 2);
 - score, mean baseline: b = E[L] (the fixed point of a running-mean baseline), estimated from the pool.
 
@@ -18,7 +18,7 @@ One pool of per-sample (L, dL/dc, d log p/dc) is drawn once; the estimates for e
 over disjoint blocks of M samples, so their variance is measured over pool / M blocks. The reference
 d E[L] / dc is the pathwise mean of an independent pool twice as large (its standard error is printed
 and included in each bias's z-score). Wall time per estimate: the actual
-jitted estimators (forward-mode pathwise, ``sd.ScoreFunction`` with leave-one-out) at a few M,
+jitted estimators (forward-mode pathwise, ``sd.estimators.ScoreFunction`` with leave-one-out) at a few M,
 interleaved A, B, A, B, min and median of ``--repeats``.
 
 The 22-neuron network (reference experiment (b): 4 -> 16 -> 2, mu (6, 5), v_reset 1.2, V0 1.1,
@@ -76,7 +76,7 @@ def per_sample(c, alpha, target, keys):
     def one(key):
         spikes, tangent = jax.jvp(lambda x: spikes_of(x, alpha, key), (c,), (jnp.ones_like(c),))
         value, pathwise = jax.jvp(lambda s: loss(s, target), (spikes,), (tangent,))
-        score = jax.grad(lambda x: sd.buffer_log_likelihood(neuron(x, alpha), spikes, t0=T0, t1=T1, dt=DT))(c)
+        score = jax.grad(lambda x: sd.likelihood.buffer_log_likelihood(neuron(x, alpha), spikes, t0=T0, t1=T1, dt=DT))(c)
         return value, pathwise, score
 
     return jax.vmap(one)(keys)
@@ -112,7 +112,7 @@ def table(values, pathwise, score, exact, exact_se):
 
 def timing(alpha, target, ms, repeats):
     """Seconds per estimate of the pathwise and the score-function estimators, interleaved."""
-    model = sd.SLIFSpikeTrainModel(neuron(C_EVAL, alpha), t0=T0, t1=T1, dt=DT, max_spikes=K)
+    model = sd.estimators.SLIFSpikeTrainModel(neuron(C_EVAL, alpha), t0=T0, t1=T1, dt=DT, max_spikes=K)
     results = []
     for m in ms:
 
@@ -122,7 +122,7 @@ def timing(alpha, target, ms, repeats):
             mean_loss = lambda c: jnp.mean(jax.vmap(lambda k: loss(spikes_of(c, alpha, k), target))(keys))  # noqa: E731
             return jax.jvp(mean_loss, (jnp.asarray(C_EVAL),), (jnp.ones(()),))
 
-        estimator = sd.ScoreFunction(m, sd.LeaveOneOut() if m >= 2 else sd.NoBaseline())
+        estimator = sd.estimators.ScoreFunction(m, sd.estimators.LeaveOneOut() if m >= 2 else sd.estimators.NoBaseline())
         score = jax.jit(lambda key, estimator=estimator: estimator.value_and_grad(lambda s: loss(s, target), model, None, key)[:2])
         seconds = {"pathwise": [], "score function": []}
         for name, fn in (("pathwise", pathwise), ("score function", score)):
@@ -163,7 +163,7 @@ def network_per_sample(net, target, keys):
     def one(key):
         value, pathwise = jax.value_and_grad(lambda w: network_loss(network_spikes(net, w, key), target))(net.weights)
         spikes = network_spikes(net, net.weights, key)
-        log_p = lambda w: sd.buffer_log_likelihood(eqx.tree_at(lambda n: n.weights, net, w), spikes, t0=T0, t1=NET_T1, dt=DT)  # noqa: E731
+        log_p = lambda w: sd.likelihood.buffer_log_likelihood(eqx.tree_at(lambda n: n.weights, net, w), spikes, t0=T0, t1=NET_T1, dt=DT)  # noqa: E731
         return value, pathwise, jax.grad(log_p)(net.weights), jnp.any(jnp.isfinite(spikes[:, -1]))
 
     return jax.vmap(one)(keys)

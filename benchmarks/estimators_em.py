@@ -5,8 +5,8 @@ The objective of multi-sample EM is the log-likelihood of observed spikes. With 
 for every K (:func:`em_fully_observed`). On the 22-neuron network with the input layer and the two
 outputs observed and the 16 hidden neurons not, the hidden spike trains ``h^k`` are drawn by the
 event core given the observed input spikes, ``w^k = softmax_k log p(x_out || h^k)`` and the estimate
-is ``sum_k w^k grad_W log p(x_out, h^k | x_in)`` (both densities from ``sd.buffer_log_likelihood``),
-the same maths as ``sd.MultiSampleEM`` on the event core's buffers. ``grad log p(x_out | x_in)``
+is ``sum_k w^k grad_W log p(x_out, h^k | x_in)`` (both densities from ``sd.likelihood.buffer_log_likelihood``),
+the same maths as ``sd.estimators.MultiSampleEM`` on the event core's buffers. ``grad log p(x_out | x_in)``
 itself has no closed form (an integral over 16 continuous-time hidden spike trains), so the
 reference is the same self-normalised estimate at a large K on independent samples.
 """
@@ -47,11 +47,11 @@ def em_fully_observed():
     flat = lambda g: jnp.concatenate([x.ravel() for x in jax.tree.leaves(eqx.filter(g, eqx.is_inexact_array))])  # noqa: E731
     worst = {}
     for k in (1, 4, 32, 1024):
-        _, grad, weights = sd.MultiSampleEM(k).value_and_grad(model, inputs, observed, jnp.ones(5, bool), jax.random.key(k))
+        _, grad, weights = sd.estimators.MultiSampleEM(k).value_and_grad(model, inputs, observed, jnp.ones(5, bool), jax.random.key(k))
         worst[k] = float(jnp.max(jnp.abs(flat(grad) - flat(exact))) / jnp.max(jnp.abs(flat(exact))))
     # the same on the SLIF: d log p(x) / dc of the observed input-current trains, against finite differences
     data = jax.vmap(lambda k: spikes_of(C_TRUE, 0.0, k))(jax.random.split(jax.random.key(1), 256))
-    log_lik = lambda c: jnp.mean(jax.vmap(lambda s: sd.buffer_log_likelihood(neuron(c, 0.0), s, t0=T0, t1=T1, dt=DT))(data))  # noqa: E731
+    log_lik = lambda c: jnp.mean(jax.vmap(lambda s: sd.likelihood.buffer_log_likelihood(neuron(c, 0.0), s, t0=T0, t1=T1, dt=DT))(data))  # noqa: E731
     grad = float(jax.grad(log_lik)(jnp.asarray(C_EVAL)))
     h = 1e-5
     fd = float((log_lik(C_EVAL + h) - log_lik(C_EVAL - h)) / (2 * h))
@@ -74,7 +74,7 @@ def output_log_likelihood(w, mask, hidden, x_out):
     """``log p(x_out || h)``: the output neurons driven by the hidden spikes."""
     model = sd.Network(_cell(2), jnp.zeros((2, 2)), mask=jnp.zeros((2, 2), bool), input_spike_times=hidden,
                        input_weights=w[4:20, 20:], input_mask=mask[4:20, 20:])  # fmt: skip
-    return sd.buffer_log_likelihood(model, x_out, t0=T0, t1=NET_T1, dt=DT)
+    return sd.likelihood.buffer_log_likelihood(model, x_out, t0=T0, t1=NET_T1, dt=DT)
 
 
 @jax.jit
@@ -85,7 +85,7 @@ def em_pool(w, mask, x_in, x_out, keys):
         model = hidden_model(w, mask, x_in)
         hidden = sd.simulate(model, t0=T0, t1=NET_T1, dt=DT, key=key, max_spikes=NET_K, on_overflow="ignore").spike_times[:16]
         buffers = jnp.concatenate([hidden, x_out])
-        joint = lambda v: sd.buffer_log_likelihood(hidden_model(v, mask, x_in), buffers, t0=T0, t1=NET_T1, dt=DT)  # noqa: E731
+        joint = lambda v: sd.likelihood.buffer_log_likelihood(hidden_model(v, mask, x_in), buffers, t0=T0, t1=NET_T1, dt=DT)  # noqa: E731
         return output_log_likelihood(w, mask, hidden, x_out), jax.grad(joint)(w), jnp.any(jnp.isfinite(hidden[:, -1]))
 
     return jax.vmap(one)(keys)

@@ -62,8 +62,8 @@ from estimators_em import chunked, em_fully_observed, em_network_section, em_poo
 import spikesde as sd
 
 ROOT = pathlib.Path(__file__).resolve().parent
-SURROGATES = {"fast sigmoid": sd.FastSigmoid(), "sigmoid'": sd.SigmoidDerivative(), "triangle": sd.Triangle(), "arctan": sd.ArcTan()}
-SCALES = {f"fast sigmoid {beta:g}": sd.FastSigmoid(beta) for beta in (1.0, 10.0, 1000.0)}  # library default beta = 100
+SURROGATES = {"fast sigmoid": sd.estimators.FastSigmoid(), "sigmoid'": sd.estimators.SigmoidDerivative(), "triangle": sd.estimators.Triangle(), "arctan": sd.estimators.ArcTan()}
+SCALES = {f"fast sigmoid {beta:g}": sd.estimators.FastSigmoid(beta) for beta in (1.0, 10.0, 1000.0)}  # library default beta = 100
 SURROGATES |= SCALES
 RULES = [("bernoulli", name) for name in [*SURROGATES, "escape", "escape+reset"]] + [("clock", name) for name in SURROGATES]
 M_GRID = [1, 4, 16, 64, 256, 1024]

@@ -87,7 +87,7 @@ def training_step(repeats):
     prepared = loss.prepare(data)
 
     def padded_signax(w, keys, data):
-        lift = lambda s: sd.marcus_lift(s, t0=0.0, t1=T1)  # noqa: E731
+        lift = lambda s: sd.signatures.marcus_lift(s, t0=0.0, t1=T1)  # noqa: E731
         x = jnp.mean(signax.signature(lift(sample(w, keys)), 3), axis=0)
         y = jnp.mean(signax.signature(lift(data), 3), axis=0)
         return jnp.sum((x - y) ** 2)
@@ -120,7 +120,7 @@ def random_paths(key, batch, length, dim):
 
 def mmd(solver):
     def unbiased(x, y):
-        kxx, kyy, kxy = (sd.signature_kernel_gram(a, b, solver) for a, b in ((x, x), (y, y), (x, y)))
+        kxx, kyy, kxy = (sd.signatures.signature_kernel_gram(a, b, solver) for a, b in ((x, x), (y, y), (x, y)))
         m = x.shape[0]
         off = lambda k: (jnp.sum(k) - jnp.trace(k)) / (m * (m - 1))  # noqa: E731
         return off(kxx) + off(kyy) - 2 * jnp.mean(kxy)
@@ -131,8 +131,8 @@ def mmd(solver):
 def static_kernels(name):
     """The same static kernel for both solvers: ours, and what PySigLibSolver hands pySigLib."""
     if name == "linear":
-        return sd.LinearKernel(), "linear <x, y> (pySigLib: static_kernel=None, its LinearKernel)"
-    return sd.RBFKernel(sigma=0.5), "RBF sigma=0.5 (pySigLib: RBFKernel(2 sigma^2))"
+        return sd.losses.LinearKernel(), "linear <x, y> (pySigLib: static_kernel=None, its LinearKernel)"
+    return sd.losses.RBFKernel(sigma=0.5), "RBF sigma=0.5 (pySigLib: RBFKernel(2 sigma^2))"
 
 
 def gram_cases(repeats, cases, refinement=0, static="linear", threads=(-1, 1)):
@@ -142,9 +142,9 @@ def gram_cases(repeats, cases, refinement=0, static="linear", threads=(-1, 1)):
     for length, dim in cases:
         x = random_paths(jax.random.key(length + dim), 32, length, dim)
         y = random_paths(jax.random.key(length + dim + 1), 32, length, dim) * 1.2
-        solvers = {"ours": sd.PDESolver(refinement=refinement, static_kernel=kernel)}
+        solvers = {"ours": sd.signatures.PDESolver(refinement=refinement, static_kernel=kernel)}
         for n_jobs in threads:
-            solver = sd.PySigLibSolver(refinement=refinement, static_kernel=kernel, n_jobs=n_jobs)
+            solver = sd.signatures.PySigLibSolver(refinement=refinement, static_kernel=kernel, n_jobs=n_jobs)
             solvers[f"pysiglib n_jobs={n_jobs}"] = solver
         routes = {}
         for name, solver in solvers.items():

@@ -1,8 +1,8 @@
 """Yin-Yang benchmarks: exact-gradient vs surrogate-gradient epoch time, and the multi-sample EM table.
 
 speed (acceptance 5): one training epoch (5000 points, batch 50, Adam) of the 5-120-3 network with
-    exact first-spike-time gradients (``ExactGradient``, closed-form spike times, tau_syn 5 ms,
-    tau_mem 10 ms) and with surrogate gradients (``SurrogateGradient``, same sizes and time
+    exact first-spike-time gradients (``PathwiseClassifier``, closed-form spike times, tau_syn 5 ms,
+    tau_mem 10 ms) and with surrogate gradients (``SurrogateClassifier``, same sizes and time
     constants, dt 0.5 ms, 100 steps), after a compiling warm-up, interleaved A, B, A, B for
     ``--repeats`` rounds; min and median seconds and their ratio. With ``--event-core`` also one
     batch's value-and-gradient through the event core (``sd.simulate``, ExponentialEuler, hidden
@@ -14,7 +14,7 @@ em-table (acceptance 2): trains ``MultiSampleEMClassifier`` (``--forms batch``) 
     (``log p_K(x_y)``), accuracy by output spike counts, ECE of ``softmax_c log p_K(x_c)``; mean and
     standard deviation over seeds. Each trained model is also evaluated with a fixed
     ``--eval-compartments`` (20), which separates a better model from a tighter bound. With
-    ``--warm-start K0 E0`` (K-curriculum, ``sd.CompartmentSchedule``, both forms) the first E0 epochs run
+    ``--warm-start K0 E0`` (K-curriculum, ``sd.estimators.CompartmentSchedule``, both forms) the first E0 epochs run
     at K0 and the rest at K, with Adam restarted.
 em-diagnose: trains batch EM at each K (and learning rate) and records why accuracy and likelihood
     disagree: importance-weight effective sample size, single-sample log-likelihood of each class's
@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from spikesde._estimators.classifier import ExactGradient, SurrogateGradient
+from spikesde._estimators.classifier import PathwiseClassifier, SurrogateClassifier
 from spikesde._estimators.compartment_schedule import CompartmentSchedule
 from spikesde._estimators.multisample import MultiSampleEM
 from spikesde._estimators.sampling_classifier import MultiSampleEMClassifier, OnlineEMClassifier
@@ -90,7 +90,7 @@ def event_core_batch(times, labels):
 
     hidden, tau = 120, 5.0
     neuron = sd.LIF(hidden, input_current=0.0, tau_mem=2 * tau, tau_syn=tau, threshold=1.0)
-    network = ExactGradient().init(5, 3, jax.random.key(0))
+    network = PathwiseClassifier().init(5, 3, jax.random.key(0))
 
     def logits(params, t):
         sol = sd.simulate(sd.Network(neuron, None, None, t[:, None], params[0]), t0=0.0, t1=50.0, dt=0.5, key=jax.random.key(0),
@@ -115,8 +115,8 @@ def event_core_batch(times, labels):
 
 def speed(args):
     times, labels = experiment.load_split("train", 5000)
-    exact = _Runner(ExactGradient(), times, labels)
-    surrogate = _Runner(SurrogateGradient(tau_mem=10.0, tau_syn=5.0), times, labels)
+    exact = _Runner(PathwiseClassifier(), times, labels)
+    surrogate = _Runner(SurrogateClassifier(tau_mem=10.0, tau_syn=5.0), times, labels)
     calls = {"exact": exact.epoch, "surrogate": surrogate.epoch}
     if args.event_core:
         calls["event_core_batch"] = event_core_batch(times, labels)
@@ -289,7 +289,7 @@ def main():
     p.add_argument("--eval-compartments", type=int, default=20, help="K of the second, fixed-K test evaluation")
     p.add_argument("--no-output-feedback", action="store_true", help="no output-to-hidden weights (writes yinyang_em_no_feedback.json)")
     p.add_argument("--warm-start", type=int, nargs=2, metavar=("K0", "E0"),
-                   help="K-curriculum (sd.CompartmentSchedule): E0 of the --epochs at K0 (the same for every K), the rest at K")
+                   help="K-curriculum (sd.estimators.CompartmentSchedule): E0 of the --epochs at K0 (the same for every K), the rest at K")
     p.add_argument("--resume", action="store_true", help="keep the rows of results/yinyang_em.json and run only the missing ones")
     p = sub.add_parser("em-diagnose")
     p.add_argument("--epochs", type=int, default=8)

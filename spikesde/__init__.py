@@ -1,131 +1,18 @@
 """spikesde: stochastic spiking neural networks as event SDEs, with exact pathwise gradients.
 
-The public API, by layer (imports inside the package point one way: experiments -> training ->
-losses, gradients and estimators -> models -> core).
+The top level holds what most programs use: neuron models and currents, networks, ``simulate`` and
+its options, spike-train data, losses, ``fit`` and ``Trainer``. Families live in sub-namespaces:
+``spikesde.estimators``, ``.hardware``, ``.likelihood``, ``.signatures``, ``.losses``, ``.io``,
+``.datasets``, ``.experiments`` and ``.recipes``. (Inside the package imports point one way:
+experiments -> training -> losses, gradients and estimators -> models -> core.)
 """
 
-from ._core import (
-    AbstractBrownian,
-    AbstractCurrent,
-    AbstractNeuron,
-    AbstractStepper,
-    DiffraxBrownian,
-    EulerMaruyama,
-    ExponentialEuler,
-    FineGridBrownian,
-    GridBrownian,
-    Network,
-    Solution,
-    reference_simulate,
-    simulate,
-)
-from ._core import (
-    AbstractEventLocation,
-    AbstractCoupling,
-    AbstractEventPolicy,
-    DenseCoupling,
-    ExactEventLocation,
-    FanInCoupling,
-    GridEventLocation,
-    ParallelEvents,
-    SequentialEvents,
-    neuron_clock_keys,
-)
-from ._io import SpikeTrains, from_neo, load_spike_trains, save_spike_trains, simulate_spike_trains, to_neo
-from ._datasets import encode_first_spike_times, yinyang
-from ._estimators import (
-    AbstractBaseline,
-    AbstractClassifierEstimator,
-    AbstractSurrogate,
-    ArcTan,
-    BernoulliSNN,
-    CompartmentSchedule,
-    DiscreteLIFNetwork,
-    ExactGradient,
-    FastSigmoid,
-    FirstSpikeLIFNetwork,
-    LeaveOneOut,
-    AbstractHiddenSignal,
-    ImportanceWeighted,
-    LogMeanSignal,
-    MultiSampleEM,
-    MultiSampleEMClassifier,
-    NoBaseline,
-    OnlineEMClassifier,
-    OnlineMultiSampleEM,
-    RunningMean,
-    ScoreFunction,
-    ScoreFunctionClassifier,
-    SigmoidDerivative,
-    SurrogateGradient,
-    Triangle,
-    expected_calibration_error,
-    lif_first_spike_times,
-)
-from ._hardware import (
-    AbstractClockStepper,
-    AbstractFormat,
-    AbstractRounding,
-    FixedPoint,
-    Floor,
-    Loihi1Stepper,
-    LoihiLIF,
-    LowPrecisionEuler,
-    LowPrecisionFloat,
-    NearestEven,
-    Refractory,
-    SpiNNakerStepper,
-    Stochastic,
-    StraightThroughGridLocation,
-    TowardZero,
-    float_format,
-    from_nir,
-    read_nir,
-    to_loihi,
-    to_nir,
-    write_nir,
-)
-from ._hardware import (
-    AbstractSpikeMeaning,
-    ContinuousTimeSpikes,
-    DiscreteTimeSpikes,
-    InputRaster,
-    LavaProgramming,
-    current_raster,
-    loihi_probe_reading,
-    nir_to_loihi,
-    spike_steps,
-)
-from ._io import from_nir_events, from_nir_gridded, to_nir_events, to_nir_gridded
-from ._gradients import GradientCheck, check_gradients, forward_value_and_grad
-from ._losses import (
-    AbstractSpikeTrainLoss,
-    ExpectedSignatureLoss,
-    FirstSpikeTimeLoss,
-    LagStatisticLoss,
-    SignatureKernelMMD,
-    expected_signature,
-    finite_spike_times,
-    first_spike_times,
-    marcus_lift,
-    signature_kernel,
-)
-from ._losses import (
-    AbstractKernelSolver,
-    AbstractSpikeTrainKernel,
-    AbstractStaticKernel,
-    KernelMMD,
-    KernelScore,
-    LinearKernel,
-    PDESolver,
-    PySigLibSolver,
-    RBFKernel,
-    SignaturePDEKernel,
-    TruncatedSignatureKernel,
-    signature_kernel_gram,
-    spike_events,
-    spike_train_signature,
-)
+import importlib as _importlib
+import warnings as _warnings
+
+# Neuron models, input currents, networks.
+from ._core import AbstractCurrent, AbstractNeuron, Network
+from ._core import AbstractCoupling, DenseCoupling, FanInCoupling
 from ._models import (
     LIF,
     SLIF,
@@ -138,45 +25,150 @@ from ._models import (
     fixed_fan_in,
     recurrent,
 )
+# Neuron options: escape functions (firing intensity) and reset rules.
+from ._models.escape import AbstractEscape, ExponentialEscape, ExponentialLinearEscape, RectifiedLinearEscape
+from ._models.reset import AbstractReset, NoReset, SetReset, SubtractReset
+
+# Simulation and its options: steppers, Brownian motions, event location and event policy.
+from ._core import (
+    AbstractBrownian,
+    AbstractEventLocation,
+    AbstractEventPolicy,
+    AbstractStepper,
+    DiffraxBrownian,
+    EulerMaruyama,
+    ExactEventLocation,
+    ExponentialEuler,
+    FineGridBrownian,
+    GridBrownian,
+    GridEventLocation,
+    ParallelEvents,
+    SequentialEvents,
+    Solution,
+    neuron_clock_keys,
+    reference_simulate,
+)
+from ._core.simulate import simulate  # the function, not the module of the same name (for the API reference)
+
+# Spike-train data.
+from ._io import SpikeTrains, load_spike_trains, save_spike_trains, simulate_spike_trains
+
+# The losses most fits use (the kernels behind them: spikesde.losses).
+from ._losses import (
+    AbstractSpikeTrainLoss,
+    ExpectedSignatureLoss,
+    FirstSpikeTimeLoss,
+    LagStatisticLoss,
+    SignatureKernelMMD,
+    SpikeTimeMMD,
+)
+
+# Training: fit, Trainer, learned parameters, gradient estimators, run folders.
 from ._training import (
+    AbstractGradientEstimator,
     CheckpointError,
     FitResult,
     JsonLinesTracker,
     Learn,
+    MaximumLikelihood,
+    PathwiseGradient,
     RunFolderError,
+    ScoreFunctionGradient,
     Simulated,
     Simulation,
     Trainer,
     TrainState,
-    fit,
 )
-
-from ._io.grasshopper import read_grasshopper, stimulus_of
-from ._likelihood import EventGrid, log_likelihood, sample_spikes
-from ._likelihood.design import StimulusDesign
-from ._likelihood.metrics import bits_per_spike, coincidence_factor, poisson_log_likelihood
-from ._models.stimulus import AfterSpikeCurrent, StimulusCurrent, filter_stimulus, raised_cosine_basis
-from ._experiments.config import ConfigError, load_config
-from ._experiments.schema import Config
-from ._experiments.sweep import run_sweep
-
-# Score-function gradients of the continuous-time SLIF (issue 11).
-from ._estimators.slif_score import SLIFSpikeTrainModel
-from ._likelihood.core_path import deprecated_buffer_log_likelihood as buffer_log_likelihood
-# Escape functions and reset rules as options; one likelihood for escape-noise neurons (issue 23).
-from ._models.escape import AbstractEscape, ExponentialEscape, ExponentialLinearEscape, RectifiedLinearEscape
-from ._models.reset import AbstractReset, NoReset, SetReset, SubtractReset
-from ._likelihood.grid import TrialGrid
-from ._training.likelihood_fit import LikelihoodFit, ProfileLikelihood, fit_likelihood, profile_likelihood
-from ._training.estimator import AbstractGradientEstimator, MaximumLikelihood, PathwiseGradient, ScoreFunctionGradient
-from ._losses import SpikeTimeKernel, SpikeTimeMMD
-# Generative training of networks (issue 9): the models of a run, spike-train statistics side by side.
-from ._experiments.models import RunModels, run_models
-from ._experiments.spike_plots import plot_spike_statistics
-# Likelihood under membrane noise (issue 27).
-from ._likelihood.particle import ParticleFilter
+from ._training.fit import fit  # the function, not the module of the same name
 from ._training.particle_estimator import ParticleLikelihood
-from ._likelihood.protocol import Protocol
-from ._experiments.score import score_run
+from ._gradients import GradientCheck, check_gradients, forward_value_and_grad
 
-__all__ = sorted(name for name in dir() if not name.startswith("_"))
+# Public sub-namespaces (recipes and experiments load on first use: they pull in plotting code).
+from . import datasets, estimators, hardware, io, likelihood, losses, signatures
+
+_LAZY_MODULES = ("experiments", "recipes")
+
+# Names that left the top level (or were renamed) in 0.2: old spelling -> (module, new name).
+# They keep working, with a DeprecationWarning, for one release.
+_MOVED = {
+    # classifiers: <Method>Classifier, like ScoreFunctionClassifier
+    "ExactGradient": ("estimators", "PathwiseClassifier"),
+    "SurrogateGradient": ("estimators", "SurrogateClassifier"),
+    **{
+        name: ("estimators", name)
+        for name in (
+            "AbstractBaseline", "AbstractClassifierEstimator", "AbstractHiddenSignal", "AbstractSurrogate", "ArcTan",
+            "BernoulliSNN", "CompartmentSchedule", "DiscreteLIFNetwork", "FastSigmoid", "FirstSpikeLIFNetwork",
+            "ImportanceWeighted", "LeaveOneOut", "LogMeanSignal", "MultiSampleEM", "MultiSampleEMClassifier",
+            "NoBaseline", "OnlineEMClassifier", "OnlineMultiSampleEM", "RunningMean", "SLIFSpikeTrainModel",
+            "ScoreFunction", "ScoreFunctionClassifier", "SigmoidDerivative", "Triangle",
+            "expected_calibration_error", "lif_first_spike_times",
+        )
+    },
+    **{
+        name: ("hardware", name)
+        for name in (
+            "AbstractClockStepper", "AbstractFormat", "AbstractRounding", "FixedPoint", "Floor", "Loihi1Stepper",
+            "LoihiLIF", "LowPrecisionEuler", "LowPrecisionFloat", "NearestEven", "Refractory", "SpiNNakerStepper",
+            "Stochastic", "StraightThroughGridLocation", "TowardZero", "float_format", "from_nir", "read_nir",
+            "to_loihi", "to_nir", "write_nir",
+        )
+    },
+    **{
+        name: ("losses", name)
+        for name in (
+            "AbstractSpikeTrainKernel", "AbstractStaticKernel", "KernelMMD", "KernelScore", "LinearKernel",
+            "RBFKernel", "SignaturePDEKernel", "SpikeTimeKernel", "TruncatedSignatureKernel",
+            "finite_spike_times", "first_spike_times",
+        )
+    },
+    **{
+        name: ("signatures", name)
+        for name in (
+            "AbstractKernelSolver", "PDESolver", "PySigLibSolver", "expected_signature", "marcus_lift",
+            "signature_kernel", "signature_kernel_gram", "spike_events", "spike_train_signature",
+        )
+    },
+    **{
+        name: ("likelihood", name)
+        for name in (
+            "AfterSpikeCurrent", "EventGrid", "StimulusCurrent", "StimulusDesign", "bits_per_spike",
+            "buffer_log_likelihood", "coincidence_factor", "filter_stimulus", "log_likelihood",
+            "poisson_log_likelihood", "raised_cosine_basis", "sample_spikes",
+        )
+    },
+    **{
+        name: ("io", name)
+        for name in ("from_neo", "to_neo", "from_nir_events", "from_nir_gridded", "to_nir_events", "to_nir_gridded")
+    },
+    **{name: ("datasets", name) for name in ("encode_first_spike_times", "yinyang", "read_grasshopper", "stimulus_of")},
+    **{
+        name: ("experiments", name)
+        for name in ("Config", "ConfigError", "RunModels", "load_config", "plot_spike_statistics", "run_models",
+                     "run_sweep")
+    },
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY_MODULES:
+        return _importlib.import_module(f"{__name__}.{name}")
+    if name in _MOVED:
+        module, new = _MOVED[name]
+        _warnings.warn(
+            f"spikesde.{name} is deprecated and will be removed in the next release; use spikesde.{module}.{new}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(_importlib.import_module(f"{__name__}.{module}"), new)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_MODULES))
+
+
+__all__ = sorted(
+    name for name, value in globals().items()
+    if not name.startswith("_") and not isinstance(value, type(_importlib)) and name not in ("annotations",)
+)

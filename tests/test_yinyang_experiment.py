@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spikesde._estimators.calibration import classification_metrics, expected_calibration_error
-from spikesde._estimators.classifier import SurrogateGradient, bin_spike_times
+from spikesde._estimators.classifier import SurrogateClassifier, bin_spike_times
 from spikesde._estimators.sampling_classifier import MultiSampleEMClassifier, ScoreFunctionClassifier
 from spikesde._experiments import yinyang as experiment
 
@@ -68,7 +68,7 @@ def test_cli_smoke(tmp_path, capsys):
 def test_unknown_estimator():
     with pytest.raises(ValueError, match="estimator must be one of"):
         experiment.make_estimator("nope")
-    assert isinstance(experiment.make_estimator("surrogate"), SurrogateGradient)
+    assert isinstance(experiment.make_estimator("surrogate"), SurrogateClassifier)
 
 
 def test_score_options():

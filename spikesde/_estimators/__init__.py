@@ -4,7 +4,7 @@ that train with each of them behind one interface."""
 
 from .bernoulli_snn import BernoulliSNN, random_bernoulli_snn
 from .calibration import classification_metrics, expected_calibration_error
-from .classifier import AbstractClassifierEstimator, ExactGradient, SurrogateGradient, bin_spike_times
+from .classifier import AbstractClassifierEstimator, PathwiseClassifier, SurrogateClassifier, bin_spike_times
 from .compartment_schedule import CompartmentSchedule
 from .discrete_lif import DiscreteLIFNetwork, init_weights
 from .first_spike_lif import FirstSpikeLIFNetwork, lif_first_spike_times, psp_kernel, random_first_spike_network

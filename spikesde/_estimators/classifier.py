@@ -73,7 +73,7 @@ class AbstractClassifierEstimator(eqx.Module):
         """Raise ValueError if a run of ``epochs`` epochs does not fit the estimator's schedule."""
 
 
-class _PathwiseClassifier(AbstractClassifierEstimator):
+class _LogitClassifier(AbstractClassifierEstimator):
     """A deterministic network giving logits, trained by softmax cross-entropy (pathwise gradients)."""
 
     @abc.abstractmethod
@@ -91,7 +91,7 @@ class _PathwiseClassifier(AbstractClassifierEstimator):
         return jax.nn.softmax(jax.vmap(lambda x: self.logits(model, x))(inputs), axis=-1)
 
 
-class ExactGradient(_PathwiseClassifier):
+class PathwiseClassifier(_LogitClassifier):
     """Exact pathwise gradients through the first-spike times of a LIF network
     (:class:`FirstSpikeLIFNetwork`, ``tau_mem = 2 tau_syn``); logits are the output potentials' maxima.
 
@@ -109,7 +109,7 @@ class ExactGradient(_PathwiseClassifier):
     output_scale: float = eqx.field(static=True, default=1.0)
 
     def __check_init__(self):
-        _check_positive("ExactGradient", tau_syn=self.tau_syn, threshold=self.threshold, duration=self.duration, dt=self.dt)
+        _check_positive("PathwiseClassifier", tau_syn=self.tau_syn, threshold=self.threshold, duration=self.duration, dt=self.dt)
 
     def init(self, n_in, n_out, key):
         grid = self.dt * np.arange(1, int(round(self.duration / self.dt)) + 1)
@@ -134,7 +134,7 @@ def bin_spike_times(input_times: np.ndarray, *, dt: float, steps: int) -> np.nda
     return rasters
 
 
-class SurrogateGradient(_PathwiseClassifier):
+class SurrogateClassifier(_LogitClassifier):
     """BPTT with a surrogate spike derivative through a :class:`DiscreteLIFNetwork`; logits are the
     maxima over time of the output layer's membrane potentials (the output layer's spikes are unused).
 
@@ -152,7 +152,7 @@ class SurrogateGradient(_PathwiseClassifier):
     init_scale: float = eqx.field(static=True, default=0.3)
 
     def __check_init__(self):
-        _check_positive("SurrogateGradient", dt=self.dt, duration=self.duration, init_scale=self.init_scale)
+        _check_positive("SurrogateClassifier", dt=self.dt, duration=self.duration, init_scale=self.init_scale)
 
     @property
     def steps(self) -> int:

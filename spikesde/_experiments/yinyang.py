@@ -28,7 +28,7 @@ import optax
 
 from .._datasets import encode_first_spike_times, yinyang
 from .._estimators.calibration import classification_metrics
-from .._estimators.classifier import AbstractClassifierEstimator, ExactGradient, SurrogateGradient
+from .._estimators.classifier import AbstractClassifierEstimator, PathwiseClassifier, SurrogateClassifier
 from .._estimators.compartment_schedule import CompartmentSchedule
 from .._estimators.online_em import ImportanceWeighted, LogMeanSignal
 from .._estimators.sampling_classifier import (
@@ -69,8 +69,8 @@ def make_estimator(
         raise ValueError(f"hidden_signal must be one of {sorted(HIDDEN_SIGNALS)}, got {hidden_signal!r}")
     schedule = CompartmentSchedule(warmup_compartments, warmup_epochs)
     factories = {
-        "exact": ExactGradient,
-        "surrogate": SurrogateGradient,
+        "exact": PathwiseClassifier,
+        "surrogate": SurrogateClassifier,
         "score": lambda: ScoreFunctionClassifier(num_samples=score_samples, loss=SCORE_LOSSES[score_loss]),
         "em": lambda: MultiSampleEMClassifier(num_compartments=compartments, schedule=schedule),
         "online-em": lambda: OnlineEMClassifier(
