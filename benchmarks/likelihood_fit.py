@@ -56,7 +56,7 @@ def nest_style_data(model, trials: int, seed: int, chunk: int = 32) -> sd.SpikeT
 
 
 def run_case(name, start, data, learn, truth, tolerance, dt):
-    result = sd.fit_likelihood(start, data, learn=learn, dt=dt)
+    result = sd.likelihood.fit_likelihood(start, data, learn=learn, dt=dt)
     rows = []
     for path, true in truth.items():
         for k, (estimate, error, value) in enumerate(zip(np.ravel(result.values[path]), np.ravel(result.standard_errors[path]), np.ravel(true))):

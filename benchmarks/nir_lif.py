@@ -40,16 +40,16 @@ def run(path, raster):
     save = np.arange(STEPS + 1) * DT
     common = dict(t0=0.0, t1=STEPS * DT, dt=DT, key=jax.random.key(0), max_spikes=8, save_at=save)
     with jax.enable_x64(True):
-        exact = sd.simulate(sd.read_nir(path, inputs=raster), stepper=sd.ExponentialEuler(), dtype=jnp.float64, **common)
+        exact = sd.simulate(sd.hardware.read_nir(path, inputs=raster), stepper=sd.ExponentialEuler(), dtype=jnp.float64, **common)
         v_float = np.asarray(exact.ys[1:, 0, 0])
-        float_steps = sd.spike_steps(exact.spike_times[0], DT)
-    chip_net = sd.nir_to_loihi(nir.read(path), DT, inputs=raster)
-    chip = sd.simulate(chip_net, stepper=sd.Loihi1Stepper(dt=DT), event_location=sd.GridEventLocation(strict=True),
+        float_steps = sd.hardware.spike_steps(exact.spike_times[0], DT)
+    chip_net = sd.hardware.nir_to_loihi(nir.read(path), DT, inputs=raster)
+    chip = sd.simulate(chip_net, stepper=sd.hardware.Loihi1Stepper(dt=DT), event_location=sd.GridEventLocation(strict=True),
                        event_policy=sd.ParallelEvents(), **common)
-    chip_steps = sd.spike_steps(chip.spike_times[0], DT)
+    chip_steps = sd.hardware.spike_steps(chip.spike_times[0], DT)
     fired = np.zeros(STEPS, bool)
     fired[chip_steps] = True
-    reading = sd.loihi_probe_reading(np.asarray(chip.ys[1:, 1, 0]), fired)
+    reading = sd.hardware.loihi_probe_reading(np.asarray(chip.ys[1:, 1, 0]), fired)
     registers = {name: int(getattr(chip_net.neuron, name)[0]) for name in ("du", "dv", "vth")}
     registers["a_in"] = int(chip_net.input_weights[0, 0])
     return float_steps, v_float, chip_steps, reading, registers
@@ -65,7 +65,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         path = pathlib.Path(tmp) / "lif_norse.nir"
         write_graph(path)
-        float_steps, v_float, chip_steps, reading, registers = run(path, sd.InputRaster(values, DT))
+        float_steps, v_float, chip_steps, reading, registers = run(path, sd.hardware.InputRaster(values, DT))
     result = {"float_spike_steps": float_steps.tolist(), "loihi_spike_steps": chip_steps.tolist(), "loihi_registers": registers,
               "published": {"float": [460, 510, 710, 760], "loihi": [461, 511, 711, 761]}}
     if args.exact:

@@ -52,13 +52,13 @@ def simulate_trains(sigma_v, seed, trials, t1=T1):
 
 def particle_objective(data, sigma_v, particles, seed=0, t1=T1):
     """``theta -> sum_j log Z_hat(train j)`` with common random numbers."""
-    pf = sd.ParticleFilter(particles=particles)
+    pf = sd.likelihood.ParticleFilter(particles=particles)
     return lambda theta: trains_log_likelihood(pf, neuron(theta, sigma_v), data, jax.random.key(seed), t0=0.0, t1=t1, dt=DT).sum()
 
 
 def noise_free_objective(data):
     def one(theta, spikes):
-        return sd.buffer_log_likelihood(neuron(theta, 0.0), spikes, t0=0.0, t1=T1, dt=DT)
+        return sd.likelihood.buffer_log_likelihood(neuron(theta, 0.0), spikes, t0=0.0, t1=T1, dt=DT)
 
     return lambda theta: jax.vmap(lambda s: one(theta, s))(data).sum()
 

@@ -1,4 +1,4 @@
-"""The spike-buffer log-likelihood along the event core's own path (``sd.buffer_log_likelihood``):
+"""The spike-buffer log-likelihood along the event core's own path (``sd.likelihood.buffer_log_likelihood``):
 it must reproduce the core's clocks exactly, for one neuron and for networks with input spikes."""
 
 import equinox as eqx
@@ -66,7 +66,7 @@ def test_path_reproduces_the_core_clocks(x64, model, stepper):
 def test_log_likelihood_gradients_match_finite_differences(x64):
     network = _network()
     spikes = sd.simulate(network, t0=0.0, t1=T1, dt=DT, key=jax.random.key(4), max_spikes=12).spike_times
-    log_p = jax.jit(lambda net: sd.buffer_log_likelihood(net, spikes, t0=0.0, t1=T1, dt=DT))
+    log_p = jax.jit(lambda net: sd.likelihood.buffer_log_likelihood(net, spikes, t0=0.0, t1=T1, dt=DT))
     grads = eqx.filter_grad(log_p)(network)
     for name, where, index in (("weights", lambda n: n.weights, (1, 2)), ("weights", lambda n: n.weights, (3, 3)),
                                ("input_weights", lambda n: n.input_weights, (0, 2)), ("mu_v", lambda n: n.neuron.mu_v, ())):  # fmt: skip
@@ -81,7 +81,7 @@ def test_log_likelihood_gradients_match_finite_differences(x64):
 
 def test_full_buffer_of_a_projecting_neuron_is_refused(x64):
     network = _network(alpha=0.0)
-    log_p = jax.jit(lambda s: sd.buffer_log_likelihood(network, s, t0=0.0, t1=T1, dt=DT))
+    log_p = jax.jit(lambda s: sd.likelihood.buffer_log_likelihood(network, s, t0=0.0, t1=T1, dt=DT))
     spikes = jnp.full((4, 2), jnp.inf).at[0].set(jnp.array([0.5, 0.9]))  # neuron 0 projects to 2 and 3
     with pytest.raises(Exception, match="full spike buffer"):
         log_p(spikes).block_until_ready()

@@ -39,16 +39,16 @@ def test_closed_form_isi_density_and_second_order_in_dt(x64, rule):
     reference = exponential_closed_form(1.6, 30.0, 4.0, 1.0, 0.02, 0.3, ON_GRID, T1, after)
     errors = []
     for dt in (4e-3, 2e-3, 1e-3):
-        grid = sd.EventGrid.from_spike_times(ON_GRID, 0.0, T1, dt)
-        errors.append(float(sd.log_likelihood(neuron, grid)) - reference)
+        grid = sd.likelihood.EventGrid.from_spike_times(ON_GRID, 0.0, T1, dt)
+        errors.append(float(sd.likelihood.log_likelihood(neuron, grid)) - reference)
     ratios = [errors[0] / errors[1], errors[1] / errors[2]]
     assert all(3.6 < r < 4.4 for r in ratios), (errors, ratios)  # the trapezoid rule's O(dt^2)
     # dt = 1e-5: still O(dt^2) (1e-4 times the error at 1e-3) and within 2e-8 of the closed form.
-    fine = float(sd.log_likelihood(neuron, sd.EventGrid.from_spike_times(ON_GRID, 0.0, T1, 1e-5))) - reference
+    fine = float(sd.likelihood.log_likelihood(neuron, sd.likelihood.EventGrid.from_spike_times(ON_GRID, 0.0, T1, 1e-5))) - reference
     assert abs(fine / errors[2] - 1e-4) < 1e-5 and abs(fine) < 2e-8 * abs(reference), (fine, errors)
     # Spikes off the grid are nodes of their own: the same agreement.
     off_grid = exponential_closed_form(1.6, 30.0, 4.0, 1.0, 0.02, 0.3, SPIKES, T1, after)
-    assert float(sd.log_likelihood(neuron, sd.EventGrid.from_spike_times(SPIKES, 0.0, T1, 1e-5))) == pytest.approx(off_grid, rel=2e-8)
+    assert float(sd.likelihood.log_likelihood(neuron, sd.likelihood.EventGrid.from_spike_times(SPIKES, 0.0, T1, 1e-5))) == pytest.approx(off_grid, rel=2e-8)
 
 
 class ResetToZero(sd.SLIF):
@@ -60,11 +60,11 @@ class ResetToZero(sd.SLIF):
 
 
 def test_an_overridden_reset_is_honoured(x64):
-    grid = sd.EventGrid.from_spike_times([0.066, 0.074, 0.088], 0.0, 1.0, 1e-4)
+    grid = sd.likelihood.EventGrid.from_spike_times([0.066, 0.074, 0.088], 0.0, 1.0, 1e-4)
     kw = dict(mu_v=100.0, tau_s=0.01, alpha=0.0)
-    subclass = float(sd.log_likelihood(ResetToZero(1, 0.9, v_reset=0.0, **kw), grid))
-    option = float(sd.log_likelihood(sd.SLIF(1, 0.9, reset_rule=sd.SetReset(0.0), **kw), grid))
-    subtract = float(sd.log_likelihood(sd.SLIF(1, 0.9, v_reset=0.0, **kw), grid))
+    subclass = float(sd.likelihood.log_likelihood(ResetToZero(1, 0.9, v_reset=0.0, **kw), grid))
+    option = float(sd.likelihood.log_likelihood(sd.SLIF(1, 0.9, reset_rule=sd.SetReset(0.0), **kw), grid))
+    subtract = float(sd.likelihood.log_likelihood(sd.SLIF(1, 0.9, v_reset=0.0, **kw), grid))
     assert subclass == pytest.approx(option, rel=1e-13)
     assert abs(subclass - subtract) > 0.5
 
@@ -107,34 +107,34 @@ class EscapeUnit(AbstractNeuron):
 
 
 def test_a_user_written_neuron_gets_the_likelihood(x64):
-    grid = sd.EventGrid.from_spike_times(SPIKES, 0.0, T1, 1e-4)
+    grid = sd.likelihood.EventGrid.from_spike_times(SPIKES, 0.0, T1, 1e-4)
     mine = EscapeUnit(1, sd.ConstantCurrent(15.0), jnp.asarray(0.01), jnp.asarray(1.238), jnp.asarray(0.25))
     slif = sd.SLIF(1, 15.0, mu_v=100.0, alpha=0.0, escape=sd.ExponentialLinearEscape(0.0, 1.238, 0.25), reset_rule=sd.SetReset(0.0))
-    assert float(sd.log_likelihood(mine, grid)) == pytest.approx(float(sd.log_likelihood(slif, grid)), rel=1e-12)
+    assert float(sd.likelihood.log_likelihood(mine, grid)) == pytest.approx(float(sd.likelihood.log_likelihood(slif, grid)), rel=1e-12)
 
 
 def test_neurons_without_an_escape_rate_are_refused_by_name():
-    grid = sd.EventGrid.from_spike_times(SPIKES, 0.0, T1, 1e-3)
+    grid = sd.likelihood.EventGrid.from_spike_times(SPIKES, 0.0, T1, 1e-3)
     with pytest.raises(TypeError, match="LIF declares no escape_rate"):
-        sd.log_likelihood(sd.LIF(1, 1.5), grid)
+        sd.likelihood.log_likelihood(sd.LIF(1, 1.5), grid)
     with pytest.raises(TypeError, match="LIF declares no escape_rate"):
         sd.MaximumLikelihood().check(sd.LIF(1, 1.5), 1)
     with pytest.raises(ValueError, match="sigma_v"):
-        sd.log_likelihood(sd.SLIF(1, 1.5, sigma_v=0.1), grid)
+        sd.likelihood.log_likelihood(sd.SLIF(1, 1.5, sigma_v=0.1), grid)
 
 
 def test_duplicate_spikes_are_two_events_on_one_node(x64):
     kw = dict(mu_v=30.0, alpha=0.0, tau_s=0.05)
-    single = sd.EventGrid.from_spike_times([0.05], 0.0, 0.1, 1e-3)
-    double = sd.EventGrid.from_spike_times([0.05, 0.05], 0.0, 0.1, 1e-3)
+    single = sd.likelihood.EventGrid.from_spike_times([0.05], 0.0, 0.1, 1e-3)
+    double = sd.likelihood.EventGrid.from_spike_times([0.05, 0.05], 0.0, 0.1, 1e-3)
     assert int(double.counts.max()) == 2
     log_rate = float(sd.SLIF(1, 1.6, **kw).log_intensity(_v_before(sd.SLIF(1, 1.6, **kw), single, 0.05)))
     # Two resets of 0.4 leave V where one reset of 0.8 does; the second spike adds log lambda(V^-) (no reset before it).
-    two = float(sd.log_likelihood(sd.SLIF(1, 1.6, v_reset=0.4, **kw), double))
-    one = float(sd.log_likelihood(sd.SLIF(1, 1.6, v_reset=0.8, **kw), single))
+    two = float(sd.likelihood.log_likelihood(sd.SLIF(1, 1.6, v_reset=0.4, **kw), double))
+    one = float(sd.likelihood.log_likelihood(sd.SLIF(1, 1.6, v_reset=0.8, **kw), single))
     assert two == pytest.approx(one + log_rate, rel=1e-12)
     trains = sd.SpikeTrains([[[0.3, 0.5, 0.5]]], 0.0, 1.0)
-    assert np.isfinite(float(sd.log_likelihood(sd.SLIF(1, 1.6, **kw), trains, dt=1e-3)))
+    assert np.isfinite(float(sd.likelihood.log_likelihood(sd.SLIF(1, 1.6, **kw), trains, dt=1e-3)))
 
 
 def _v_before(neuron, grid, t):
@@ -145,12 +145,12 @@ def _v_before(neuron, grid, t):
 
 
 def test_gradients_match_central_differences(x64):
-    grid = sd.EventGrid.from_spike_times(SPIKES, 0.0, T1, 1e-3)
+    grid = sd.likelihood.EventGrid.from_spike_times(SPIKES, 0.0, T1, 1e-3)
     theta = jnp.asarray([15.0, 100.0, 1.238, 0.25, 2.0])
 
     def log_l(th):
         escape = sd.ExponentialLinearEscape(0.3, th[2], th[3])
-        return sd.log_likelihood(sd.SLIF(1, th[0], mu_v=th[1], alpha=0.0, escape=escape, reset_rule=sd.SetReset(th[4])), grid)
+        return sd.likelihood.log_likelihood(sd.SLIF(1, th[0], mu_v=th[1], alpha=0.0, escape=escape, reset_rule=sd.SetReset(th[4])), grid)
 
     gradient = np.asarray(jax.grad(log_l)(theta))
     assert np.all(np.isfinite(gradient))
@@ -164,13 +164,13 @@ def test_gradients_match_central_differences(x64):
 def test_trial_grid_sums_trials_and_neurons(x64):
     trains = sd.SpikeTrains([[[0.01, 0.05], [0.02]], [[0.07], []]], 0.0, 0.1)
     model = sd.SLIF(2, 1.6, mu_v=30.0, alpha=0.0, tau_s=0.05)
-    total = float(sd.log_likelihood(model, trains, dt=1e-3))
+    total = float(sd.likelihood.log_likelihood(model, trains, dt=1e-3))
     one = sd.SLIF(1, 1.6, mu_v=30.0, alpha=0.0, tau_s=0.05)
-    parts = sum(float(sd.log_likelihood(one, sd.EventGrid.from_spike_times(train, 0.0, 0.1, 1e-3)))
+    parts = sum(float(sd.likelihood.log_likelihood(one, sd.likelihood.EventGrid.from_spike_times(train, 0.0, 0.1, 1e-3)))
                 for trial in trains.times for train in trial)  # fmt: skip
     assert total == pytest.approx(parts, rel=1e-12)
     with pytest.raises(ValueError, match="dt is needed"):
-        sd.log_likelihood(model, trains)
+        sd.likelihood.log_likelihood(model, trains)
 
 
 def test_density_matches_monte_carlo_of_the_core(x64):
@@ -178,7 +178,7 @@ def test_density_matches_monte_carlo_of_the_core(x64):
     t1, dt = 0.1, 5e-4
     model = sd.SLIF(1, 1.2, mu_v=20.0, alpha=0.0, tau_s=0.2, v0=0.5, reset_rule=sd.SetReset(0.0))
     n_nodes = int(round(t1 / dt)) + 1
-    log_l = jax.jit(jax.vmap(lambda counts: sd.log_likelihood(model, sd.EventGrid.regular(counts, 0.0, dt))))
+    log_l = jax.jit(jax.vmap(lambda counts: sd.likelihood.log_likelihood(model, sd.likelihood.EventGrid.regular(counts, 0.0, dt))))
     one_hot = jnp.eye(n_nodes, dtype=jnp.int32)[1:]
     density = np.exp(np.asarray(log_l(one_hot)))
     p_one = float(np.sum(0.5 * dt * (density[1:] + density[:-1])) + 0.5 * dt * density[0])
@@ -193,7 +193,7 @@ def test_density_matches_monte_carlo_of_the_core(x64):
 
 def test_the_buffer_likelihood_name_is_deprecated(x64):
     with pytest.warns(DeprecationWarning, match="use spikesde.log_likelihood"):
-        value = sd.buffer_log_likelihood(sd.SLIF(1, 1.5, alpha=0.0), jnp.asarray([0.3, jnp.inf]), t0=0.0, t1=1.0, dt=0.01)
+        value = sd.likelihood.buffer_log_likelihood(sd.SLIF(1, 1.5, alpha=0.0), jnp.asarray([0.3, jnp.inf]), t0=0.0, t1=1.0, dt=0.01)
     assert np.isfinite(float(value))
 
 
@@ -207,8 +207,8 @@ class DeadUnit(EscapeUnit):
 def test_dead_time_removes_its_window_from_the_integral_and_forbids_spikes_inside(x64):
     # c = 0 and V(0) = 0: V stays 0, the rate is c2 throughout, so log L = n log c2 - c2 (T - n d).
     neuron = DeadUnit(1, sd.ConstantCurrent(0.0), jnp.asarray(0.01), jnp.asarray(30.0), jnp.asarray(0.25))
-    value = float(sd.log_likelihood(neuron, sd.EventGrid.from_spike_times(SPIKES, 0.0, T1, 1e-3)))
+    value = float(sd.likelihood.log_likelihood(neuron, sd.likelihood.EventGrid.from_spike_times(SPIKES, 0.0, T1, 1e-3)))
     assert value == pytest.approx(len(SPIKES) * np.log(30.0) - 30.0 * (T1 - len(SPIKES) * 0.01), rel=1e-12)
-    too_soon = sd.EventGrid.from_spike_times([0.02, 0.025], 0.0, T1, 1e-3)
-    assert float(sd.log_likelihood(neuron, too_soon)) == -np.inf
-    assert np.isfinite(float(sd.log_likelihood(EscapeUnit(1, sd.ConstantCurrent(0.0), jnp.asarray(0.01), jnp.asarray(30.0), jnp.asarray(0.25)), too_soon)))
+    too_soon = sd.likelihood.EventGrid.from_spike_times([0.02, 0.025], 0.0, T1, 1e-3)
+    assert float(sd.likelihood.log_likelihood(neuron, too_soon)) == -np.inf
+    assert np.isfinite(float(sd.likelihood.log_likelihood(EscapeUnit(1, sd.ConstantCurrent(0.0), jnp.asarray(0.01), jnp.asarray(30.0), jnp.asarray(0.25)), too_soon)))

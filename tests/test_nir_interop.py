@@ -46,7 +46,7 @@ def spikesde_steps(network) -> list[int]:
     """Spike steps of a float64 run (the tests build their models under the x64 fixture too)."""
     solution = sd.simulate(network, t0=0.0, t1=STEPS * DT, dt=DT, key=jax.random.key(0), max_spikes=8,
                            stepper=sd.ExponentialEuler(), dtype=jnp.float64)
-    return list(sd.spike_steps(solution.spike_times[0], DT))
+    return list(sd.hardware.spike_steps(solution.spike_times[0], DT))
 
 
 def test_snntorch_export_reads_to_snntorchs_own_spikes(tmp_path, x64):
@@ -62,7 +62,7 @@ def test_snntorch_export_reads_to_snntorchs_own_spikes(tmp_path, x64):
         warnings.simplefilter("ignore")
         graph = export_to_nir(net, torch.zeros(1))  # snnTorch 1.0: LIF(tau = dt / (1 - beta), R = tau / dt)
     nir.write(tmp_path / "snntorch.nir", graph)
-    ours = spikesde_steps(sd.read_nir(tmp_path / "snntorch.nir", inputs=sd.InputRaster(raster(), DT)))
+    ours = spikesde_steps(sd.hardware.read_nir(tmp_path / "snntorch.nir", inputs=sd.hardware.InputRaster(raster(), DT)))
     assert list(theirs) == ours == EXPECTED
 
 
@@ -76,7 +76,7 @@ def test_norse_export_reads_to_norses_own_spikes(tmp_path, x64):
     graph = norse.to_nir(model, torch.zeros(1), dt=1.0)
     np.testing.assert_allclose(np.asarray(graph.nodes["1"].tau), 2.5e-3)
     nir.write(tmp_path / "norse.nir", graph)
-    ours = spikesde_steps(sd.read_nir(tmp_path / "norse.nir", inputs=sd.InputRaster(raster(), DT)))
+    ours = spikesde_steps(sd.hardware.read_nir(tmp_path / "norse.nir", inputs=sd.hardware.InputRaster(raster(), DT)))
     assert list(theirs) == ours == EXPECTED
 
 
@@ -85,7 +85,7 @@ def test_our_export_loads_and_runs_in_norse(tmp_path, x64):
     values = np.concatenate([[0.0], np.ravel([[1 / 2.5e-3, 0.0] for _ in INPUT_STEPS])])
     lif = sd.LIF(1, sd.PiecewiseConstantCurrent(breakpoints, values), tau_mem=2.5e-3, threshold=0.1)
     assert spikesde_steps(lif) == EXPECTED
-    sd.write_nir(lif, tmp_path / "ours.nir")
+    sd.hardware.write_nir(lif, tmp_path / "ours.nir")
     model = norse.from_nir(nir.read(tmp_path / "ours.nir"), dt=DT)
-    theirs = run_torch(model, sd.current_raster(lif, DT, STEPS * DT).values, stateful=True)
+    theirs = run_torch(model, sd.hardware.current_raster(lif, DT, STEPS * DT).values, stateful=True)
     assert list(theirs) == EXPECTED

@@ -33,7 +33,7 @@ def test_step_is_the_gradient_of_the_filters_mean_log_likelihood_with_common_ran
     again, _, _ = step(trainer, params, jax.random.key(9), data)
     assert loss == again  # the filter's randomness is the seed's, not the step's key
 
-    pf = sd.ParticleFilter(particles=16, ess_threshold=0.0)
+    pf = sd.likelihood.ParticleFilter(particles=16, ess_threshold=0.0)
 
     @jax.jit
     def nll(p):

@@ -26,7 +26,7 @@ def _loss(spikes):
 
 
 def _model(c=C, alpha=0.0, stepper=None):
-    return sd.SLIFSpikeTrainModel(_neuron(c, alpha), t0=T0, t1=T1, dt=DT, max_spikes=K, stepper=stepper)
+    return sd.estimators.SLIFSpikeTrainModel(_neuron(c, alpha), t0=T0, t1=T1, dt=DT, max_spikes=K, stepper=stepper)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_score_function_agrees_with_pathwise_gradient_and_variance_falls_as_one_
     model = _model()
 
     def estimates(m, repeats, seed):
-        estimator = sd.ScoreFunction(m, sd.LeaveOneOut())
+        estimator = sd.estimators.ScoreFunction(m, sd.estimators.LeaveOneOut())
         grad = lambda key: estimator.value_and_grad(_loss, model, None, key)[1].model.input_current.value  # noqa: E731
         return np.asarray(jax.jit(jax.vmap(grad))(jax.random.split(jax.random.key(seed), repeats))).ravel()
 
@@ -77,6 +77,6 @@ def test_alpha_warns_and_noise_is_refused():
     with pytest.warns(RuntimeWarning, match="biased"):
         _model(alpha=0.03)
     with pytest.raises(ValueError, match="sigma_v"):
-        sd.SLIFSpikeTrainModel(sd.SLIF(sigma_v=0.1, alpha=0.0), t0=T0, t1=T1, dt=DT, max_spikes=K)
+        sd.estimators.SLIFSpikeTrainModel(sd.SLIF(sigma_v=0.1, alpha=0.0), t0=T0, t1=T1, dt=DT, max_spikes=K)
     with pytest.raises(ValueError, match="spike_times must have shape"):
-        sd.buffer_log_likelihood(sd.SLIF(2, alpha=0.0), jnp.full(3, jnp.inf), t0=T0, t1=T1, dt=DT)
+        sd.likelihood.buffer_log_likelihood(sd.SLIF(2, alpha=0.0), jnp.full(3, jnp.inf), t0=T0, t1=T1, dt=DT)

@@ -31,7 +31,7 @@ def test_figure_has_one_raster_per_set_and_a_column_per_group():
     pytest.importorskip("matplotlib")
     import matplotlib.pyplot as plt
 
-    fig = sd.plot_spike_statistics({"data": _trains(), "model": _trains()[::-1]}, t0=0.0, t1=1.0,
+    fig = sd.experiments.plot_spike_statistics({"data": _trains(), "model": _trains()[::-1]}, t0=0.0, t1=1.0,
                                    groups={"a": [0, 1], "b": [2], "c": [0, 1, 2]}, bins=4)  # fmt: skip
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 2 + 3 + 3  # two rasters, three PSTHs, three count histograms
@@ -42,6 +42,6 @@ def test_figure_has_one_raster_per_set_and_a_column_per_group():
 
 def test_bad_input_is_named():
     with pytest.raises(ValueError, match="at least one"):
-        sd.plot_spike_statistics({}, t0=0.0, t1=1.0)
+        sd.experiments.plot_spike_statistics({}, t0=0.0, t1=1.0)
     with pytest.raises(ValueError, match=r"samples\['x'\]"):
-        sd.plot_spike_statistics({"x": np.zeros((2, 3))}, t0=0.0, t1=1.0)
+        sd.experiments.plot_spike_statistics({"x": np.zeros((2, 3))}, t0=0.0, t1=1.0)

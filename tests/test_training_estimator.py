@@ -138,7 +138,7 @@ def _escape_trains(current, n_trials, seed, t1=1.0, dt=1e-4):
     from spikesde._likelihood.sampler import spike_times_from_grid
 
     model = sd.SLIF(1, current, mu_v=20.0, alpha=0.0, tau_s=0.1, reset_rule=sd.SetReset(0.0))
-    fired = jax.jit(jax.vmap(lambda k: sd.sample_spikes(model, None, t0=0.0, t1=t1, dt=dt, key=k)))(
+    fired = jax.jit(jax.vmap(lambda k: sd.likelihood.sample_spikes(model, None, t0=0.0, t1=t1, dt=dt, key=k)))(
         jax.random.split(jax.random.key(seed), n_trials)
     )
     return sd.SpikeTrains([[t] for t in spike_times_from_grid(fired, 0.0, dt)], 0.0, t1)
@@ -159,8 +159,8 @@ def test_fit_by_maximum_likelihood_needs_no_loss_and_draws_no_samples(x64, monke
     estimate, error = float(result.values["input_current.value"]), float(result.standard_errors["input_current.value"])
     assert abs(estimate - 1.5) < 4 * error
     # The standard error is the inverse observed information: the second central difference at the optimum.
-    grid = sd.TrialGrid.from_spike_trains(trains, 1e-3)
-    log_l = jax.jit(lambda c, g: sd.log_likelihood(eqx.tree_at(lambda m: m.input_current.value, start, c), g))
+    grid = sd.likelihood.TrialGrid.from_spike_trains(trains, 1e-3)
+    log_l = jax.jit(lambda c, g: sd.likelihood.log_likelihood(eqx.tree_at(lambda m: m.input_current.value, start, c), g))
     h = 1e-3
     second = (float(log_l(estimate + h, grid)) - 2 * float(log_l(estimate, grid)) + float(log_l(estimate - h, grid))) / h**2
     assert error == pytest.approx(1 / np.sqrt(-second), rel=1e-4)
@@ -172,7 +172,7 @@ def test_fit_by_maximum_likelihood_needs_no_loss_and_draws_no_samples(x64, monke
 def test_profile_likelihood_finds_a_step_breakpoint(x64):
     trains = _escape_trains(sd.PiecewiseConstantCurrent([0.5], [1.2, 1.8]), 16, seed=5)
     model = sd.SLIF(1, sd.PiecewiseConstantCurrent([0.3], [1.5, 1.5]), mu_v=20.0, alpha=0.0, tau_s=0.1, reset_rule=sd.SetReset(0.0))
-    profile = sd.profile_likelihood(model, trains, path="input_current.breakpoints", values=[[b] for b in np.arange(0.3, 0.71, 0.05)],
+    profile = sd.likelihood.profile_likelihood(model, trains, path="input_current.breakpoints", values=[[b] for b in np.arange(0.3, 0.71, 0.05)],
                                     learn=["input_current.values"], dt=1e-3)  # fmt: skip
     assert abs(float(profile.best[0]) - 0.5) < 0.06
     assert profile.interval[0] <= float(profile.best[0]) <= profile.interval[1]
