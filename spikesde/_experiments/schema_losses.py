@@ -89,7 +89,8 @@ class ExactLikelihood(_Section, tag_field="kind", tag="exact_likelihood"):
     Intervals at ``level``: Laplace, and a block bootstrap (``n_boot`` replicates of ``n_blocks``
     time blocks). Held-out metrics: bits per spike (continuous time and at ``bin_widths``), the
     coincidence factor Gamma at ``precision`` s over ``n_samples`` model samples; ``glm``: fit the
-    nemos Poisson GLM baseline on the same split (``pip install spikesde[glm]``).
+    Poisson GLM baseline (stimulus and spike-history filters on raised-cosine bases, ridge and stimulus
+    representation chosen on validation, convergence checked) under the same protocol.
     """
 
     mu_v_grid: list[float] = msgspec.field(default_factory=lambda: [100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0])
