@@ -1,4 +1,4 @@
-"""Acceptance of the fitting layer from Python (issue 7, 2 (i), (ii)); numbers in notes/fit.md, notes/muv-reset.md.
+"""Acceptance of the fitting layer from Python (issue 7, 2 (i), (ii)); numbers in notes/fit.md (git history), notes/muv-reset.md (git history).
 
 The problems live in ``benchmarks/fit_acceptance.py``, which prints the table of the README.
 """
@@ -30,7 +30,7 @@ def test_network_weights_of_both_layers():
 @pytest.mark.xfail(
     reason="not met with membrane noise (sigma_v = 0.25, where no likelihood is available): with the interval MMD "
     "and a sinusoidal input the current comes within 0.6% but mu_v (13.1 for 15) and v_reset (1.27 for 1.4) stay "
-    "low after 800 steps. Evidence in notes/muv-reset.md; the noise-free neuron by maximum likelihood meets 5% "
+    "low after 800 steps. Evidence in notes/muv-reset.md (git history); the noise-free neuron by maximum likelihood meets 5% "
     "(the two tests below)",
     strict=False,
 )

@@ -141,7 +141,7 @@ def _iteration(network, stepper, event_location, apply, brownian_increments, *, 
         y_mid, t_mid = apply.move(carry, event, y_next, h, dW, t_grid, stepper, dt_array)
         # Propose again from the neurons just moved; the others' proposals are unchanged. (Computing
         # it unconditionally, with a `where`, was measured no faster in reverse mode once the
-        # buffers were written once: notes/core-reverse.md.)
+        # buffers were written once: notes/core-reverse.md (git history).)
         y_next2, times2 = jax.lax.cond(
             eqxi.unvmap_any(jnp.any(event.touched)),
             lambda: _repropose(propose, event.touched, t_grid, t_mid, y_mid, t_end, dW, y_next, neuron_times),

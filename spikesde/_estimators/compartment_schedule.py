@@ -3,7 +3,7 @@ r"""A schedule of the number of compartments (samples) of multi-sample EM over t
 Trained from a random network with many compartments (K = 10 on Yin-Yang), importance-weighted EM can
 fall in its first epoch into a mode where the observed spikes are explained by *which* hidden sample
 was drawn rather than by the input (importance weights degenerate, outputs stop depending on the
-class; ``notes/em-k10.md``). Training the first ``warmup_epochs`` epochs with ``warmup_compartments``
+class; ``notes/em-k10.md`` in the git history). Training the first ``warmup_epochs`` epochs with ``warmup_compartments``
 (usually 1) and only then with ``K`` avoids it: the network is input-driven before many samples can
 select lucky hidden activity.
 

@@ -25,7 +25,7 @@ over the ``nK`` coordinates of one-dimensional kernels,
 whose MMD^2 is the mean of the per-coordinate MMD^2s: zero exactly when every coordinate (each
 interval's position-by-position law) agrees, blind to dependence between intervals, but with far
 less sampling noise than a Gaussian kernel in ``nK`` dimensions, whose values at typical distances
-are small (measured in notes/muv-reset.md: about 30 standard errors against 3-5 for joint kernels
+are small (measured in notes/muv-reset.md (git history): about 30 standard errors against 3-5 for joint kernels
 between the truth and a wrong fit of ``configs/slif_mu_v_reset.toml``). ``f`` is continuous in the spike times (a spike that
 leaves the window moves its entry to ``t1`` continuously), so the loss is differentiable in them;
 a spike that does not exist has no gradient, as with every pathwise loss.
