@@ -48,7 +48,7 @@ def kernels(paths_x, paths_y, refinement):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--pairs", type=int, default=16)
+    parser.add_argument("--pairs", type=int, default=4)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     rows = []
