@@ -28,7 +28,6 @@ import time
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 import signax
 
 import spikesde as sd

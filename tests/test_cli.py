@@ -156,7 +156,10 @@ def test_overwrite_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
 @pytest.mark.parametrize(
     "override, phrase",
     [("simulation.dt=0.03", "simulation.dt: 0.03 does not divide"), ("learn.mu_w={}", "learn"),
-     ("data.true.tau_m=1.0", 'data.true.tau_m'), ("optimizer.warmup=3", "optimizer.warmup: unknown key")],
+     ("data.true.tau_m=1.0", 'data.true.tau_m'), ("optimizer.warmup=3", "optimizer.warmup: unknown key"),
+     ("model.tau_s=0", "model.tau_s: SLIF.tau_s must be finite and positive, got 0"),
+     ("sweep.model.sigma_v=0.3", 'sweep."model.sigma_v": must be a list of the values to sweep (e.g. [0.3]), got 0.3'),
+     ("sweep.model.tau_s=[1.0, 0.0]", 'sweep."model.tau_s": SLIF.tau_s must be finite and positive, got 0.0 (in the sweep run')],
 )  # fmt: skip
 def test_bad_value_leaves_no_folder(tmp_path, capsys, override, phrase):
     err = _fails(capsys, ["fit", DEMO, "--out", str(tmp_path / "run"), *SMALL, "--set", override], phrase)

@@ -176,3 +176,12 @@ def test_resolved_config_fills_defaults(tmp_path):
     path = tmp_path / "resolved.toml"
     path.write_text(text)
     assert load_config(path) == config
+
+
+def test_a_sweep_value_that_is_not_a_list_is_named_with_its_key():
+    data = _raw()
+    data["sweep"] = {"model.sigma_v": 0.3, "data.num_samples": [8]}
+    error = _error(data)
+    assert error.path == 'sweep."model.sigma_v"' and "must be a list of the values to sweep (e.g. [0.3]), got 0.3" in str(error)
+    data["sweep"] = {"seed": "abc"}
+    assert _error(data).path == "sweep.seed" and "got 'abc'" in str(_error(data))

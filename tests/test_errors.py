@@ -1,9 +1,12 @@
 """Nothing silent (issue 8, part 4): bad parameters and options are errors that name them."""
 
+import warnings
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 import spikesde as sd
@@ -189,3 +192,63 @@ def test_errors_come_from_inside_jit():
     budget = jax.jit(lambda key: sd.simulate(_busy_and_silent(), t0=0.0, t1=2.0, dt=0.01, key=key, max_spikes=3).spike_times)
     with pytest.raises(Exception, match="event budget exhausted"):
         jax.block_until_ready(budget(jax.random.key(0)))
+
+
+# Bad arguments of simulate, each named (issue 25).
+
+
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        (dict(t0=None), ValueError, r"t0 must be a Python number \(it fixes the step grid\), got None"),
+        (dict(t1="1"), ValueError, r"t1 must be a Python number"),
+        (dict(max_spikes=float("nan")), ValueError, r"max_spikes must be a positive integer, got nan"),
+        (dict(max_spikes=2.5), ValueError, r"max_spikes must be a positive integer, got 2\.5"),
+        (dict(max_events=float("nan")), ValueError, r"max_events must be a positive integer, got nan"),
+        (dict(save_at=[]), ValueError, r"save_at must be None or a non-empty list of finite times"),
+        (dict(save_at=[0.5, float("nan")]), ValueError, r"save_at must be None or a non-empty list of finite times"),
+        (dict(stepper="euler"), TypeError, r"stepper must be an AbstractStepper such as EulerMaruyama\(\).*got 'euler'"),
+        (dict(brownian="fine"), TypeError, r"brownian must be an AbstractBrownian"),
+        (dict(key=0), TypeError, r"key must be a JAX random key, e\.g\. jax\.random\.key\(0\), got int"),
+        (dict(key=np.zeros(3, np.uint32)), TypeError, r"key must be a JAX random key.*shape \(3,\)"),
+    ],
+)
+def test_bad_simulate_arguments_are_named(change, error, message):
+    with pytest.raises(error, match=message):
+        sd.simulate(sd.SLIF(), **(SOLVE | change))
+
+
+def test_an_old_uint32_key_is_the_typed_key_with_the_same_seed():
+    model = sd.SLIF(2, input_current=2.0, sigma_v=0.3)
+    solve = SOLVE | dict(on_overflow="ignore")
+    old = sd.simulate(model, **(solve | dict(key=jax.random.PRNGKey(3))))
+    new = sd.simulate(model, **(solve | dict(key=jax.random.key(3))))
+    np.testing.assert_array_equal(old.spike_times, new.spike_times)
+    assert int(jnp.sum(jnp.isfinite(new.spike_times))) >= 2
+    batched = jax.vmap(lambda k: sd.simulate(model, **(solve | dict(key=k))).spike_times)(jax.random.split(jax.random.PRNGKey(3), 2))
+    assert batched.shape == (2, 2, 4)
+
+
+def test_unsorted_input_spikes_are_an_error_when_the_network_is_built_under_jit():
+    def run(times):
+        network = sd.Network(sd.SLIF(1, input_current=0.5), input_spike_times=times, input_weights=[[2.0]])
+        return sd.simulate(network, **SOLVE, on_overflow="ignore").spike_times
+
+    sorted_times = jnp.array([[0.2, 0.6, jnp.inf]])
+    jax.block_until_ready(jax.jit(run)(sorted_times))
+    with pytest.raises(Exception, match=r"Network\.input_spike_times must be sorted along each channel"):
+        jax.block_until_ready(jax.jit(run)(jnp.array([[0.6, 0.2, jnp.inf]])))
+    with pytest.raises(ValueError, match=r"input_spike_times must be sorted"):  # outside jit: at construction
+        run(jnp.array([[0.6, 0.2, jnp.inf]]))
+
+
+def test_score_function_gradient_warns_that_alpha_biases_it():
+    simulation = sd.Simulation(t0=0.0, t1=1.0, dt=0.01, max_spikes=4)
+    loss = sd.FirstSpikeTimeLoss(num_spikes=1, t1=1.0)
+    kwargs = dict(learn=["input_current.value"], loss=loss, optimizer=optax.adam(0.05), simulation=simulation, model_samples=4)
+    with pytest.warns(RuntimeWarning, match=r"alpha=0\.03: the score-function estimate of an SLIF with alpha > 0 is biased"):
+        sd.Trainer(sd.SLIF(1, 1.5, sigma_v=0.0, alpha=0.03), estimator=sd.ScoreFunctionGradient(), **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sd.Trainer(sd.SLIF(1, 1.5, sigma_v=0.0, alpha=0.0), estimator=sd.ScoreFunctionGradient(), **kwargs)
+        sd.Trainer(sd.SLIF(1, 1.5, sigma_v=0.0, alpha=0.03), estimator=sd.PathwiseGradient(), **kwargs)

@@ -42,6 +42,35 @@ def test_lif_euler_gradients_match_finite_differences(x64):
     )
     assert int(np.sum(check.compared)) == 3
     assert check.max_relative_error < 1e-6 and check.routes_agree < 1e-10
+    assert check.passed and str(check).startswith("gradient check passed: 3 outputs compared")
+    check.assert_passed()
+    strict = sd.check_gradients(lambda m: jnp.stack([m.tau_mem, m.threshold]), model, key=jax.random.key(1), max_rtol=-1.0)
+    assert not strict.passed and "largest relative error" in str(strict)
+
+
+@jax.custom_jvp
+def _sin_with_a_wrong_derivative(x):
+    return jnp.sin(x)
+
+
+@_sin_with_a_wrong_derivative.defjvp
+def _wrong_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    return jnp.sin(x), 1.1 * jnp.cos(x) * dx  # 10% too large
+
+
+def test_check_gradients_fails_a_wrong_derivative_and_an_empty_comparison(x64):
+    x = jnp.linspace(0.1, 1.0, 5)
+    right = sd.check_gradients(jnp.sin, x, key=jax.random.key(0))
+    assert right.passed and right.max_relative_error < 1e-8, str(right)
+    wrong = sd.check_gradients(_sin_with_a_wrong_derivative, x, key=jax.random.key(0))
+    assert not wrong.passed and wrong.median_relative_error == pytest.approx(0.1, rel=1e-6)
+    assert "FAILED (median relative error 1.00e-01 > 1e-04; largest relative error 1.00e-01 > 3e-02)" in str(wrong)
+    with pytest.raises(AssertionError, match="gradient check FAILED"):
+        wrong.assert_passed()
+    assert sd.check_gradients(_sin_with_a_wrong_derivative, x, key=jax.random.key(0), rtol=0.2, max_rtol=0.2).passed
+    nothing = sd.check_gradients(lambda v: jnp.full(3, jnp.inf) * v[0], x, key=jax.random.key(0))
+    assert not nothing.passed and "no output was finite" in str(nothing)
 
 
 SLIF_PARAMETERS = ["input_current.value", "mu_v", "mu_i", "sigma_v", "sigma_i", "v_reset", "alpha", "beta", "v_threshold", "tau_s", "v0", "i0"]

@@ -29,6 +29,7 @@ TRUE = dict(bias=jnp.asarray(1.55), weights=jnp.array([0.8, 1.2, -0.6, -0.3]), a
             v_reset=jnp.asarray(0.3), log_mu_v=jnp.log(100.0))
 
 
+@pytest.mark.slow  # statistical (issue 25: `make test` keeps the exact checks)
 @pytest.mark.parametrize("seed", [0])
 def test_filter_recovered_within_ten_percent(x64, seed):
     duration = 100.0

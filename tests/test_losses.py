@@ -97,6 +97,7 @@ def _model_spikes(c, key, n=64):
     )(jax.random.split(key, n))
 
 
+@pytest.mark.slow  # statistical (issue 25: `make test` keeps the exact checks)
 @pytest.mark.parametrize(
     "loss",
     [

@@ -36,6 +36,7 @@ def _mmd_and_standard_error(kernel, x, y):
     return float(mmd), float(2 * row.std() / np.sqrt(m))
 
 
+@pytest.mark.slow  # statistical (issue 25: `make test` keeps the exact checks)
 @pytest.mark.parametrize("name", list(KERNELS))
 def test_mmd_is_zero_within_its_error_for_one_model_and_positive_for_two(x64, name):
     kernel = KERNELS[name]
@@ -47,6 +48,7 @@ def test_mmd_is_zero_within_its_error_for_one_model_and_positive_for_two(x64, na
     assert different > 5 * different_error, (different, different_error)
 
 
+@pytest.mark.slow  # statistical (issue 25: `make test` keeps the exact checks)
 @pytest.mark.parametrize("name", list(KERNELS))
 def test_kernel_score_is_minimised_at_the_true_current(name):
     score = jax.jit(KernelScore(KERNELS[name]))

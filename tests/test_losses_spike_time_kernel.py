@@ -45,6 +45,7 @@ def test_mmd_against_a_hand_computation():
     np.testing.assert_allclose(float(marginal(x, y)), np.mean(per_coordinate), rtol=1e-6)
 
 
+@pytest.mark.slow  # statistical (issue 25: `make test` keeps the exact checks)
 def test_mmd_is_unbiased_for_one_law_and_positive_for_two():
     # Renewal trains with gamma intervals: the unbiased MMD^2 averages to zero over draws of one
     # law (the V-statistic would not), and is clearly positive between laws differing only in shape.

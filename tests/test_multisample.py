@@ -26,6 +26,7 @@ def _exact_log_marginal(model, inputs, rasters):
     return jax.scipy.special.logsumexp(jax.vmap(lambda s: model.log_prob(inputs, s))(rasters))
 
 
+@pytest.mark.slow  # statistical (issue 25: `make test` keeps the exact checks)
 def test_gradient_converges_to_fishers_identity(x64):
     model, inputs, observed, visible, rasters = _setup()
     truth = eqx.filter_grad(lambda m: _exact_log_marginal(m, inputs, rasters))(model)
@@ -41,6 +42,7 @@ def test_gradient_converges_to_fishers_identity(x64):
         assert np.all(np.abs(mean - np.asarray(getattr(truth, name))) < 5 * spread + 2e-3), name
 
 
+@pytest.mark.slow  # statistical (issue 25: `make test` keeps the exact checks)
 def test_bound_tightens_with_k(x64):
     model, inputs, observed, visible, rasters = _setup()
     exact = float(_exact_log_marginal(model, inputs, rasters))

@@ -40,6 +40,26 @@ def test_batched_shapes():
     assert marcus_lift(spikes, t0=0.0, t1=1.0).shape == (4, 5, 2 * 3 * 2 + 2, 4)
 
 
+def test_simultaneous_spikes_of_different_neurons_jump_along_one_segment():
+    path = marcus_lift(jnp.array([[0.5, INF], [0.2, 0.5]]), t0=0.0, t1=1.0)
+    expected = [
+        [0, 0, 0],
+        [0.2, 0, 0], [0.2, 0, 1],
+        [0.5, 0, 1], [0.5, 1, 2],  # both jumps at 0.5 in one diagonal segment
+        [0.5, 1, 2], [0.5, 1, 2],
+        [1, 1, 2], [1, 1, 2],
+        [1, 1, 2],
+    ]  # fmt: skip
+    np.testing.assert_allclose(path, expected)
+
+
+def test_spikes_before_t0_are_outside_the_window():
+    path = marcus_lift(jnp.array([[0.1, 0.7, INF], [0.3, INF, INF]]), t0=0.5, t1=1.0)
+    assert float(jnp.min(path[:, 0])) == 0.0
+    np.testing.assert_allclose(path[-1], [0.5, 1, 0])
+    np.testing.assert_allclose(path, marcus_lift(jnp.array([[0.7, INF, INF], [INF, INF, INF]]), t0=0.5, t1=1.0))
+
+
 def _level2(path):
     return signax.signature(path, 2, flatten=False)
 
@@ -50,7 +70,8 @@ def test_signature_matches_iterated_integrals_of_counting_process(taus):
     t0, t1, buffer = 0.5, 4.0, 4
     spikes = jnp.array([taus + [INF] * (buffer - len(taus))])
     level1, level2 = _level2(marcus_lift(spikes, t0=t0, t1=t1))
-    T, K, taus = t1 - t0, len(taus), np.array(taus)
+    taus = np.array([tau for tau in taus if t0 <= tau <= t1])  # the spike at 0.1 < t0 is outside the window
+    T, K = t1 - t0, len(taus)
     np.testing.assert_allclose(level1, [T, K], rtol=1e-6)
     expected = [[T**2 / 2, np.sum(taus - t0)], [np.sum(t1 - taus), K**2 / 2]]
     np.testing.assert_allclose(level2, expected, rtol=1e-5, atol=1e-6)

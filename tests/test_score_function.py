@@ -19,6 +19,7 @@ def _estimates(estimator, loss, model, inputs, repeats, seed=0):
     return jax.jit(jax.vmap(lambda k: estimator.value_and_grad(loss, model, inputs, k)[1].bias))(keys)
 
 
+@pytest.mark.slow  # statistical (issue 25: `make test` keeps the exact checks)
 def test_unbiased_with_variance_falling_as_one_over_m():
     # Independent Bernoulli(sigma(b)) neurons over T steps; L = spike count.
     # E[L] = T sum sigma(b_i), so dE/db_i = T sigma(b_i)(1 - sigma(b_i)).
@@ -37,6 +38,7 @@ def test_unbiased_with_variance_falling_as_one_over_m():
     assert np.all((ratio > 2.8) & (ratio < 5.6))  # 4 expected (F-distribution spread at 400 repeats)
 
 
+@pytest.mark.slow  # statistical (issue 25: `make test` keeps the exact checks)
 def test_baselines_reduce_variance():
     model, inputs = _independent(jnp.array([0.3])), jnp.zeros((20, 1))
 

@@ -83,3 +83,44 @@ def test_minibatch_targets_from_cached_sample_signatures(x64):
     minibatch = loss.with_expected_signature(jnp.mean(features[index], axis=0))
     x = jnp.asarray(_random_trains(5))
     np.testing.assert_allclose(minibatch(x, y[index]), loss(x, y[index]), rtol=1e-12)
+
+
+def test_simultaneous_spikes_give_a_symmetric_signature():
+    """Two neurons firing together at 0.5 on [0, 1]: one diagonal jump ``a = e_1 + e_2``, so the
+    level-2 terms between the neurons are ``a_1 a_2 / 2 = 1/2`` both ways (a staircase in neuron
+    order would give 1 and 0)."""
+    level2 = spike_train_signature(jnp.array([[[0.5], [0.5]]]), t0=0.0, t1=1.0, depth=2)[0, 3:].reshape(3, 3)
+    np.testing.assert_allclose(level2, np.full((3, 3), 0.5), rtol=1e-6)
+    np.testing.assert_allclose(signax.signature(marcus_lift(jnp.array([[0.5], [0.5]]), t0=0.0, t1=1.0), 2)[3:], 0.5, rtol=1e-6)
+
+
+@pytest.mark.parametrize("depth", [3, 4])
+def test_signature_does_not_depend_on_neuron_numbering(x64, depth):
+    """Spikes on a coarse grid (many simultaneous across neurons): renumbering the neurons only
+    renumbers the letters of every signature term."""
+    spikes = np.sort(np.round(_random_trains(depth, (4, 3, 4)) * 5) / 5, axis=-1)
+    perm = np.array([2, 0, 1])
+    ours = spike_train_signature(jnp.asarray(spikes), depth=depth, **LIFT)
+    renumbered = spike_train_signature(jnp.asarray(spikes[:, perm]), depth=depth, **LIFT)
+    letters = np.concatenate([[0], perm + 1])  # new letter -> old letter (time stays first)
+    d = len(letters)
+    start = 0
+    for level in range(1, depth + 1):
+        words = np.indices((d,) * level).reshape(level, -1)
+        old_index = np.ravel_multi_index(tuple(letters[words]), (d,) * level)
+        np.testing.assert_allclose(renumbered[:, start: start + d**level], ours[:, start + old_index], atol=1e-12)
+        start += d**level
+    np.testing.assert_allclose(ours, signax.signature(marcus_lift(jnp.asarray(spikes), **LIFT), depth), atol=1e-10)
+
+
+def test_spikes_before_t0_are_not_in_the_signature(x64):
+    spikes = jnp.array([[[-0.2, 0.4, np.inf], [0.05, 0.3, 0.6]]])
+    inside = jnp.array([[[0.4, np.inf, np.inf], [0.3, 0.6, np.inf]]])
+    for depth in (2, 4):
+        np.testing.assert_allclose(
+            spike_train_signature(spikes, t0=0.1, t1=1.0, depth=depth),
+            spike_train_signature(inside, t0=0.1, t1=1.0, depth=depth), atol=1e-12,
+        )
+    times, axes, heights = spike_events(spikes, t0=0.1, t1=1.0)
+    np.testing.assert_allclose(heights, [[1, 1, 1, 0, 0, 0]])
+    np.testing.assert_allclose(times[0, :3], [0.3, 0.4, 0.6])

@@ -47,12 +47,14 @@ def pathwise_and_score():
         return tuple(np.asarray(x) for x in out)
 
 
+@pytest.mark.slow  # statistical (issue 25: `make test` keeps the exact checks)
 def test_score_has_mean_zero(pathwise_and_score):
     # E[d log p / dc] = 0 holds only if log p is the exact density of what simulate draws.
     _, score = pathwise_and_score
     assert abs(score.mean()) < 4 * score.std() / np.sqrt(score.size)
 
 
+@pytest.mark.slow  # statistical (issue 25: `make test` keeps the exact checks)
 def test_score_function_agrees_with_pathwise_gradient_and_variance_falls_as_one_over_m(x64, pathwise_and_score):
     pathwise, _ = pathwise_and_score
     exact, exact_se = pathwise.mean(), pathwise.std() / np.sqrt(pathwise.size)

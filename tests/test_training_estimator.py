@@ -46,6 +46,7 @@ def test_score_function_gradient_agrees_with_pathwise_in_the_trainer(x64):
     assert abs(score.mean() - pathwise.mean()) < 4 * se, (score.mean(), pathwise.mean(), se)
 
 
+@pytest.mark.slow  # statistical (issue 25: `make test` keeps the exact checks)
 def test_fit_with_the_score_function_learns_the_current():
     truth = sd.SLIF(1, 1.5, sigma_v=0.0, alpha=0.0)
     result = sd.fit(

@@ -1,7 +1,6 @@
 """Output buffers that the event core's loop fills one slot at a time."""
 
 import jax
-import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
 

@@ -91,6 +91,7 @@ def simulate(
             one-neuron solve the clocks of neuron ``k`` of a network.
     """
     network = as_network(model)
+    key = _as_key(key)
     _check_arguments(network, t0=t0, t1=t1, dt=dt, max_spikes=max_spikes, on_overflow=on_overflow, event_gradient=event_gradient)
     dtype = solve_dtype(dtype)
     check_step_fits(float(t0), float(t1), float(dt))
@@ -99,8 +100,7 @@ def simulate(
     if max_events is None:
         inputs = 0 if network.input_spike_times is None else int(np.prod(network.input_spike_times.shape))
         max_events = network.n_neurons * int(max_spikes) + inputs
-    if int(max_events) != max_events or int(max_events) < 1:
-        raise ValueError(f"max_events must be a positive integer, got {max_events}")
+    max_events = _positive_integer("max_events", max_events)
     check_memory(network, num_steps=num_steps, max_spikes=int(max_spikes), max_events=int(max_events), dtype=dtype)
     check_grid_rounding(float(t0), float(t1), float(dt), dtype)
     save_times, save_slots, save_initial = _save_grid(save_at, t0=t0, dt=dt, num_steps=num_steps)
@@ -116,6 +116,10 @@ def simulate(
         raise TypeError(f"event_policy must be SequentialEvents() or ParallelEvents(), got {type(event_policy).__name__}")
     if clock_keys is not None and (not hasattr(clock_keys, "shape") or clock_keys.shape != (network.n_neurons,)):
         raise ValueError(f"clock_keys must hold one key per neuron, shape ({network.n_neurons},), got {getattr(clock_keys, 'shape', None)}")
+    if stepper is not None and not isinstance(stepper, AbstractStepper):
+        raise TypeError(f"stepper must be an AbstractStepper such as EulerMaruyama() or ExponentialEuler(), got {stepper!r}")
+    if brownian is not None and not isinstance(brownian, AbstractBrownian):
+        raise TypeError(f"brownian must be an AbstractBrownian such as FineGridBrownian(...), got {type(brownian).__name__}")
     solution = _simulate_jit(
         network,
         key,
@@ -145,6 +149,7 @@ def _simulate_jit(
 ):
     network = _cast(network, dtype)
     network = _error_if_nan(network)
+    network = _error_if_unsorted_inputs(network)
     brownian_key, clock_key = jax.random.split(key)
     if clock_keys is None:
         clock_keys = neuron_clock_keys(clock_key, network.n_neurons)
@@ -195,18 +200,53 @@ def _error_if_nan(network):
     return eqx.error_if(network, bad, "a parameter of the model is NaN")
 
 
+def _error_if_unsorted_inputs(network):
+    # Network checks the order itself, except for times that are tracers (built under jit).
+    times = network.input_spike_times
+    if times is None or times.shape[1] < 2:
+        return network
+    unsorted = jnp.any(times[:, 1:] < times[:, :-1])
+    return eqx.error_if(network, unsorted, "Network.input_spike_times must be sorted along each channel (pad with +inf)")
+
+
+def _as_key(key):
+    """A typed PRNG key; a raw ``uint32`` key of shape ``(2,)`` (``jax.random.PRNGKey``) is wrapped
+    (same random stream as ``jax.random.key`` with that seed)."""
+    dtype = getattr(key, "dtype", None)
+    if dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key):
+        return key
+    if dtype == jnp.uint32 and np.shape(key) == (2,):
+        return jax.random.wrap_key_data(key)
+    raise TypeError(
+        f"key must be a JAX random key, e.g. jax.random.key(0), got {type(key).__name__}"
+        + (f" of dtype {dtype} and shape {np.shape(key)}" if dtype is not None else f" {key!r}")
+    )
+
+
+def _positive_integer(name: str, value) -> int:
+    """``value`` as an int, or a ValueError naming ``name`` (NaN, fractions, bools, strings...)."""
+    try:
+        ok = not isinstance(value, bool) and float(value).is_integer() and float(value) >= 1
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def _check_arguments(network: Network, *, t0, t1, dt, max_spikes, on_overflow, event_gradient):
     for name, value in (("t0", t0), ("t1", t1), ("dt", dt)):
         if isinstance(value, jax.core.Tracer) or not np.isscalar(value) and np.ndim(value) != 0:
             raise ValueError(f"{name} must be a Python number (it fixes the step grid), got {type(value).__name__}")
+        if value is None or isinstance(value, str | bytes):
+            raise ValueError(f"{name} must be a Python number (it fixes the step grid), got {value!r}")
         if not math.isfinite(float(value)):
             raise ValueError(f"{name} must be finite, got {value}")
     if not float(dt) > 0:
         raise ValueError(f"dt must be positive, got dt={dt}")
     if not float(t1) > float(t0):
         raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
-    if int(max_spikes) != max_spikes or int(max_spikes) < 1:
-        raise ValueError(f"max_spikes must be a positive integer, got {max_spikes}")
+    _positive_integer("max_spikes", max_spikes)
     if event_gradient not in ("root", "recursion"):
         raise ValueError(f"event_gradient must be 'root' or 'recursion', got {event_gradient!r}")
     if on_overflow not in _ON_OVERFLOW:
@@ -223,6 +263,8 @@ def _check_arguments(network: Network, *, t0, t1, dt, max_spikes, on_overflow, e
 def _save_grid(save_at, *, t0, dt, num_steps):
     """Save times, the save slot of each step (``num_saved`` = not saved), and whether ``t0`` is saved."""
     times = np.array([t0, t0 + num_steps * dt] if save_at is None else np.atleast_1d(np.asarray(save_at, dtype=float)))
+    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)):
+        raise ValueError(f"save_at must be None or a non-empty list of finite times on the step grid, got {np.asarray(save_at).tolist()}")
     positions = (times - t0) / dt
     indices = np.round(positions).astype(int)
     if np.any(np.abs(positions - indices) > 1e-6) or np.any(indices < 0) or np.any(indices > num_steps):

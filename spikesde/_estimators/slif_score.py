@@ -22,7 +22,6 @@ import warnings
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
@@ -31,6 +30,20 @@ from .._core.simulate import simulate
 from .._core.stepper import AbstractStepper
 from .._likelihood.core_path import buffer_log_likelihood, check_noise_free
 from .._models.slif import SLIF
+
+
+
+def warn_if_alpha_biases(model: SLIF | Network, stacklevel: int = 2) -> None:
+    """A RuntimeWarning when the clock offset ``alpha`` of ``model``'s SLIF neurons is positive (where
+    it is known now): the score-function estimate is then biased (see the module docstring)."""
+    alpha = as_network(model).neuron.alpha
+    if not isinstance(alpha, jax.core.Tracer) and float(np.max(np.asarray(alpha))) != 0.0:
+        warnings.warn(
+            f"alpha={float(np.max(np.asarray(alpha))):.6g}: the score-function estimate of an SLIF with alpha > 0 is "
+            "biased (the edge of the support of the spike times moves with the parameters); use alpha=0",
+            RuntimeWarning,
+            stacklevel=stacklevel + 1,
+        )
 
 
 class SLIFSpikeTrainModel(eqx.Module):
@@ -54,14 +67,7 @@ class SLIFSpikeTrainModel(eqx.Module):
 
     def __check_init__(self):
         check_noise_free(self.model)
-        alpha = as_network(self.model).neuron.alpha
-        if not isinstance(alpha, jax.core.Tracer) and float(np.max(np.asarray(alpha))) != 0.0:
-            warnings.warn(
-                f"alpha={float(np.max(np.asarray(alpha)))}: the score-function estimate of an SLIF with alpha > 0 is "
-                "biased (the edge of the support of the spike times moves with the parameters); use alpha=0",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+        warn_if_alpha_biases(self.model, stacklevel=3)
 
     def sample(self, inputs, key: PRNGKeyArray) -> Float[Array, "n max_spikes"]:
         """One sample of the spike buffers (no gradient flows through it); ``inputs`` is unused (``None``)."""

@@ -17,6 +17,7 @@ import optax
 
 from .._core.current import AbstractCurrent
 from .._core.network import Network
+from .._core.validation import check_parameters
 from .._losses.base import AbstractSpikeTrainLoss
 from .._losses.mmd import SignatureKernelMMD
 from .._losses.lag_statistics import LagStatisticLoss
@@ -52,17 +53,29 @@ def build_current(spec) -> AbstractCurrent:
     return _CURRENTS[type(spec)](**_fields(spec))
 
 
-def build_neuron(spec):
-    """The neurons of a ``slif`` or ``lif`` model table."""
+def build_neuron(spec, path: str = "model"):
+    """The neurons of a ``slif`` or ``lif`` model table; a value outside a parameter's domain is a
+    ConfigError naming its key (``model.tau_s: SLIF.tau_s must be finite and positive, got 0.0``)."""
+    neuron = _NEURONS[type(spec)]
     fields = _fields(spec, "n_neurons", "input_current")
-    return _NEURONS[type(spec)](spec.n_neurons, build_current(spec.input_current), **fields)
+    for name, domain in neuron.domains.items():
+        if name in fields:
+            try:
+                check_parameters(neuron.__name__, {name: domain}, {name: fields[name]})
+            except ValueError as error:
+                raise ConfigError(f"{path}.{name}", str(error)) from None
+    try:
+        current = build_current(spec.input_current)
+        return neuron(spec.n_neurons, current, **fields)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(path, str(error)) from None
 
 
 def build_model(spec: schema.Model, *, path: str = "model"):
     """A neuron population, or a :class:`spikesde.Network` of one (weights drawn with ``spec.seed``)."""
     if not isinstance(spec, schema.NetworkModel):
-        return build_neuron(spec)
-    neuron = build_neuron(spec.neuron)
+        return build_neuron(spec, path)
+    neuron = build_neuron(spec.neuron, f"{path}.neuron")
     key = jax.random.key(spec.seed)
     if spec.layers is not None:
         return feedforward(neuron, spec.layers, key=key, weight_low=spec.weight_low, weight_high=spec.weight_high,

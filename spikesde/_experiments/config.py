@@ -95,6 +95,11 @@ def convert(data: Mapping[str, Any], type_=Config, prefix: str = ""):
     if where is not None:
         path = ".".join(p for p in (prefix, where.lstrip(".")) if p)
         raise ConfigError(path, "must be a finite number")
+    if type_ is Config and isinstance(data, Mapping) and isinstance(data.get("sweep"), Mapping):
+        for key, values in data["sweep"].items():
+            if not isinstance(values, list):
+                where = f'sweep."{key}"' if "." in key else f"sweep.{key}"
+                raise ConfigError(where, f"must be a list of the values to sweep (e.g. [{values!r}]), got {values!r}")
     if type_ is Config and isinstance(data, Mapping) and isinstance(data.get("learn"), Mapping):
         for key, entry in data["learn"].items():  # each entry on its own, so that errors name it
             convert(entry, schema.LearnEntry, f'learn."{key}"' if "." in key else f"learn.{key}")

@@ -1,6 +1,6 @@
 """The ``[optimizer]`` section of the configuration schema: one tagged struct per optimiser (``optimizer.name``)."""
 
-from typing import Any, Literal
+from typing import Literal
 
 from .schema_base import _Section
 

@@ -103,7 +103,12 @@ def plan(runs: list[Run], out_dir: Path) -> list[PlannedRun]:
     planned = []
     for run in runs:
         c = run.config
-        model = build_model(c.model)
+        try:
+            model = build_model(c.model)
+        except ConfigError as error:
+            swept = [k for k in run.values if error.path == k or error.path.startswith(f"{k}.")]
+            where = f'sweep."{swept[0]}"' if swept else error.path
+            raise ConfigError(where, f"{error.message} (in the sweep run {run.folder})" if run.values else error.message) from None
         check_learn(c, model)
         data, test, truth_model = _data(c, run, model)
         learn = [Learn(path, init=e.init, lower=e.lower, upper=e.upper) for path, e in c.learn.items()]

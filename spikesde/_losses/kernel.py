@@ -28,15 +28,22 @@ class AbstractKernelSolver(eqx.Module):
 class PDESolver(AbstractKernelSolver):
     """Second-order Goursat scheme on wavefronts (:func:`goursat_gram`), a block of pairs at once.
 
-    ``refinement``: dyadic order ``L`` (each cell split into ``2^L x 2^L``); ``static_kernel``: the
+    ``refinement``: dyadic order ``L`` (each cell split into ``2^L x 2^L``, default 2); ``static_kernel``: the
     static kernel (default linear); ``pair_chunk``: pairs solved together, in blocks of whole rows of
     the Gram matrix (``None``: as many rows as keep a block's grid near ``block_bytes``). The blocks
     run one after another in a ``lax.map``, each rematerialised in the backward pass, so the memory a
     solve touches (the grid, and ``K`` and ``dK/dD`` per cell when differentiated) is one block's, and
     is reused: fresh large buffers cost page faults and cache misses that outweigh the sweep itself.
+
+    Accuracy (``benchmarks/kernel_accuracy.py``, float64, relative to refinement 7, on Marcus lifts
+    scaled as the guides recommend): the error falls about 4 times per order; its largest value over
+    the three settings measured is 7.5e-3 at ``L = 0``, 2.0e-3 at ``L = 1``, 5.3e-4 at ``L = 2`` (the
+    default) and 1.4e-4 at ``L = 3``, at a cost of ``4^L`` times that of ``L = 0``.
+
+    Example: ``sd.signature_kernel_gram(xs, ys, sd.PDESolver(refinement=3))`` for a tighter kernel.
     """
 
-    refinement: int = eqx.field(static=True, default=0)
+    refinement: int = eqx.field(static=True, default=2)
     static_kernel: AbstractStaticKernel = LinearKernel()
     pair_chunk: int | None = eqx.field(static=True, default=None)
     block_bytes: int = eqx.field(static=True, default=2**21)
@@ -80,11 +87,11 @@ class _RefinedGrid(eqx.Module):
 class PySigLibSolver(AbstractKernelSolver):
     """pySigLib's C++ finite-difference solver through ``jax.ffi`` (``pip install spikesde[pysiglib]``).
 
-    Same scheme and dyadic refinement as :class:`PDESolver`; linear or RBF static kernel.
-    ``n_jobs``: threads (-1: all).
+    Same scheme, dyadic refinement (default 2) and accuracy as :class:`PDESolver`; linear or RBF
+    static kernel. ``n_jobs``: threads (-1: all).
     """
 
-    refinement: int = eqx.field(static=True, default=0)
+    refinement: int = eqx.field(static=True, default=2)
     static_kernel: AbstractStaticKernel = LinearKernel()
     n_jobs: int = eqx.field(static=True, default=-1)
 
@@ -116,7 +123,8 @@ def signature_kernel(
 
     Solves ``d^2 K / ds dt = <x'(s), y'(t)> K``, ``K(0, .) = K(., 0) = 1`` with the second-order scheme
     ``K_{i+1,j+1} = (K_{i+1,j} + K_{i,j+1}) (1 + D/2 + D^2/12) - K_{i,j} (1 - D^2/12)``,
-    ``D = Delta_ij / 4^L`` on the grid of increments refined ``2^L`` times (``L = refinement``).
+    ``D = Delta_ij / 4^L`` on the grid of increments refined ``2^L`` times (``L = refinement``,
+    default 2: relative error below about 5e-4 on scaled spike-train lifts, see :class:`PDESolver`).
     """
     return PDESolver(refinement, static_kernel).gram(x[None], y[None])[0, 0]
 
@@ -126,5 +134,6 @@ def signature_kernel_gram(
     ys: Float[Array, "by length_y d"],
     solver: AbstractKernelSolver = PDESolver(),
 ) -> Float[Array, "bx by"]:
-    """The Gram matrix ``k(xs[a], ys[b])`` by ``solver`` (default: :class:`PDESolver`, no refinement)."""
+    """The Gram matrix ``k(xs[a], ys[b])`` by ``solver`` (default: :class:`PDESolver` with its default
+    refinement 2, relative error below about 5e-4 on scaled spike-train lifts)."""
     return solver.gram(jnp.asarray(xs), jnp.asarray(ys))

@@ -1,16 +1,19 @@
 r"""Spike trains as paths: the Marcus lift of the time-augmented counting process.
 
 A spike train of ``n`` neurons on ``[t0, t1]`` is the counting process
-``N(t) = (N_1(t), ..., N_n(t))``. Its time augmentation ``X(t) = (t, N_1(t), ..., N_n(t))`` jumps,
-and the Marcus lift fills every jump with a straight segment traversed at a fixed time. For a
-counting process this gives the piecewise-linear path through the vertices
+``N(t) = (N_1(t), ..., N_n(t))`` of the spikes in ``[t0, t]`` (spikes before ``t0`` or after ``t1``
+are not part of it). Its time augmentation ``X(t) = (t, N_1(t), ..., N_n(t))`` jumps, and the Marcus
+lift fills every jump with one straight segment traversed at a fixed time. For a counting process
+this gives the piecewise-linear path through the vertices
 
     (t0, 0), (tau_1, N(tau_1-)), (tau_1, N(tau_1)), ..., (tau_m, N(tau_m-)), (tau_m, N(tau_m)), (t1, N(t1)),
 
-with ``tau_1 <= ... <= tau_m`` the spikes of all neurons merged in time order. Its signature is then
-an ordinary (Riemann-Stieltjes) iterated integral; e.g. for one neuron
-``int int dt dN = sum_j (tau_j - t0)`` and ``int int dN dt = sum_j (t1 - tau_j)``. The vertices
-depend on the data only through the spike times, so gradients reach a path loss through ``tau_j``.
+with ``tau_1 < ... < tau_m`` the distinct spike times of all neurons. Spikes of several neurons at
+one time make one diagonal segment ``N(tau-) -> N(tau)``, not a staircase in neuron order, so the
+signature of the lift does not depend on how the neurons are numbered. Its signature is then an
+ordinary (Riemann-Stieltjes) iterated integral; e.g. for one neuron ``int int dt dN = sum_j (tau_j - t0)``
+and ``int int dN dt = sum_j (t1 - tau_j)``. The vertices depend on the data only through the spike
+times, so gradients reach a path loss through ``tau_j``.
 """
 
 import equinox as eqx
@@ -61,7 +64,7 @@ def marcus_lift(
     Arguments:
         spike_times: spike buffers as returned by :func:`spikesde.simulate` (``Solution.spike_times``,
             padded with ``+inf``), with any number of leading batch axes (samples, noise levels, ...).
-        t0, t1: the observation window; spikes after ``t1`` are ignored.
+        t0, t1: the observation window; spikes before ``t0`` or after ``t1`` are ignored.
         time_scale, count_scale: the path is ``(time_scale * (t - t0), count_scale * N(t))``.
             Signature-kernel values grow like ``exp(|x|_1 |y|_1)`` in the 1-variation of the paths,
             and level-``m`` signature terms like ``|x|_1^m``, so scaling both axes to order one keeps
@@ -80,11 +83,18 @@ def marcus_lift(
     Returns:
         Paths of ``2 n max_spikes + 2`` (or ``2 max_events + 2``) vertices in ``1 + n`` dimensions (time first): the start
         ``(0, 0)``, two vertices per buffer entry (before and after its jump) in time order, and the
-        end ``(time_scale (t1 - t0), count_scale N(t1))``. A padded entry contributes two copies of
-        the end vertex, i.e. zero increments, which leave every signature term unchanged; so do
-        spikes beyond the buffer (``on_overflow="ignore"``): the path counts stored spikes only.
+        end ``(time_scale (t1 - t0), count_scale N(t1))``. The first of ``g`` simultaneous spikes
+        carries their whole jump (one straight segment); the other ``g - 1`` repeat the vertex after
+        it. A padded entry contributes two copies of the end vertex. Repeated vertices are zero
+        increments, which leave every signature term unchanged; so do spikes beyond the buffer
+        (``on_overflow="ignore"``): the path counts stored spikes only.
 
     Differentiable in ``spike_times``; padded entries get a zero (never NaN) gradient.
+
+    Example: two neurons firing together at ``0.5`` jump along the diagonal in one segment::
+
+        marcus_lift(jnp.array([[0.5], [0.5]]), t0=0.0, t1=1.0)
+        # [[0, 0, 0], [0.5, 0, 0], [0.5, 1, 1], [0.5, 1, 1], [0.5, 1, 1], [1, 1, 1]]
     """
     spike_times = jnp.asarray(spike_times)
     if spike_times.ndim < 2:
@@ -92,7 +102,7 @@ def marcus_lift(
     *batch, n, k = spike_times.shape
     dtype = spike_times.dtype if jnp.issubdtype(spike_times.dtype, jnp.floating) else jnp.result_type(float)
     spike_times = spike_times.astype(dtype)
-    present = jnp.isfinite(spike_times) & (spike_times <= t1)
+    present = jnp.isfinite(spike_times) & (spike_times >= t0) & (spike_times <= t1)
     # Missing spikes sit at t1 with a zero jump: they sort after every real spike and duplicate the
     # end vertex.
     times = jnp.where(present, spike_times, jnp.asarray(t1, dtype)).reshape(*batch, n * k)
@@ -115,8 +125,9 @@ def marcus_lift(
         times, jumps, n_events = times[..., :max_events], jumps[..., :max_events, :], max_events
     else:
         n_events = n * k
-    after = jnp.cumsum(jumps, axis=-2)
-    before = after - jumps
+    _, after = counts_at_jumps(times, jumps)
+    # The first event of a jump time carries the whole jump; the others repeat the vertex after it.
+    before = jnp.concatenate([jnp.zeros_like(after[..., :1, :]), after[..., :-1, :]], axis=-2)
 
     t = (times - t0)[..., None] * time_scale
     vertices = jnp.stack(
@@ -127,3 +138,25 @@ def marcus_lift(
     end_time = jnp.full((*batch, 1, 1), (t1 - t0) * time_scale, dtype)
     end = jnp.concatenate([end_time, after[..., -1:, :] * count_scale], axis=-1)
     return jnp.concatenate([start, vertices, end], axis=-2)
+
+
+@jax.jit  # one program instead of the scans' many small operations when called eagerly
+def counts_at_jumps(
+    times: Float[Array, "*batch events"], jumps: Float[Array, "*batch events n"]
+) -> tuple[Float[Array, "*batch events n"], Float[Array, "*batch events n"]]:
+    r"""``(N(tau_r-), N(tau_r))`` at each event of a time-sorted list: the counts just before and just
+    after the jump at the event's time, which holds every event at that (exactly equal) time.
+
+    ``jumps[r]`` is event ``r``'s own jump. Events at one time form one jump of the Marcus lift; the
+    grouping uses the values of ``times`` only (no gradient flows through the comparison).
+    """
+    after = jax.lax.associative_scan(jnp.add, jumps, axis=jumps.ndim - 2)  # linear; XLA:CPU's cumsum is quadratic
+    t = jax.lax.stop_gradient(times)
+    index = jnp.broadcast_to(jnp.arange(t.shape[-1]), t.shape)
+    edge = t[..., 1:] != t[..., :-1]
+    closes = jnp.concatenate([edge, jnp.ones_like(t[..., :1], bool)], axis=-1)
+    opens = jnp.concatenate([jnp.ones_like(t[..., :1], bool), edge], axis=-1)
+    last = jax.lax.associative_scan(jnp.minimum, jnp.where(closes, index, t.shape[-1]), axis=t.ndim - 1, reverse=True)
+    first = jax.lax.associative_scan(jnp.maximum, jnp.where(opens, index, 0), axis=t.ndim - 1)
+    before = jnp.take_along_axis(after - jumps, first[..., None], axis=-2)
+    return before, jnp.take_along_axis(after, last[..., None], axis=-2)

@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, PRNGKeyArray, PyTree
 
+from .._estimators.slif_score import warn_if_alpha_biases
 from .._gradients.forward import forward_value_and_grad
 from .._core.network import as_network
 from .._likelihood.core_path import buffer_log_likelihood, check_noise_free
@@ -75,6 +76,7 @@ class ScoreFunctionGradient(AbstractGradientEstimator):
 
     def check(self, model, model_samples):
         check_noise_free(model)
+        warn_if_alpha_biases(model, stacklevel=3)
         if self.leave_one_out and model_samples < 2:
             raise ValueError(f"the leave-one-out score-function gradient needs model_samples >= 2, got {model_samples}")
 
