@@ -83,7 +83,7 @@ def _traces(times, counts, taus):
 
     def one(tau):
         decay = jnp.exp(-steps / tau)
-        return jax.lax.associative_scan(lambda l, r: (l[0] * r[0], r[0] * l[1] + r[1]), (decay, counts[1:].astype(times.dtype)))[1]
+        return jax.lax.associative_scan(lambda a, b: (a[0] * b[0], b[0] * a[1] + b[1]), (decay, counts[1:].astype(times.dtype)))[1]
 
     inner = jax.vmap(one, out_axes=1)(taus)
     return jnp.concatenate([jnp.broadcast_to(counts[0].astype(times.dtype), (1, taus.size)), inner])
