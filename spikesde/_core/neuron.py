@@ -147,7 +147,11 @@ class AbstractNeuron(eqx.Module):
 
 
 def _as_parameter(x: ArrayLike) -> Array:
-    return jnp.asarray(x, dtype=float)
+    """``x`` as a floating array: a floating array keeps its dtype (a model cast to float32 under x64
+    must stay float32 when a method rebuilds an option from its fields), anything else becomes JAX's
+    default float."""
+    x = jnp.asarray(x)
+    return x if jnp.issubdtype(x.dtype, jnp.floating) else x.astype(float)
 
 
 def phi1(z: Float[Array, "..."]) -> Float[Array, "..."]:
