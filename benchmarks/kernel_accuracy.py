@@ -42,7 +42,7 @@ def trains(rng, pairs, n, k, t1):
 
 
 def kernels(paths_x, paths_y, refinement):
-    solver = sd.PDESolver(refinement)
+    solver = sd.signatures.PDESolver(refinement)
     return jnp.stack([solver.gram(x[None], y[None])[0, 0] for x, y in zip(paths_x, paths_y)])
 
 
@@ -55,7 +55,7 @@ def main():
     print(f"{'setting':12s} {'L':>2s} {'median rel err':>15s} {'max rel err':>12s} {'ref_err':>9s} {'k range':>16s}")
     for name, s in SETTINGS.items():
         spikes = trains(rng, args.pairs, s["n"], s["k"], s["t1"])
-        paths = sd.marcus_lift(spikes, t0=0.0, t1=s["t1"], time_scale=1 / s["t1"], count_scale=s["count_scale"])
+        paths = sd.signatures.marcus_lift(spikes, t0=0.0, t1=s["t1"], time_scale=1 / s["t1"], count_scale=s["count_scale"])
         x, y = paths[: args.pairs], paths[args.pairs :]
         reference = kernels(x, y, REFERENCE)
         ref_err = float(jnp.max(jnp.abs(kernels(x, y, REFERENCE - 1) - reference) / reference)) / 3  # Richardson

@@ -67,6 +67,8 @@ def build_neuron(spec, path: str = "model"):
     try:
         current = build_current(spec.input_current)
         return neuron(spec.n_neurons, current, **fields)
+    except ConfigError:
+        raise  # already names its own key (e.g. model.input_current.kind)
     except (TypeError, ValueError) as error:
         raise ConfigError(path, str(error)) from None
 
