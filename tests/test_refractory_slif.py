@@ -1,0 +1,174 @@
+"""The SLIF with a dead time (issue 23): simulation, likelihood and gradients against closed forms,
+central differences and the plain SLIF; refusals where a dead time has no form."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import integrate, stats
+from scipy.special import expi
+
+import spikesde as sd
+
+C, MU, BETA, V_TH, TAU_S, V_AFTER, T_REF = 1.6, 30.0, 4.0, 1.0, 0.02, 0.2, 0.005
+SPIKES = [0.0123, 0.0457, 0.0832, 0.1305]
+ON_GRID = [0.012, 0.044, 0.084, 0.128]  # spikes and dead-time ends on every grid of the order test
+T1 = 0.16
+LOG_L = eqx.filter_jit(sd.likelihood.log_likelihood)  # one compilation per grid shape
+
+
+def neuron(t_ref=T_REF, **kw):
+    options = dict(mu_v=MU, alpha=0.0, beta=BETA, v_threshold=V_TH, tau_s=TAU_S, v0=0.3, reset_rule=sd.SetReset(V_AFTER))
+    return sd.RefractorySLIF(1, C, **(options | kw), t_ref=t_ref)
+
+
+def integrated_rate(v_start, start, end):
+    """``int_start^end lambda(V(u)) du``, ``V(u) = C + (v_start - C) e^{-MU u}``: with ``a = BETA (v_start - C)``,
+    ``e^{BETA (C - V_TH)} (Ei(a e^{-MU start}) - Ei(a e^{-MU end})) / (TAU_S MU)``."""
+    a = BETA * (v_start - C)
+    return np.exp(BETA * (C - V_TH)) * (expi(a * np.exp(-MU * start)) - expi(a * np.exp(-MU * end))) / (TAU_S * MU)
+
+
+def closed_form(spikes, t1, t_ref):
+    """log L of the dead-time neuron: between spikes V relaxes from its reset value, the clock runs
+    from ``t_ref`` after the spike (from t0 before the first one)."""
+    total, v_start, start, dead = 0.0, 0.3, 0.0, 0.0
+    for end in list(spikes) + [t1]:
+        total -= integrated_rate(v_start, dead, end - start)
+        if end < t1:
+            v_minus = C + (v_start - C) * np.exp(-MU * (end - start))
+            total += BETA * (v_minus - V_TH) - np.log(TAU_S)
+            v_start, dead = V_AFTER, t_ref
+        start = end
+    return total
+
+
+def test_the_likelihood_matches_the_closed_form_with_dead_time(x64):
+    # Dead-time ends on nodes: exact membrane, trapezoid error O(dt^2), 2e-8 at dt = 1e-5.
+    fine = sd.likelihood.EventGrid.from_spike_times(ON_GRID, 0.0, T1, 1e-5)
+    assert float(LOG_L(neuron(), fine)) == pytest.approx(closed_form(ON_GRID, T1, T_REF), rel=2e-8)
+    # Off the grid (dead-time ends inside steps, taken as the fraction of the step): within 1e-7.
+    off = sd.likelihood.EventGrid.from_spike_times(SPIKES, 0.0, T1, 1e-5)
+    assert float(LOG_L(neuron(), off)) == pytest.approx(closed_form(SPIKES, T1, T_REF), rel=1e-7)
+    # A spike inside the dead time has likelihood 0; the plain SLIF allows it.
+    too_soon = sd.likelihood.EventGrid.from_spike_times([0.02, 0.024], 0.0, T1, 1e-3)
+    assert float(LOG_L(neuron(), too_soon)) == -np.inf
+    assert np.isfinite(float(LOG_L(neuron(0.0), too_soon)))
+
+
+@pytest.mark.slow
+def test_the_likelihood_is_second_order_in_dt_with_dead_time(x64):
+    errors = []
+    for dt in (4e-3, 2e-3, 1e-3):
+        grid = sd.likelihood.EventGrid.from_spike_times(ON_GRID, 0.0, T1, dt)
+        errors.append(float(LOG_L(neuron(T_REF - 1e-3), grid)) - closed_form(ON_GRID, T1, T_REF - 1e-3))
+    ratios = [errors[0] / errors[1], errors[1] / errors[2]]
+    assert all(3.5 < r < 4.5 for r in ratios), (errors, ratios)
+
+
+def test_zero_dead_time_is_the_slif_spike_for_spike(x64):
+    slif = sd.SLIF(1, C, mu_v=MU, alpha=0.01, beta=BETA, v_threshold=V_TH, tau_s=TAU_S, reset_rule=sd.SetReset(V_AFTER))
+    refractory = neuron(0.0, alpha=0.01, v0=0.0)
+    for stepper in (sd.EulerMaruyama(), sd.ExponentialEuler()):
+        run = lambda m: sd.simulate(m, t0=0.0, t1=0.3, dt=1e-3, key=jax.random.key(1), max_spikes=64, stepper=stepper).spike_times  # noqa: E731
+        a, b = np.asarray(run(slif)), np.asarray(run(refractory))
+        assert np.isfinite(a).sum() >= 8
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+
+
+def _isi(stepper, trials, t_ref=T_REF, dt=1e-4, t1=0.2):
+    model = neuron(t_ref, v0=V_AFTER)
+    simulation = sd.Simulation(t0=0.0, t1=t1, dt=dt, max_spikes=48, dtype=np.float64, stepper=stepper)
+    spikes, overflow = jax.jit(lambda key: simulation.sample(model, key, trials))(jax.random.key(7))
+    assert not np.any(overflow)
+    spikes = np.asarray(spikes).reshape(trials, -1)
+    # V restarts at V_AFTER at every spike: the intervals after the first spike are i.i.d.
+    return np.concatenate([np.diff(row[np.isfinite(row)]) for row in spikes])
+
+
+def isi_cdf(tau, t_ref=T_REF):
+    """``P(ISI <= tau) = 1 - exp(-int_{t_ref}^tau lambda(V(u)) du)`` for ``tau >= t_ref``, else 0."""
+    tau = np.asarray(tau, float)
+    return np.where(tau > t_ref, -np.expm1(-integrated_rate(V_AFTER, t_ref, np.maximum(tau, t_ref))), 0.0)
+
+
+def test_simulated_intervals_follow_the_dead_time_density(x64):
+    isi = _isi(sd.ExponentialEuler(), 200)
+    assert isi.size > 800 and isi.min() >= T_REF
+    assert stats.kstest(isi, isi_cdf).pvalue > 1e-3
+    # the density is the closed form's derivative (a check of isi_cdf itself)
+    density = lambda u: np.exp(BETA * (C + (V_AFTER - C) * np.exp(-MU * u) - V_TH)) / TAU_S * (1 - isi_cdf(u))  # noqa: E731
+    assert integrate.quad(density, T_REF, 0.05, limit=200)[0] == pytest.approx(float(isi_cdf(0.05)), rel=1e-8)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stepper", [sd.ExponentialEuler(), sd.EulerMaruyama()])
+def test_simulated_intervals_follow_the_dead_time_density_many(x64, stepper):
+    isi = _isi(stepper, 4000, dt=2e-5)
+    assert isi.size > 50_000 and isi.min() >= T_REF
+    assert stats.kstest(isi, isi_cdf).pvalue > 1e-3
+
+
+def _central(f, theta, k, step):
+    e = jnp.zeros_like(theta).at[k].set(step)
+    return (np.asarray(f(theta + e)) - np.asarray(f(theta - e))) / (2 * step)
+
+
+def test_spike_time_gradients_through_dead_time_match_central_differences(x64):
+    def spike_times(th):
+        model = sd.RefractorySLIF(1, th[0], mu_v=th[1], alpha=th[2], beta=BETA, v_threshold=V_TH, tau_s=th[3],
+                                  reset_rule=sd.SetReset(th[4]), t_ref=th[5])  # fmt: skip
+        solution = sd.simulate(model, t0=0.0, t1=0.2, dt=1e-3, key=jax.random.key(4), max_spikes=12, stepper=sd.ExponentialEuler())
+        return solution.spike_times[0, :5]
+
+    theta = jnp.asarray([C, MU, 0.02, TAU_S, V_AFTER, T_REF])
+    times = np.asarray(spike_times(theta))
+    assert np.all(np.isfinite(times)) and np.all(np.diff(times) >= T_REF)
+    jacobian = np.asarray(jax.jacfwd(spike_times)(theta))
+    assert np.all(np.isfinite(jacobian))
+    # The first spike precedes every dead time; each later one is delayed by a longer dead time, by
+    # less than the dead time itself, since V (not clamped) and so the rate rise meanwhile.
+    assert jacobian[0, 5] == 0 and np.all(jacobian[1:, 5] > 0) and np.all(np.diff(jacobian[:, 5]) < 1)
+    for k in range(theta.size):
+        central = _central(spike_times, theta, k, 1e-6 * max(1.0, abs(float(theta[k]))))
+        np.testing.assert_allclose(jacobian[:, k], central, rtol=1e-5, atol=1e-8, err_msg=str(k))
+    np.testing.assert_allclose(np.asarray(jax.jacrev(spike_times)(theta)), jacobian, rtol=1e-10, atol=1e-12)
+
+
+def test_likelihood_gradients_through_dead_time_match_central_differences(x64):
+    grid = sd.likelihood.EventGrid.from_spike_times(SPIKES, 0.0, T1, 1e-3)
+
+    def log_l(th):
+        escape = sd.ExponentialLinearEscape(0.3, th[2], th[3])
+        model = sd.RefractorySLIF(1, th[0], mu_v=th[1], alpha=0.0, escape=escape, reset_rule=sd.SetReset(0.0), t_ref=th[4])
+        return LOG_L(model, grid)
+
+    theta = jnp.asarray([15.0, 100.0, 1.238, 0.25, 0.0042])
+    gradient = np.asarray(jax.grad(log_l)(theta))
+    assert np.all(np.isfinite(gradient)) and gradient[4] > 0  # a longer dead time removes rate from the integral
+    for k in range(theta.size):
+        central = float(_central(log_l, theta, k, 1e-7 * max(1.0, abs(float(theta[k])))))
+        assert gradient[k] == pytest.approx(central, rel=1e-6, abs=1e-7), k
+
+
+def test_dead_time_is_declared_and_checked():
+    model = sd.RefractorySLIF(2, 1.5, t_ref=[0.001, 0.002])
+    np.testing.assert_allclose(np.asarray(model.dead_time()), [0.001, 0.002])
+    assert model.state_names == ("V", "I", "s", "r") and model.initial_state(jnp.zeros(2)).shape == (4, 2)
+    with pytest.raises(ValueError, match="t_ref"):
+        sd.RefractorySLIF(1, 1.5, t_ref=-1e-3)
+    with pytest.raises(TypeError, match="t_ref"):
+        sd.RefractorySLIF(1, 1.5)  # no default: a dead time is what this neuron adds
+    assert not isinstance(model, sd.SLIF)  # SLIF-only paths (three state rows) refuse it by name
+
+
+def test_exporters_and_slif_only_paths_refuse_it_by_name():
+    model = sd.RefractorySLIF(1, 1.5, t_ref=2e-3)
+    with pytest.raises(TypeError, match="RefractorySLIF"):
+        sd.hardware.to_nir(model)
+    stepper = sd.hardware.LowPrecisionEuler(1e-3, sd.hardware.FixedPoint(7, 12), sd.hardware.NearestEven())
+    with pytest.raises(TypeError, match="RefractorySLIF"):
+        sd.simulate(model, t0=0.0, t1=0.01, dt=1e-3, key=jax.random.key(0), max_spikes=4, stepper=stepper)
+    with pytest.raises(TypeError, match="RefractorySLIF"):
+        sd.likelihood.buffer_log_likelihood(model, jnp.asarray([0.3, jnp.inf]), t0=0.0, t1=1.0, dt=0.01)
