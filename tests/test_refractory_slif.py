@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, optimize, stats
 from scipy.special import expi
 
 import spikesde as sd
@@ -67,39 +67,52 @@ def test_the_likelihood_is_second_order_in_dt_with_dead_time(x64):
     assert all(3.5 < r < 4.5 for r in ratios), (errors, ratios)
 
 
-def test_zero_dead_time_is_the_slif_spike_for_spike(x64):
-    slif = sd.SLIF(1, C, mu_v=MU, alpha=0.01, beta=BETA, v_threshold=V_TH, tau_s=TAU_S, reset_rule=sd.SetReset(V_AFTER))
-    refractory = neuron(0.0, alpha=0.01, v0=0.0)
-    for stepper in (sd.EulerMaruyama(), sd.ExponentialEuler()):
-        run = lambda m: sd.simulate(m, t0=0.0, t1=0.3, dt=1e-3, key=jax.random.key(1), max_spikes=64, stepper=stepper).spike_times  # noqa: E731
-        a, b = np.asarray(run(slif)), np.asarray(run(refractory))
-        assert np.isfinite(a).sum() >= 8
-        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+@eqx.filter_jit
+def _sample(model, key, trials: int, stepper, dt: float):
+    # module-level and jitted: one compilation per model class and stepper, shared by the tests
+    return sd.Simulation(t0=0.0, t1=0.2, dt=dt, max_spikes=48, dtype=np.float64, stepper=stepper).sample(model, key, trials)
 
 
-def _isi(stepper, trials, t_ref=T_REF, dt=1e-4, t1=0.2):
-    model = neuron(t_ref, v0=V_AFTER)
-    simulation = sd.Simulation(t0=0.0, t1=t1, dt=dt, max_spikes=48, dtype=np.float64, stepper=stepper)
-    spikes, overflow = jax.jit(lambda key: simulation.sample(model, key, trials))(jax.random.key(7))
+def _times(model, stepper=sd.ExponentialEuler(), trials=200, dt=1e-4):
+    spikes, overflow = _sample(model, jax.random.key(7), trials, stepper, dt)
     assert not np.any(overflow)
-    spikes = np.asarray(spikes).reshape(trials, -1)
+    return np.asarray(spikes).reshape(trials, -1)
+
+
+@pytest.mark.parametrize("stepper", [sd.ExponentialEuler(), pytest.param(sd.EulerMaruyama(), marks=pytest.mark.slow)])
+def test_zero_dead_time_is_the_slif_spike_for_spike(x64, stepper):
+    options = dict(mu_v=MU, alpha=0.01, beta=BETA, v_threshold=V_TH, tau_s=TAU_S, v0=V_AFTER, reset_rule=sd.SetReset(V_AFTER))
+    slif, refractory = sd.SLIF(1, C, **options), sd.RefractorySLIF(1, C, **options, t_ref=0.0)
+    a, b = _times(slif, stepper), _times(refractory, stepper)
+    assert np.isfinite(a).sum() > 1000
+    np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+
+
+def _isi(stepper, trials, t_ref=T_REF, dt=1e-4):
+    spikes = _times(neuron(t_ref, v0=V_AFTER, alpha=0.01), stepper, trials, dt)
     # V restarts at V_AFTER at every spike: the intervals after the first spike are i.i.d.
     return np.concatenate([np.diff(row[np.isfinite(row)]) for row in spikes])
 
 
-def isi_cdf(tau, t_ref=T_REF):
-    """``P(ISI <= tau) = 1 - exp(-int_{t_ref}^tau lambda(V(u)) du)`` for ``tau >= t_ref``, else 0."""
+def isi_cdf(tau, t_ref=T_REF, alpha=0.01):
+    """``P(ISI <= tau) = 1 - exp(-(Lambda(tau) - alpha)^+)``, ``Lambda(tau) = int_{t_ref}^tau lambda(V(u)) du``
+    (0 before ``t_ref``): the clock, frozen for ``t_ref``, must then run ``alpha + Exp(1)``."""
     tau = np.asarray(tau, float)
-    return np.where(tau > t_ref, -np.expm1(-integrated_rate(V_AFTER, t_ref, np.maximum(tau, t_ref))), 0.0)
+    run = np.where(tau > t_ref, integrated_rate(V_AFTER, t_ref, np.maximum(tau, t_ref)), 0.0)
+    return -np.expm1(-np.maximum(run - alpha, 0.0))
 
 
 def test_simulated_intervals_follow_the_dead_time_density(x64):
-    isi = _isi(sd.ExponentialEuler(), 200)
-    assert isi.size > 800 and isi.min() >= T_REF
-    assert stats.kstest(isi, isi_cdf).pvalue > 1e-3
-    # the density is the closed form's derivative (a check of isi_cdf itself)
-    density = lambda u: np.exp(BETA * (C + (V_AFTER - C) * np.exp(-MU * u) - V_TH)) / TAU_S * (1 - isi_cdf(u))  # noqa: E731
-    assert integrate.quad(density, T_REF, 0.05, limit=200)[0] == pytest.approx(float(isi_cdf(0.05)), rel=1e-8)
+    long = 0.015  # half the mean interval: the law without it is far off (the same compiled sampler)
+    isi = _isi(sd.ExponentialEuler(), 200, t_ref=long)
+    assert isi.size > 500 and isi.min() >= long
+    assert stats.kstest(isi, lambda tau: isi_cdf(tau, t_ref=long)).pvalue > 1e-3
+    assert stats.kstest(isi, lambda tau: isi_cdf(tau, t_ref=0.0)).pvalue < 1e-6
+    # the CDF is the integral of its density (a check of isi_cdf itself)
+    rate = lambda u: np.exp(BETA * (C + (V_AFTER - C) * np.exp(-MU * u) - V_TH)) / TAU_S  # noqa: E731
+    start = float(optimize.brentq(lambda u: integrated_rate(V_AFTER, T_REF, u) - 0.01, T_REF, 0.05))
+    density = lambda u: rate(u) * (1 - isi_cdf(u))  # noqa: E731
+    assert integrate.quad(density, start, 0.05, limit=200)[0] == pytest.approx(float(isi_cdf(0.05)), rel=1e-8)
 
 
 @pytest.mark.slow
@@ -115,22 +128,37 @@ def _central(f, theta, k, step):
     return (np.asarray(f(theta + e)) - np.asarray(f(theta - e))) / (2 * step)
 
 
-def test_spike_time_gradients_through_dead_time_match_central_differences(x64):
-    @jax.jit
-    def spike_times(th):
-        model = sd.RefractorySLIF(1, th[0], mu_v=th[1], alpha=th[2], beta=BETA, v_threshold=V_TH, tau_s=th[3],
-                                  reset_rule=sd.SetReset(th[4]), t_ref=th[5])  # fmt: skip
-        solution = sd.simulate(model, t0=0.0, t1=0.2, dt=1e-3, key=jax.random.key(4), max_spikes=12, stepper=sd.ExponentialEuler())
-        return solution.spike_times[0, :5]
+def _spike_times(th):
+    model = sd.RefractorySLIF(1, th[0], mu_v=th[1], alpha=th[2], beta=BETA, v_threshold=V_TH, tau_s=th[3],
+                              reset_rule=sd.SetReset(th[4]), t_ref=th[5])  # fmt: skip
+    solution = sd.simulate(model, t0=0.0, t1=0.2, dt=1e-3, key=jax.random.key(4), max_spikes=12, stepper=sd.ExponentialEuler())
+    return solution.spike_times[0, :5]
 
-    theta = jnp.asarray([C, MU, 0.02, TAU_S, V_AFTER, T_REF])
-    times = np.asarray(spike_times(theta))
-    assert np.all(np.isfinite(times)) and np.all(np.diff(times) >= T_REF)
-    jacobian = np.asarray(jax.jit(jax.jacrev(spike_times))(theta))
-    assert np.all(np.isfinite(jacobian))
+
+THETA = (C, MU, 0.02, TAU_S, V_AFTER, T_REF)
+
+
+def test_spike_time_derivatives_through_dead_time_match_central_differences(x64):
+    """Forward mode along a direction that moves every parameter, and along t_ref alone (one compilation)."""
+    theta = jnp.asarray(THETA)
+    jvp = jax.jit(lambda th, v: jax.jvp(_spike_times, (th,), (v,)))
+    for direction in (theta * jnp.asarray([0.3, -0.2, 0.5, 0.2, -0.3, 0.5]), jnp.zeros(6).at[5].set(1.0)):
+        times, tangent = (np.asarray(x) for x in jvp(theta, direction))
+        assert np.all(np.isfinite(times)) and np.all(np.diff(times) >= T_REF) and np.all(np.isfinite(tangent))
+        step = 1e-6 / float(jnp.max(jnp.abs(direction / theta)))
+        central = (np.asarray(jvp(theta + step * direction, direction)[0]) - np.asarray(jvp(theta - step * direction, direction)[0])) / (2 * step)
+        np.testing.assert_allclose(tangent, central, rtol=1e-5, atol=1e-8)
     # The first spike precedes every dead time; each later one is delayed by a longer dead time, by
     # less than the dead time itself, since V (not clamped) and so the rate rise meanwhile.
-    assert jacobian[0, 5] == 0 and np.all(jacobian[1:, 5] > 0) and np.all(np.diff(jacobian[:, 5]) < 1)
+    assert tangent[0] == 0 and np.all(tangent[1:] > 0) and np.all(np.diff(tangent) < 1)
+
+
+@pytest.mark.slow
+def test_spike_time_gradients_through_dead_time_match_central_differences(x64):
+    spike_times = jax.jit(_spike_times)
+    theta = jnp.asarray(THETA)
+    jacobian = np.asarray(jax.jit(jax.jacrev(spike_times))(theta))
+    assert np.all(np.isfinite(jacobian))
     for k in range(theta.size):
         central = _central(spike_times, theta, k, 1e-6 * max(1.0, abs(float(theta[k]))))
         np.testing.assert_allclose(jacobian[:, k], central, rtol=1e-5, atol=1e-8, err_msg=str(k))
