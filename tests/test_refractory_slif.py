@@ -79,7 +79,27 @@ def _times(model, stepper=sd.ExponentialEuler(), trials=200, dt=1e-4):
     return np.asarray(spikes).reshape(trials, -1)
 
 
-@pytest.mark.parametrize("stepper", [sd.ExponentialEuler(), pytest.param(sd.EulerMaruyama(), marks=pytest.mark.slow)])
+def test_zero_dead_time_steps_as_the_slif(x64):
+    options = dict(mu_v=MU, mu_i=20.0, alpha=0.01, beta=BETA, v_threshold=V_TH, tau_s=TAU_S, reset_rule=sd.SetReset(V_AFTER))
+    slif, refractory = sd.SLIF(3, C, **options), sd.RefractorySLIF(3, C, **options, t_ref=0.0)
+    y = jnp.asarray([[0.3, 1.2, -0.5], [0.1, -0.4, 2.0], [-0.7, 0.05, -1e-3]])
+    y4 = jnp.concatenate([y, jnp.zeros((1, 3))])
+    fired = jnp.asarray([True, False, True])
+    for h in (0.0, 1e-3, jnp.asarray([0.0, 2e-3, 5e-4])):
+        np.testing.assert_array_equal(refractory.linear_step(0.1, y4, h)[:3], slif.linear_step(0.1, y, h))
+    np.testing.assert_array_equal(refractory.drift(0.1, y4)[:3], slif.drift(0.1, y))
+    np.testing.assert_array_equal(refractory.event(y4), slif.event(y))
+    np.testing.assert_array_equal(refractory.reset(y4, fired, jnp.full(3, 0.4))[:3], slif.reset(y, fired, jnp.full(3, 0.4)))
+    # with a dead time left, the clock waits: over h it runs h - r, and r runs out
+    dead = y4.at[3].set(jnp.asarray([5e-4, 2e-3, 0.0]))
+    step = sd.RefractorySLIF(3, C, **options, t_ref=1e-3).linear_step(0.1, dead, 1e-3)
+    run = np.asarray(slif.intensity(y[0])) * np.asarray([5e-4, 0.0, 1e-3])
+    np.testing.assert_allclose(np.asarray(step[2] - y[2]), run, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(step[3]), [0.0, 1e-3, 0.0], atol=1e-15)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stepper", [sd.ExponentialEuler(), sd.EulerMaruyama()])
 def test_zero_dead_time_is_the_slif_spike_for_spike(x64, stepper):
     options = dict(mu_v=MU, alpha=0.01, beta=BETA, v_threshold=V_TH, tau_s=TAU_S, v0=V_AFTER, reset_rule=sd.SetReset(V_AFTER))
     slif, refractory = sd.SLIF(1, C, **options), sd.RefractorySLIF(1, C, **options, t_ref=0.0)
@@ -102,6 +122,7 @@ def isi_cdf(tau, t_ref=T_REF, alpha=0.01):
     return -np.expm1(-np.maximum(run - alpha, 0.0))
 
 
+@pytest.mark.slow
 def test_simulated_intervals_follow_the_dead_time_density(x64):
     long = 0.015  # half the mean interval: the law without it is far off (the same compiled sampler)
     isi = _isi(sd.ExponentialEuler(), 200, t_ref=long)
