@@ -9,11 +9,15 @@ Fits (:func:`spikesde.fit_likelihood`, damped Newton on the exact Hessian, stand
     current       c = 15 mV from 10
     current+mu_v  (c, mu_v) = (15, 100/s) from (10, 50)
     step          c = 12 mV on [0, 0.5), 17 mV after (two levels, from 10 and 10)
+    dead-time     c = 15 mV from 10, with NEST's dead_time = 2 ms (:class:`spikesde.RefractorySLIF`,
+                  simulated with ExponentialEuler, which ends the dead time exactly; spike times kept
+                  as simulated, since stamping them on the 1e-5 s grid can bring two spikes closer
+                  than the dead time, which has likelihood 0)
 
 Each fit is timed from the call to the result, compilation included (a fresh compile per case):
 wall-clock and process CPU time (the fairer figure when the machine is shared).
 
-    PYTHONPATH=$PWD python benchmarks/likelihood_fit.py [--trials 256] [--dt 2e-4]
+    PYTHONPATH=$PWD python benchmarks/likelihood_fit.py [--trials 256] [--dt 2e-4] [--cases current step ...]
 
 Prints a table and writes benchmarks/results/likelihood_fit.json.
 """
@@ -36,13 +40,23 @@ SIM_DT, T1 = 1e-5, 1.0
 ESCAPE = sd.ExponentialLinearEscape(c1=0.0, c2=1.238, c3=0.25)
 
 
+DEAD_TIME = 2e-3
+CASES = ("current", "current+mu_v", "step", "dead-time")
+
+
 def neuron(current, mu_v=100.0):
     return sd.SLIF(1, current, mu_v=mu_v, alpha=0.0, escape=ESCAPE, reset_rule=sd.SetReset(0.0))
 
 
-def nest_style_data(model, trials: int, seed: int, chunk: int = 32) -> sd.SpikeTrains:
-    """``trials`` trains simulated by the core, spike times stamped at the end of their 1e-5 s step."""
-    simulation = sd.Simulation(t0=0.0, t1=T1, dt=SIM_DT, max_spikes=160, dtype=np.float64)
+def dead_time_neuron(current):
+    return sd.RefractorySLIF(1, current, mu_v=100.0, alpha=0.0, escape=ESCAPE, reset_rule=sd.SetReset(0.0), t_ref=DEAD_TIME)
+
+
+def nest_style_data(model, trials: int, seed: int, chunk: int = 32, stamp: bool = True) -> sd.SpikeTrains:
+    """``trials`` trains simulated by the core, spike times stamped at the end of their 1e-5 s step
+    (or as simulated, without ``stamp``: then with ExponentialEuler, which ends dead times exactly)."""
+    stepper = sd.EulerMaruyama() if stamp else sd.ExponentialEuler()
+    simulation = sd.Simulation(t0=0.0, t1=T1, dt=SIM_DT, max_spikes=160, dtype=np.float64, stepper=stepper)
     sample = jax.jit(lambda key: simulation.sample(model, key, chunk))
     buffers = []
     for key in jax.random.split(jax.random.key(seed), -(-trials // chunk)):
@@ -51,6 +65,8 @@ def nest_style_data(model, trials: int, seed: int, chunk: int = 32) -> sd.SpikeT
             raise RuntimeError("a simulated train overflowed max_spikes")
         buffers.append(np.asarray(spikes))
     buffers = np.concatenate(buffers)[:trials]
+    if not stamp:
+        return sd.SpikeTrains.from_buffers(buffers, 0.0, T1)
     stamped = np.where(np.isfinite(buffers), np.minimum(np.ceil(buffers / SIM_DT - 1e-9) * SIM_DT, T1), np.inf)
     return sd.SpikeTrains.from_buffers(stamped, 0.0, T1)
 
@@ -74,19 +90,24 @@ def main():
     parser.add_argument("--trials", type=int, default=256)
     parser.add_argument("--dt", type=float, default=2e-4, help="the likelihood's grid step")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
     args = parser.parse_args()
     tic = time.perf_counter()
-    constant = nest_style_data(neuron(15.0), args.trials, args.seed)
+    wanted = set(args.cases)
+    constant = nest_style_data(neuron(15.0), args.trials, args.seed) if wanted & {"current", "current+mu_v"} else None
     step_current = sd.PiecewiseConstantCurrent([0.5], [12.0, 17.0])
-    step = nest_style_data(neuron(step_current), args.trials, args.seed + 1)
+    step = nest_style_data(neuron(step_current), args.trials, args.seed + 1) if "step" in wanted else None
+    dead = nest_style_data(dead_time_neuron(15.0), args.trials, args.seed + 2, stamp=False) if "dead-time" in wanted else None
     simulation_seconds = time.perf_counter() - tic
-    cases = [
+    all_cases = [
         ("current", neuron(10.0), constant, ["input_current.value"], {"input_current.value": 15.0}, {"input_current.value": 0.01}),
         ("current+mu_v", neuron(10.0, 50.0), constant, ["input_current.value", sd.Learn("mu_v", lower=0.0)],
          {"input_current.value": 15.0, "mu_v": 100.0}, {"input_current.value": 0.02, "mu_v": 0.05}),
         ("step", neuron(sd.PiecewiseConstantCurrent([0.5], [10.0, 10.0])), step, ["input_current.values"],
          {"input_current.values": np.array([12.0, 17.0])}, {"input_current.values": 0.02}),
+        ("dead-time", dead_time_neuron(10.0), dead, ["input_current.value"], {"input_current.value": 15.0}, {"input_current.value": 0.01}),
     ]  # fmt: skip
+    cases = [case for case in all_cases if case[0] in wanted]
     rows, summaries = [], []
     for case in cases:
         case_rows, summary = run_case(*case, dt=args.dt)

@@ -28,6 +28,7 @@ from ._models import (
 # Neuron options: escape functions (firing intensity) and reset rules.
 from ._models.escape import AbstractEscape, ExponentialEscape, ExponentialLinearEscape, RectifiedLinearEscape
 from ._models.reset import AbstractReset, NoReset, SetReset, SubtractReset
+from ._models.refractory_slif import RefractorySLIF  # the SLIF with a dead time
 
 # Simulation and its options: steppers, Brownian motions, event location and event policy.
 from ._core import (

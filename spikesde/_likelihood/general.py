@@ -17,7 +17,10 @@ neuron in ``(t0, t1]`` is
     log L = sum_i [ log lambda(y(t_i^-)) + log 1[t_i feasible] ] - int_{t0}^{t1} lambda*(t) dt
 
 (summed over neurons and trials; a spike before the clock has run ``alpha``, or inside the dead
-time, has likelihood 0 and gives ``-inf``). For ``k`` spikes on one node the term is ``k log
+time, has likelihood 0 and gives ``-inf``). For a :class:`spikesde.Network` the neurons share one
+path: a spike of neuron ``j`` adds ``C[j, k]`` (``Network.coupling()``) to the synaptic row of
+neuron ``k`` right after the resets at that instant, so the state stays a deterministic function of
+the observed spikes of all neurons and the same formula holds. For ``k`` spikes on one node the term is ``k log
 lambda(y^-)``, the parameter-dependent part of a Poisson count in that step.
 
 Discretisation, on the nodes of an :class:`EventGrid` (the grid ``t0 + j dt`` merged with every
@@ -39,6 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from .._core.network import Network
 from .._core.neuron import AbstractNeuron
 from .._io.spike_trains import SpikeTrains
 from .._models.currents import ConstantCurrent
@@ -72,9 +76,10 @@ def _reset(neuron, y, count, max_count: int):
     return y
 
 
-def path_log_rates(neuron, times, counts, extra_drive, max_count: int):
+def path_log_rates(neuron, times, counts, extra_drive, max_count: int, coupling=None):
     """``(log_rate_minus, log_rate_plus)``, each ``(nodes, n)``: ``log lambda`` just before and just
-    after every node, along the state the neuron's ``linear_step`` and ``reset`` give on these nodes."""
+    after every node, along the state the neuron's ``linear_step`` and ``reset`` give on these nodes
+    (and, with a ``coupling`` ``C[j, k]``, the jumps ``counts @ C`` of the synaptic row after the resets)."""
     n, dtype = neuron.n_neurons, times.dtype
     left = times[:-1]
     drive = jnp.broadcast_to(jax.vmap(neuron.input_current)(left).reshape(left.shape[0], -1), (left.shape[0], n))
@@ -86,6 +91,8 @@ def path_log_rates(neuron, times, counts, extra_drive, max_count: int):
         held = eqx.tree_at(lambda m: m.input_current, neuron, ConstantCurrent(c))  # the input held over the step
         y_minus = held.linear_step(t, y, h)
         y_plus = _reset(neuron, y_minus, count, max_count)
+        if coupling is not None:
+            y_plus = y_plus.at[neuron.synaptic_row].add(count.astype(y_plus.dtype) @ coupling.astype(y_plus.dtype))
         return y_plus, (neuron.log_escape_rate(y_minus), neuron.log_escape_rate(y_plus))
 
     _, (minus, plus) = jax.lax.scan(step, y0, (left, jnp.diff(times), drive, counts[1:]))
@@ -93,10 +100,10 @@ def path_log_rates(neuron, times, counts, extra_drive, max_count: int):
     return jnp.concatenate([first, minus]), jnp.concatenate([first, plus])
 
 
-def trial_terms(neuron, times, counts, extra_drive, max_count: int):
+def trial_terms(neuron, times, counts, extra_drive, max_count: int, coupling=None):
     """``(spike_terms (nodes, n), step_terms (steps, n))`` of one trial (see the module docstring)."""
     counts = eqx.error_if(counts, counts > max_count, "more spikes on one node than the grid's max_count (build the grid outside jit)")
-    log_minus, log_plus = path_log_rates(neuron, times, counts, extra_drive, max_count)
+    log_minus, log_plus = path_log_rates(neuron, times, counts, extra_drive, max_count, coupling)
     steps = jnp.diff(times)[:, None]
     integral = 0.5 * steps * (jnp.exp(log_plus[:-1]) + jnp.exp(log_minus[1:]))
     dead = jnp.broadcast_to(neuron.dead_time(), (neuron.n_neurons,)).astype(times.dtype)
@@ -122,7 +129,7 @@ def _dead_time(times, counts, dead, integral):
 
 
 def log_likelihood(
-    model: AbstractNeuron,
+    model: AbstractNeuron | Network,
     spike_trains,
     history: AfterSpikeCurrent | None = None,
     *,
@@ -139,7 +146,9 @@ def log_likelihood(
     Arguments:
         model: the neurons (``n_neurons`` of them; neuron ``k`` of the data is neuron ``k`` here),
             any :class:`AbstractNeuron` with an escape rate: :class:`SLIF` with any escape
-            function and reset rule, or a neuron you write.
+            function and reset rule, or a neuron you write; or a :class:`spikesde.Network` of them
+            (a spike of neuron ``j`` then adds ``coupling()[j, k]`` to the synaptic row of neuron
+            ``k``, after the resets at that instant; input spikes are refused).
         spike_trains: an :class:`EventGrid` (one trial of one neuron), a :class:`TrialGrid`
             (:meth:`TrialGrid.from_spike_trains`, the fastest for repeated evaluation) or a
             :class:`spikesde.SpikeTrains` (then ``dt`` is needed).
@@ -154,6 +163,7 @@ def log_likelihood(
         >>> grid = sd.EventGrid.from_spike_times([0.066, 0.074, 0.088], 0.0, 0.1, 1e-4)
         >>> sd.log_likelihood(sd.SLIF(1, 0.9, mu_v=100.0, tau_s=0.01, alpha=0.0, reset_rule=sd.SetReset(0.0)), grid)
     """
+    model, coupling = _neuron_and_coupling(model, history)
     check_escape_neuron(model)
     grid = _as_trial_grid(spike_trains, model.n_neurons, dt)
     if history is not None and model.n_neurons != 1:
@@ -161,7 +171,7 @@ def log_likelihood(
     weighted = spike_weights is not None or step_weights is not None
     if weighted and (grid.counts.shape[0] != 1 or model.n_neurons != 1):
         raise ValueError("spike_weights and step_weights weigh the nodes of one trial of one neuron")
-    spike, step = trial_grid_terms(model, grid, history)
+    spike, step = trial_grid_terms(model, grid, history, coupling)
     if spike_weights is not None:
         spike = jnp.where(spike_weights[None, :, None] > 0, spike_weights[None, :, None] * spike, 0.0)
     if step_weights is not None:
@@ -169,7 +179,7 @@ def log_likelihood(
     return spike.sum() + step.sum()
 
 
-def trial_grid_terms(model, grid: TrialGrid, history: AfterSpikeCurrent | None = None):
+def trial_grid_terms(model, grid: TrialGrid, history: AfterSpikeCurrent | None = None, coupling=None):
     """``(spike_terms (trials, nodes, n), step_terms (trials, steps, n))`` of every trial of ``grid``."""
     times = grid.times.astype(jnp.result_type(float))
 
@@ -178,10 +188,22 @@ def trial_grid_terms(model, grid: TrialGrid, history: AfterSpikeCurrent | None =
         if history is not None:
             traces = history_traces(EventGrid(t, counts[:, 0]), history.taus)[:-1]
             extra = extra + (traces @ history.amplitudes)[:, None]
-        return trial_terms(model, t, counts, extra, grid.max_count)
+        return trial_terms(model, t, counts, extra, grid.max_count, coupling)
 
     in_times = 0 if times.ndim == 2 else None
     return jax.vmap(one, in_axes=(in_times, 0))(times, grid.counts)
+
+
+def _neuron_and_coupling(model, history):
+    """The neuron population of ``model`` and its coupling matrix (``None`` for a population alone)."""
+    if not isinstance(model, Network):
+        return model, None
+    if model.input_spike_times is not None:
+        raise ValueError("the likelihood of a Network with input spikes (input_spike_times) is not built: their jumps "
+                         "would need nodes of the grid; give the inputs as part of the data or as an input current")  # fmt: skip
+    if history is not None:
+        raise ValueError("an after-spike history current needs one neuron; a Network's own coupling plays that role")
+    return model.neuron, model.coupling()
 
 
 def _as_trial_grid(spike_trains, n_neurons: int, dt) -> TrialGrid:

@@ -14,41 +14,9 @@ from .._core.neuron import AbstractNeuron, _as_parameter, decay_phi1
 from .._core.validation import check_count
 
 
-class SLIF(AbstractNeuron):
-    r"""Stochastic leaky integrate-and-fire neurons, state ``(V, I, s)``.
-
-    Between spikes, for each neuron,
-
-        dV = mu_v (I + c(t) - V) dt + sigma_v dW_V,
-        dI = -mu_i I dt + sigma_i dW_I,
-        ds = lambda(V) dt,   lambda(v) = exp(beta min(v - v_threshold, 10)) / tau_s
-                             (or ``escape.rate(v)`` with an escape function given).
-
-    The clock ``s`` starts at ``-(E_0 + alpha)`` with ``E_0 ~ Exp(1)``; the neuron fires when ``s``
-    crosses 0, i.e. when the integrated intensity reaches ``Exp(1) + alpha`` (the time-rescaling
-    construction of a point process with stochastic intensity ``lambda(V)``). At a spike:
-    ``V <- V - v_reset`` (or the reset rule's ``V``), ``s <- -(E' + alpha)`` with a fresh
-    ``E' ~ Exp(1)``; the network adds the synaptic weights to the post-synaptic ``I``.
-
-    NEST's ``pp_psc_delta`` (``dV/dt = -V/tau_m + I_e/C_m``, rate ``c_1 V + c_2 exp(c_3 V)``,
-    ``V <- 0`` at a spike, ``dead_time = 0``) is, with ``V`` in mV and time in seconds,
-    ``SLIF(1, I_e tau_m / C_m, mu_v=1/tau_m, alpha=0, escape=ExponentialLinearEscape(c_1, c_2, c_3),
-    reset_rule=SetReset(0.0))``.
-
-    Arguments (each a scalar or one value per neuron):
-        n_neurons: number of neurons in the population.
-        input_current: ``c(t)``: a number, an array, a callable or an :class:`AbstractCurrent`.
-        mu_v, mu_i: membrane and synaptic rates (1/time).
-        sigma_v, sigma_i: noise scales on ``V`` and ``I``.
-        v_reset: amount subtracted from ``V`` at a spike (default 1.4; only with the default reset rule).
-        reset_rule: an :class:`AbstractReset` (``SubtractReset``, ``SetReset``, ``NoReset``) instead of
-            subtracting ``v_reset``; ``v_reset`` must then not be given (it is stored as 0, unused).
-        escape: an :class:`AbstractEscape` instead of the exponential intensity; ``beta``,
-            ``v_threshold``, ``tau_s`` must then not be given (their defaults are stored, unused).
-        alpha: clock offset (acts like a refractory period).
-        beta, v_threshold, tau_s: parameters of the intensity ``lambda``.
-        v0, i0: initial ``V`` and ``I``.
-    """
+class _SLIFBase(AbstractNeuron):
+    """The fields, the escape rate and the membrane flow that :class:`SLIF` and
+    :class:`spikesde.RefractorySLIF` share (see :class:`SLIF` for each field)."""
 
     n_neurons: int = eqx.field(static=True)
     input_current: AbstractCurrent
@@ -66,7 +34,6 @@ class SLIF(AbstractNeuron):
     reset_rule: AbstractReset | None
     escape: AbstractEscape | None
 
-    state_names: ClassVar[tuple[str, ...]] = ("V", "I", "s")
     synaptic_row: ClassVar[int] = 1
     noise_rows: ClassVar[tuple[int, ...]] = (0, 1)
     uses_clock: ClassVar[bool] = True
@@ -137,49 +104,93 @@ class SLIF(AbstractNeuron):
     def clock_offset(self):
         return jnp.broadcast_to(self.alpha, (self.n_neurons,))
 
-    def initial_state(self, clock):
-        shape = (self.n_neurons,)
-        v = jnp.broadcast_to(self.v0, shape)
-        i = jnp.broadcast_to(self.i0, shape)
-        s = -(clock + self.alpha)
-        return jnp.stack([v, i, jnp.broadcast_to(s, shape)])
-
-    def drift(self, t, y):
-        v, i, _ = y
-        c = self.input_current(t)
-        return jnp.stack(
-            [
-                self.mu_v * (i + c - v),
-                jnp.broadcast_to(-self.mu_i * i, v.shape),
-                self.intensity(v),
-            ]
-        )
-
     def diffusion(self):
         shape = (self.n_neurons,)
         return jnp.stack([jnp.broadcast_to(self.sigma_v, shape), jnp.broadcast_to(self.sigma_i, shape)])
+
+    def _membrane_drift(self, t, v, i):
+        """``(dV/dt, dI/dt)`` between spikes."""
+        c = self.input_current(t)
+        return self.mu_v * (i + c - v), jnp.broadcast_to(-self.mu_i * i, v.shape)
+
+    def _membrane_flow(self, t, v, i, h):
+        """``(V, I)`` after a time ``h`` with the input held at ``c(t)``: the exact flow of the linear
+        block ``V' = mu_v (I + c - V)``, ``I' = -mu_i I``, its coupling integral written through phi1
+        so that ``mu_v = mu_i`` needs no special case and large rates cannot overflow (see decay_phi1)."""
+        c = self.input_current(t)
+        coupling = self.mu_v * h * decay_phi1(self.mu_v, self.mu_i, h)
+        v_new = v * jnp.exp(-self.mu_v * h) + c * (-jnp.expm1(-self.mu_v * h)) + i * coupling
+        return v_new, jnp.broadcast_to(i * jnp.exp(-self.mu_i * h), v_new.shape)
+
+    def _reset_membrane(self, v, fired):
+        """``V`` after a spike where ``fired``: the reset rule, or the subtraction of ``v_reset``."""
+        if self.reset_rule is None:
+            return jnp.where(fired, v - self.v_reset, v)
+        return self.reset_rule.apply(v, fired.astype(int))
+
+    def _initial_rows(self, clock):
+        """``V``, ``I`` and the clock ``s = -(clock + alpha)`` at ``t0``, each ``(n_neurons,)``."""
+        shape = (self.n_neurons,)
+        return [jnp.broadcast_to(x, shape) for x in (self.v0, self.i0, -(clock + self.alpha))]
+
+
+class SLIF(_SLIFBase):
+    r"""Stochastic leaky integrate-and-fire neurons, state ``(V, I, s)``.
+
+    Between spikes, for each neuron,
+
+        dV = mu_v (I + c(t) - V) dt + sigma_v dW_V,
+        dI = -mu_i I dt + sigma_i dW_I,
+        ds = lambda(V) dt,   lambda(v) = exp(beta min(v - v_threshold, 10)) / tau_s
+                             (or ``escape.rate(v)`` with an escape function given).
+
+    The clock ``s`` starts at ``-(E_0 + alpha)`` with ``E_0 ~ Exp(1)``; the neuron fires when ``s``
+    crosses 0, i.e. when the integrated intensity reaches ``Exp(1) + alpha`` (the time-rescaling
+    construction of a point process with stochastic intensity ``lambda(V)``). At a spike:
+    ``V <- V - v_reset`` (or the reset rule's ``V``), ``s <- -(E' + alpha)`` with a fresh
+    ``E' ~ Exp(1)``; the network adds the synaptic weights to the post-synaptic ``I``.
+
+    NEST's ``pp_psc_delta`` (``dV/dt = -V/tau_m + I_e/C_m``, rate ``c_1 V + c_2 exp(c_3 V)``,
+    ``V <- 0`` at a spike, ``dead_time = 0``) is, with ``V`` in mV and time in seconds,
+    ``SLIF(1, I_e tau_m / C_m, mu_v=1/tau_m, alpha=0, escape=ExponentialLinearEscape(c_1, c_2, c_3),
+    reset_rule=SetReset(0.0))``. With ``dead_time > 0`` it is :class:`spikesde.RefractorySLIF` with
+    the same arguments and ``t_ref = dead_time`` (in seconds).
+
+    Arguments (each a scalar or one value per neuron):
+        n_neurons: number of neurons in the population.
+        input_current: ``c(t)``: a number, an array, a callable or an :class:`AbstractCurrent`.
+        mu_v, mu_i: membrane and synaptic rates (1/time).
+        sigma_v, sigma_i: noise scales on ``V`` and ``I``.
+        v_reset: amount subtracted from ``V`` at a spike (default 1.4; only with the default reset rule).
+        reset_rule: an :class:`AbstractReset` (``SubtractReset``, ``SetReset``, ``NoReset``) instead of
+            subtracting ``v_reset``; ``v_reset`` must then not be given (it is stored as 0, unused).
+        escape: an :class:`AbstractEscape` instead of the exponential intensity; ``beta``,
+            ``v_threshold``, ``tau_s`` must then not be given (their defaults are stored, unused).
+        alpha: clock offset (acts like a refractory period).
+        beta, v_threshold, tau_s: parameters of the intensity ``lambda``.
+        v0, i0: initial ``V`` and ``I``.
+    """
+
+    state_names: ClassVar[tuple[str, ...]] = ("V", "I", "s")
+
+    def initial_state(self, clock):
+        return jnp.stack(self._initial_rows(clock))
+
+    def drift(self, t, y):
+        v, i, _ = y
+        return jnp.stack([*self._membrane_drift(t, v, i), self.intensity(v)])
 
     def event(self, y):
         return y[2]
 
     def reset(self, y, fired, clock):
         v, i, s = y
-        v = jnp.where(fired, v - self.v_reset, v) if self.reset_rule is None else self.reset_rule.apply(v, fired.astype(int))
-        s = jnp.where(fired, -(clock + self.alpha), s)
-        return jnp.stack([v, i, s])
+        return jnp.stack([self._reset_membrane(v, fired), i, jnp.where(fired, -(clock + self.alpha), s)])
 
     def linear_step(self, t, y, h):
-        # The (V, I) block is linear: V' = mu_v (I + c - V), I' = -mu_i I. Its exact flow, with
-        # the coupling integral written through phi1 so that mu_v = mu_i needs no special case, and
-        # no overflow for large rates (see decay_phi1).
         v, i, s = y
-        c = self.input_current(t)
-        decay_v = jnp.exp(-self.mu_v * h)
-        coupling = self.mu_v * h * decay_phi1(self.mu_v, self.mu_i, h)
-        v_new = v * decay_v + c * (-jnp.expm1(-self.mu_v * h)) + i * coupling
-        i_new = i * jnp.exp(-self.mu_i * h)
-        s_new = s + self.intensity(v) * h
-        return jnp.stack([v_new, jnp.broadcast_to(i_new, v_new.shape), jnp.broadcast_to(s_new, v_new.shape)])
+        v_new, i_new = self._membrane_flow(t, v, i, h)
+        return jnp.stack([v_new, i_new, jnp.broadcast_to(s + self.intensity(v) * h, v_new.shape)])
 
 
 def _check_options(reset_rule, escape, **given) -> None:
