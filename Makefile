@@ -18,28 +18,18 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m spikesde._experiments.demo
 
-# The suite runs in two pytest processes (one process compiling every test's programs crashed
-# XLA's compiler, see tests/conftest.py), side by side: most of the time is single-threaded XLA
-# compilation, so two processes use both cores of a 2-core machine. Each one's output is printed
-# when both are done; the target fails if either does. Every test file is in exactly one half,
-# whatever its name: the files that sort before SPLIT_AT, and the rest.
-TEST_ARGS := -m "not slow" -q --durations=15
-SPLIT_AT := tests/test_lo
-ALL_TESTS := $(sort $(wildcard tests/test_*.py))
-FIRST_TESTS := $(shell printf '%s\n' $(ALL_TESTS) | LC_ALL=C awk '$$0 < "$(SPLIT_AT)"')
-SECOND_TESTS := $(filter-out $(FIRST_TESTS),$(ALL_TESTS))
+# The suite runs on two pytest-xdist workers, one test file at a time each (a file's module fixtures
+# and compiled programs stay in one process); a worker takes the next file when it is done, so the
+# cores stay busy to the end. Most of the time is single-threaded XLA compilation. Each worker drops
+# compiled programs after every module (tests/conftest.py: one process keeping them all crashed XLA).
+# WORKERS=1 runs in one process.
+WORKERS ?= 2
+TEST_ARGS := -q --durations=15 -n $(WORKERS) --dist loadfile
 test: $(STAMP)
-	@logs=$$(mktemp -d); \
-	$(BIN)/python -m pytest $(TEST_ARGS) $(FIRST_TESTS) > $$logs/first.log 2>&1 & first=$$!; \
-	$(BIN)/python -m pytest $(TEST_ARGS) $(SECOND_TESTS) > $$logs/second.log 2>&1; second=$$?; \
-	wait $$first; first=$$?; \
-	echo "== tests before $(SPLIT_AT) (exit $$first)"; cat $$logs/first.log; \
-	echo "== tests from $(SPLIT_AT) on (exit $$second)"; cat $$logs/second.log; \
-	rm -r $$logs; test $$first -eq 0 && test $$second -eq 0
+	$(BIN)/python -m pytest -m "not slow" $(TEST_ARGS) tests
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -q $(FIRST_TESTS)
-	$(BIN)/python -m pytest -q $(SECOND_TESTS)
+	$(BIN)/python -m pytest $(TEST_ARGS) tests
 
 # ruff (rules and scope in pyproject.toml's [tool.ruff]); the format check covers the files listed in
 # FORMATTED (the tree is not yet formatted as a whole); mypy checks the public API ([tool.mypy]).
