@@ -14,7 +14,24 @@ from .summary import RunSummary
 
 
 class RunModels(NamedTuple):
-    """``truth`` (``None`` for recorded data), ``start``, ``fitted`` (``None`` without a summary), ``simulation``."""
+    """``truth`` (``None`` for recorded data), ``start``, ``fitted`` (``None`` without a summary), ``simulation``.
+
+    Example:
+        ```python
+        import pathlib
+        pathlib.Path("fit.toml").write_text('''name = "fit"
+        model = { kind = "slif", input_current = { kind = "constant", value = 1.0 } }
+        data = { source = "simulate", num_samples = 16, true = { "input_current.value" = 1.5 } }
+        learn = { "input_current.value" = {} }
+        simulation = { t0 = 0.0, t1 = 2.0, dt = 0.01, max_spikes = 3, keep_first = true }
+        loss = { kind = "spike_time_mse" }
+        optimizer = { name = "adam", lr = 0.05 }
+        training = { steps = 3 }
+        ''')
+        truth, start, fitted, simulation = sd.experiments.run_models(sd.experiments.load_config("fit.toml"))
+        fitted   # None: without a run summary there is no fitted model
+        ```
+    """
 
     truth: Any
     start: Any
@@ -32,6 +49,22 @@ def run_models(config: schema.Config | dict, summary: RunSummary | None = None) 
     Raises:
         ConfigError: ``summary`` names no run of this configuration's sweep, or ``summary`` is
             missing for a sweep of several runs.
+
+    Example:
+        ```python
+        import pathlib
+        pathlib.Path("fit.toml").write_text('''name = "fit"
+        model = { kind = "slif", input_current = { kind = "constant", value = 1.0 } }
+        data = { source = "simulate", num_samples = 16, true = { "input_current.value" = 1.5 } }
+        learn = { "input_current.value" = {} }
+        simulation = { t0 = 0.0, t1 = 2.0, dt = 0.01, max_spikes = 3, keep_first = true }
+        loss = { kind = "spike_time_mse" }
+        optimizer = { name = "adam", lr = 0.05 }
+        training = { steps = 3 }
+        ''')
+        models = sd.experiments.run_models(sd.experiments.load_config("fit.toml"))
+        models.truth.input_current.value, models.start.input_current.value   # 1.5, 1.0
+        ```
     """
     runs = expand_sweep(to_builtins(config) if isinstance(config, schema.Config) else config)
     if summary is None and len(runs) != 1:

@@ -41,6 +41,12 @@ class LavaProgramming(eqx.Module):
     signed weight mantissa width (8: mantissas in ``[-128, 127]`` before the exponent).
 
     Example: ``LavaProgramming().decays(1e-4, np.array([2.5e-3]), None)`` is ``([4095], [163])``.
+
+    Example:
+        ```python
+        import numpy as np
+        sd.hardware.LavaProgramming().decays(1e-4, np.array([2.5e-3]), None)   # ([4095], [163])
+        ```
     """
 
     weight_bits: int = 8
@@ -91,6 +97,12 @@ def nir_to_loihi(graph, dt: float, input_spike_times: ArrayLike | None = None, *
     or ``input_spike_times`` already on the clock.
 
     Example: ``nir_to_loihi(nir.read("lif_norse.nir"), 1e-4, inputs=InputRaster(raster, 1e-4))``.
+
+    Example:
+        ```python
+        graph = sd.hardware.to_nir(sd.Network(sd.LIF(2, 0.0, tau_mem=1.0, tau_syn=0.5), jnp.array([[0.0, 0.4], [0.0, 0.0]])))
+        network = sd.hardware.nir_to_loihi(graph, 1e-3)   # LoihiLIF neurons, registers as Lava programs them
+        ```
     """
     programming = LavaProgramming() if programming is None else programming
     kinds = kinds_of(graph)
@@ -145,6 +157,11 @@ def loihi_probe_reading(v: ArrayLike, fired: ArrayLike) -> np.ndarray:
     single-LIF benchmark, whose CPU simulation reads 0 at the same ticks).
 
     Example: ``loihi_probe_reading([5, 0, 7], [False, True, False])`` is ``[5, 128, 7]``.
+
+    Example:
+        ```python
+        sd.hardware.loihi_probe_reading([5, 0, 7], [False, True, False])   # [5, 128, 7]
+        ```
     """
     v, fired = np.asarray(v), np.asarray(fired, bool)
     return np.where(fired, _SPIKE_READING, v)

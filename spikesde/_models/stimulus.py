@@ -28,6 +28,12 @@ def raised_cosine_basis(
     normalised to sum to one, so a weight multiplies a weighted average of the stimulus.
 
     Returns an array ``(lags, n_basis)``; each column is one basis function.
+
+    Example:
+        ```python
+        basis = sd.likelihood.raised_cosine_basis(5, duration=0.05, dt=1e-3)            # (lags, 5)
+        features = sd.likelihood.filter_stimulus(jnp.sin(jnp.linspace(0.0, 6.0, 1000)), basis)
+        ```
     """
     if n_basis < 1:
         raise ValueError(f"n_basis must be at least 1, got {n_basis}")
@@ -50,7 +56,14 @@ def filter_stimulus(
 ) -> Float[np.ndarray, "samples n_basis"]:
     """Causal convolution of a sampled stimulus with each basis column,
     ``(phi_j * s)[n] = sum_{m >= 0} phi_j[m] s[n - m]`` (samples before the start count as zero).
-    The basis must be sampled at the stimulus' sampling step."""
+    The basis must be sampled at the stimulus' sampling step.
+
+    Example:
+        ```python
+        basis = jnp.array([[1.0], [0.5]])                                # one filter, 2 lags
+        sd.likelihood.filter_stimulus(jnp.array([1.0, 0.0, 2.0]), basis)  # [[1.0], [0.5], [2.0]]
+        ```
+    """
     stimulus = np.asarray(stimulus, dtype=np.float64)
     basis = np.asarray(basis, dtype=np.float64)
     if stimulus.ndim != 1:
@@ -73,6 +86,12 @@ class StimulusCurrent(AbstractCurrent):
         features: ``(samples, n_basis)`` basis-filtered stimulus.
         dt: its sampling step; t0: time of the first sample.
         weights: ``(n_basis,)`` filter weights; bias: the constant ``b``.
+
+    Example:
+        ```python
+        current = sd.likelihood.StimulusCurrent(jnp.array([[0.0], [1.0], [2.0]]), dt=0.1, weights=jnp.array([2.0]), bias=1.0)
+        current(0.05)   # 1 + 2 * 0.5 = 2.0, features interpolated in time
+        ```
     """
 
     features: Float[Array, "samples n_basis"]
@@ -121,6 +140,14 @@ class AfterSpikeCurrent(eqx.Module):
 
     Arguments:
         taus: time constants (fixed, static); amplitudes: ``(n_taus,)`` learned amplitudes.
+
+    Example:
+        ```python
+        history = sd.likelihood.AfterSpikeCurrent(taus=(0.01, 0.1), amplitudes=jnp.array([-2.0, 0.5]))
+        history.kernel(jnp.array([0.0]))   # [-1.5]
+        grid = sd.likelihood.EventGrid.from_spike_times([0.3, 0.7], t0=0.0, t1=1.0, dt=0.01)
+        sd.likelihood.log_likelihood(sd.SLIF(1, 1.5, mu_v=10.0, alpha=0.0, reset_rule=sd.SetReset(0.0)), grid, history)
+        ```
     """
 
     amplitudes: Float[Array, " n_taus"]
