@@ -187,7 +187,7 @@ def _examples() -> dict[str, str | None]:
 EXAMPLES = _examples()
 # Whole pipelines (seconds to minutes each): run by the slow test, in this order, in one folder (the
 # grasshopper run writes the folder the others read).
-SLOW_EXAMPLES = (
+PIPELINE_EXAMPLES = (
     "spikesde.experiments.run_sweep",
     "spikesde.recipes.grasshopper.select_glm",
     "spikesde.recipes.grasshopper.select_slif",
@@ -197,6 +197,22 @@ SLOW_EXAMPLES = (
     "spikesde.recipes.grasshopper.plot_grasshopper",
     "spikesde.experiments.score_run",
 )
+# Examples that compile a program of their own (a simulation variant, a training step, a likelihood
+# solve: 1.5 to 10 s of CPU each) run with the slow mark; the fast set compiles one simulation and one
+# network and stays under ~30 s of CPU on 2 cores.
+COMPILING_EXAMPLES = frozenset({
+    "spikesde.FitResult", "spikesde.fit", "spikesde.Trainer", "spikesde.forward_value_and_grad",
+    "spikesde.ExponentialEuler", "spikesde.GridEventLocation", "spikesde.ParallelEvents", "spikesde.LIF",
+    "spikesde.reference_simulate", "spikesde.simulate_spike_trains", "spikesde.Simulated",
+    "spikesde.ExpectedSignatureLoss", "spikesde.SignatureKernelMMD",
+    "spikesde.estimators.PathwiseClassifier", "spikesde.estimators.SLIFSpikeTrainModel",
+    "spikesde.estimators.FirstSpikeLIFNetwork", "spikesde.estimators.OnlineEMResult",
+    "spikesde.hardware.LowPrecisionEuler", "spikesde.hardware.Loihi1Stepper", "spikesde.hardware.to_loihi",
+    "spikesde.likelihood.LikelihoodFit", "spikesde.likelihood.fit_likelihood", "spikesde.likelihood.ProfileLikelihood",
+    "spikesde.likelihood.profile_likelihood", "spikesde.likelihood.log_likelihood", "spikesde.likelihood.StimulusDesign",
+    "spikesde.likelihood.buffer_log_likelihood", "spikesde.likelihood.ParticleFilter", "spikesde.likelihood.sample_spikes",
+    "spikesde.recipes.yinyang.train", "spikesde.recipes.yinyang.evaluate",
+})
 
 
 def test_every_public_name_has_an_example():
@@ -219,7 +235,10 @@ def _run_example(identifier):
     exec(compile(EXAMPLES[identifier], identifier, "exec"), {"jax": jax, "jnp": jnp, "sd": sd})
 
 
-@pytest.mark.parametrize("identifier", [i for i, code in EXAMPLES.items() if code and i not in SLOW_EXAMPLES])
+@pytest.mark.parametrize("identifier", [
+    pytest.param(identifier, marks=[pytest.mark.slow] if identifier in COMPILING_EXAMPLES else [])
+    for identifier, code in EXAMPLES.items() if code and identifier not in PIPELINE_EXAMPLES
+])
 def test_example_runs(identifier, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _run_example(identifier)
@@ -227,7 +246,7 @@ def test_example_runs(identifier, tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_pipeline_examples_run(tmp_path, monkeypatch):
-    assert set(SLOW_EXAMPLES) <= set(EXAMPLES)
+    assert set(PIPELINE_EXAMPLES) | COMPILING_EXAMPLES <= set(EXAMPLES)
     monkeypatch.chdir(tmp_path)
-    for identifier in SLOW_EXAMPLES:
+    for identifier in PIPELINE_EXAMPLES:
         _run_example(identifier)

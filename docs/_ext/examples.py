@@ -82,11 +82,13 @@ sources = jnp.array([[1], [0]])           # neuron 0 listens to 1, neuron 1 to 0
 network = sd.Network(sd.SLIF(2, input_current=1.5), fan_in=sd.FanInCoupling(sources, jnp.array([[0.3], [0.3]])))
 """,
     "spikesde.FineGridBrownian": """
-path = sd.FineGridBrownian(jax.random.key(7), t0=0.0, t1=1.0, dt=0.01, shape=(2, 1))   # (V, I) x 1 neuron
-sd.simulate(sd.SLIF(sigma_v=0.3), t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16, brownian=path)
+path = sd.FineGridBrownian(jax.random.key(7), t0=0.0, t1=1.0, dt=1e-3, shape=(2, 1))   # (V, I) x 1 neuron
+fine, coarse = (path.increments(0.0, dt, round(1.0 / dt), (2, 1), jnp.float32) for dt in (1e-3, 1e-2))
+coarse[0], fine[:10].sum(0)   # equal: one path at both steps, simulate(..., dt=dt, brownian=path)
 """,
     "spikesde.GridBrownian": """
-sd.simulate(sd.SLIF(sigma_v=0.5), t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16, brownian=sd.GridBrownian(jax.random.key(7))).spike_times
+brownian = sd.GridBrownian(jax.random.key(7))   # simulate(..., brownian=brownian); the default draws one from key
+brownian.increments(0.0, 0.01, 100, (2, 1), jnp.float32).shape   # (100, 2, 1): steps, (V, I), neurons
 """,
     "spikesde.GridEventLocation": """
 sd.simulate(sd.SLIF(), t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16, event_location=sd.GridEventLocation(strict=True)).spike_times   # on the grid

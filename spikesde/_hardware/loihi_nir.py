@@ -40,8 +40,6 @@ class LavaProgramming(eqx.Module):
     """Lava's NIR-to-Loihi integer conversion (see the module docstring); ``weight_bits`` is the
     signed weight mantissa width (8: mantissas in ``[-128, 127]`` before the exponent).
 
-    Example: ``LavaProgramming().decays(1e-4, np.array([2.5e-3]), None)`` is ``([4095], [163])``.
-
     Example:
         ```python
         import numpy as np
@@ -96,7 +94,7 @@ def nir_to_loihi(graph, dt: float, input_spike_times: ArrayLike | None = None, *
     is placed at ``(k + 1) dt``, so it reaches ``u`` at tick ``k + 1``, as through Lava's ``Dense``),
     or ``input_spike_times`` already on the clock.
 
-    Example: ``nir_to_loihi(nir.read("lif_norse.nir"), 1e-4, inputs=InputRaster(raster, 1e-4))``.
+    For example, ``nir_to_loihi(nir.read("lif_norse.nir"), 1e-4, inputs=InputRaster(raster, 1e-4))``.
 
     Example:
         ```python
@@ -155,8 +153,6 @@ def loihi_probe_reading(v: ArrayLike, fired: ArrayLike) -> np.ndarray:
     """The voltage a Loihi state probe reports: the register ``v``, except 128 at the ticks where
     the neuron fired (the register holds 0 there; published Loihi trace of the NIR paper's
     single-LIF benchmark, whose CPU simulation reads 0 at the same ticks).
-
-    Example: ``loihi_probe_reading([5, 0, 7], [False, True, False])`` is ``[5, 128, 7]``.
 
     Example:
         ```python

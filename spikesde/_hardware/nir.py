@@ -48,7 +48,7 @@ def read_nir(path, input_spike_times=None, *, inputs: InputRaster | None = None,
     """:func:`from_nir` of the graph in an NIR file; a file that is not NIR raises a ``ValueError``
     naming it (no HDF5 signature, or HDF5 without NIR's ``node`` group).
 
-    Example: ``read_nir("lif_norse.nir", inputs=InputRaster(raster, dt=1e-4))``.
+    For example, ``read_nir("lif_norse.nir", inputs=InputRaster(raster, dt=1e-4))``.
 
     Example:
         ```python
@@ -188,7 +188,7 @@ def from_nir(graph, input_spike_times=None, *, inputs: InputRaster | None = None
             Default: :class:`ContinuousTimeSpikes` for graphs spikesde wrote with that meaning, else
             :class:`DiscreteTimeSpikes` with the raster's ``dt`` (the frameworks' meaning).
 
-    Example: ``from_nir(nir.read("lif_norse.nir"), inputs=InputRaster(raster, dt=1e-4))``.
+    For example, ``from_nir(nir.read("lif_norse.nir"), inputs=InputRaster(raster, dt=1e-4))``.
 
     Example:
         ```python

@@ -86,7 +86,7 @@ def to_nir(model: Network | LIF | SLIF):
     neurons); or, for a piecewise-constant current, ``"current"`` -> ``"current_weights"`` ->
     ``"neurons"`` (LIF) -> ``"output"``.
 
-    Example: ``nir.write("net.nir", to_nir(spikesde.LIF(2, 1.5)))``.
+    For example, ``nir.write("net.nir", to_nir(spikesde.LIF(2, 1.5)))``.
 
     Example:
         ```python
@@ -144,7 +144,7 @@ def current_raster(model: Network | LIF, dt: float, t1: float) -> InputRaster:
     input current, the input of the graph :func:`to_nir` writes for it. Every breakpoint must lie
     on the clock ``k dt`` (else the current is not constant over a step: raises naming it).
 
-    Example: ``read_nir(path, inputs=current_raster(lif, dt=1e-3, t1=1.0))``.
+    For example, ``read_nir(path, inputs=current_raster(lif, dt=1e-3, t1=1.0))``.
 
     Example:
         ```python

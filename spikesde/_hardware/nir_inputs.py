@@ -46,7 +46,7 @@ class DiscreteTimeSpikes(AbstractSpikeMeaning):
     Rockpool, Lava). ``dt = None`` takes the step of the :class:`InputRaster` given to
     :func:`spikesde.read_nir`.
 
-    Example: ``read_nir("lif.nir", inputs=InputRaster(raster, dt=1e-4), spikes=DiscreteTimeSpikes())``.
+    For example, ``read_nir("lif.nir", inputs=InputRaster(raster, dt=1e-4), spikes=DiscreteTimeSpikes())``.
 
     Example:
         ```python
@@ -70,7 +70,7 @@ class DiscreteTimeSpikes(AbstractSpikeMeaning):
 class ContinuousTimeSpikes(AbstractSpikeMeaning):
     """A spike is a Dirac pulse of unit integral (NIR's continuous-time reading; spikesde's export).
 
-    Example: ``read_nir("net.nir", input_spike_times=times, spikes=ContinuousTimeSpikes())``.
+    For example, ``read_nir("net.nir", input_spike_times=times, spikes=ContinuousTimeSpikes())``.
 
     Example:
         ```python
@@ -100,8 +100,6 @@ class InputRaster(eqx.Module):
 
     Arguments: ``values`` (``(steps, channels)``, or ``(steps,)`` for one channel; spike counts or
     graded values), ``dt`` (the step).
-
-    Example: ``InputRaster(np.eye(3), dt=0.1).event_times()`` is ``[[0.0], [0.1], [0.2]]``.
 
     Example:
         ```python
@@ -163,8 +161,6 @@ def spike_steps(times: ArrayLike, dt: float) -> np.ndarray:
     clock-driven spike detected at the tick ending at ``(k + 1) dt`` both get ``k``. Times within 16
     rounding units of their own precision (float32 or float64) of a grid point count as on it;
     ``inf`` padding is dropped.
-
-    Example: ``spike_steps([0.04608, 0.0462], 1e-4)`` is ``[460, 461]``.
 
     Example:
         ```python

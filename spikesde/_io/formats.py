@@ -62,7 +62,7 @@ def load_spike_trains(path: str | os.PathLike, format: str | None = None, *, uni
     ``options`` go to the reader: for NWB ``window=(a, b)`` and ``names_column=``; npz and Neo
     take none. A missing, empty, foreign or broken file raises naming the file and the problem.
 
-    Example: ``load_spike_trains("nest_output.npz", units="ms")``.
+    For example, ``load_spike_trains("nest_output.npz", units="ms")``.
 
     Example:
         ```python

@@ -46,7 +46,7 @@ class PDESolver(AbstractKernelSolver):
     the three settings measured is 7.5e-3 at ``L = 0``, 2.0e-3 at ``L = 1``, 5.3e-4 at ``L = 2`` (the
     default) and 1.4e-4 at ``L = 3``, at a cost of ``4^L`` times that of ``L = 0``.
 
-    Example: ``sd.signature_kernel_gram(xs, ys, sd.PDESolver(refinement=3))`` for a tighter kernel.
+    For example, ``sd.signature_kernel_gram(xs, ys, sd.PDESolver(refinement=3))`` for a tighter kernel.
 
     Example:
         ```python

@@ -144,9 +144,7 @@ class AfterSpikeCurrent(eqx.Module):
     Example:
         ```python
         history = sd.likelihood.AfterSpikeCurrent(taus=(0.01, 0.1), amplitudes=jnp.array([-2.0, 0.5]))
-        history.kernel(jnp.array([0.0]))   # [-1.5]
-        grid = sd.likelihood.EventGrid.from_spike_times([0.3, 0.7], t0=0.0, t1=1.0, dt=0.01)
-        sd.likelihood.log_likelihood(sd.SLIF(1, 1.5, mu_v=10.0, alpha=0.0, reset_rule=sd.SetReset(0.0)), grid, history)
+        history.kernel(jnp.array([0.0, 0.01]))   # [-1.5, -2 / e + 0.5 exp(-0.1)]: log_likelihood(neuron, grid, history)
         ```
     """
 

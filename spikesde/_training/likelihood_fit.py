@@ -53,8 +53,9 @@ class LikelihoodFit:
     Example:
         ```python
         trains = sd.SpikeTrains([[[0.21, 0.55, 0.83]], [[0.3, 0.62, 0.9]]], t0=0.0, t1=1.0)   # 2 trials
-        result = sd.likelihood.fit_likelihood(sd.SLIF(1, 1.5, mu_v=10.0, alpha=0.0, reset_rule=sd.SetReset(0.0)), trains, learn=["input_current.value"], dt=0.01)
-        result.log_likelihood, result.converged, result.covariance.shape   # ..., True, (1, 1)
+        step = sd.SLIF(1, sd.PiecewiseConstantCurrent([0.5], [1.5, 1.5]), mu_v=10.0, alpha=0.0, reset_rule=sd.SetReset(0.0))
+        result = sd.likelihood.fit_likelihood(step, trains, learn=["input_current.values"], dt=0.01)
+        result.log_likelihood, result.converged, result.covariance.shape   # ..., True, (2, 2)
         ```
     """
 
@@ -118,8 +119,9 @@ def fit_likelihood(model, data, *, learn, dt: float | None = None, test=None, ma
     Example:
         ```python
         trains = sd.SpikeTrains([[[0.21, 0.55, 0.83]], [[0.3, 0.62, 0.9]]], t0=0.0, t1=1.0)   # 2 trials
-        result = sd.likelihood.fit_likelihood(sd.SLIF(1, 1.5, mu_v=10.0, alpha=0.0, reset_rule=sd.SetReset(0.0)), trains, learn=["input_current.value"], dt=0.01)
-        result.values["input_current.value"], result.standard_errors["input_current.value"]
+        step = sd.SLIF(1, sd.PiecewiseConstantCurrent([0.5], [1.5, 1.5]), mu_v=10.0, alpha=0.0, reset_rule=sd.SetReset(0.0))
+        result = sd.likelihood.fit_likelihood(step, trains, learn=["input_current.values"], dt=0.01)
+        result.values["input_current.values"], result.standard_errors["input_current.values"]   # the two levels
         ```
     """
     tic, cpu = time.perf_counter(), time.process_time()
@@ -219,13 +221,6 @@ def profile_likelihood(model, data, *, path: str, values, learn, dt: float | Non
         learn, dt, max_steps, rtol: as for :func:`fit_likelihood`.
         level: the coverage of the likelihood-ratio interval (``l_p(b) >= max l_p - chi2_1(level) / 2``),
             reported for a scalar parameter (``nan`` otherwise).
-
-    Example:
-
-        >>> step = sd.SLIF(1, sd.PiecewiseConstantCurrent([0.4], [10.0, 10.0]), mu_v=100.0, alpha=0.0)
-        >>> profile = sd.profile_likelihood(step, trains, path="input_current.breakpoints",
-        ...                                 values=[[b] for b in np.arange(0.3, 0.7, 0.01)], learn=["input_current.values"], dt=1e-4)
-        >>> profile.best, profile.interval
 
     Example:
         ```python
