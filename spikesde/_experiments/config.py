@@ -22,20 +22,11 @@ class ConfigError(ValueError):
 
     Example:
         ```python
-        import pathlib
-        pathlib.Path("fit.toml").write_text('''name = "fit"
-        model = { kind = "slif", input_current = { kind = "constant", value = 1.0 } }
-        data = { source = "simulate", num_samples = 16, true = { "input_current.value" = 1.5 } }
-        learn = { "input_current.value" = {} }
-        simulation = { t0 = 0.0, t1 = 2.0, dt = 0.01, max_spikes = 3, keep_first = true }
-        loss = { kind = "spike_time_mse" }
-        optimizer = { name = "adam", lr = 0.05 }
-        training = { steps = 3 }
-        ''')
+        open("bad.toml", "w").write("simulation = { t0 = 0.0, t1 = 1.0, dt = -0.01, max_spikes = 3 }")
         try:
-            sd.experiments.load_config("fit.toml", overrides=["simulation.dt=-1"])
+            sd.experiments.load_config("bad.toml")
         except sd.experiments.ConfigError as error:
-            print(error.path, error)   # the key at fault and why
+            print(error.path, "|", error)   # the key at fault and what was expected
         ```
     """
 

@@ -18,18 +18,9 @@ class RunModels(NamedTuple):
 
     Example:
         ```python
-        import pathlib
-        pathlib.Path("fit.toml").write_text('''name = "fit"
-        model = { kind = "slif", input_current = { kind = "constant", value = 1.0 } }
-        data = { source = "simulate", num_samples = 16, true = { "input_current.value" = 1.5 } }
-        learn = { "input_current.value" = {} }
-        simulation = { t0 = 0.0, t1 = 2.0, dt = 0.01, max_spikes = 3, keep_first = true }
-        loss = { kind = "spike_time_mse" }
-        optimizer = { name = "adam", lr = 0.05 }
-        training = { steps = 3 }
-        ''')
-        truth, start, fitted, simulation = sd.experiments.run_models(sd.experiments.load_config("fit.toml"))
-        fitted   # None: without a run summary there is no fitted model
+        models = sd.experiments.RunModels(truth=sd.SLIF(1, 1.5), start=sd.SLIF(1, 1.0), fitted=None,
+                                          simulation=sd.Simulation(0.0, 2.0, 0.01, 3))   # what run_models returns
+        truth, start, fitted, simulation = models
         ```
     """
 
@@ -52,17 +43,11 @@ def run_models(config: schema.Config | dict, summary: RunSummary | None = None) 
 
     Example:
         ```python
-        import pathlib
-        pathlib.Path("fit.toml").write_text('''name = "fit"
-        model = { kind = "slif", input_current = { kind = "constant", value = 1.0 } }
-        data = { source = "simulate", num_samples = 16, true = { "input_current.value" = 1.5 } }
-        learn = { "input_current.value" = {} }
-        simulation = { t0 = 0.0, t1 = 2.0, dt = 0.01, max_spikes = 3, keep_first = true }
-        loss = { kind = "spike_time_mse" }
-        optimizer = { name = "adam", lr = 0.05 }
-        training = { steps = 3 }
-        ''')
-        models = sd.experiments.run_models(sd.experiments.load_config("fit.toml"))
+        config = {"name": "fit", "model": {"kind": "slif", "input_current": {"kind": "constant", "value": 1.0}},
+                  "data": {"source": "simulate", "num_samples": 16, "true": {"input_current.value": 1.5}},
+                  "learn": {"input_current.value": {}}, "simulation": {"t0": 0.0, "t1": 2.0, "dt": 0.01, "max_spikes": 3},
+                  "loss": {"kind": "spike_time_mse"}, "optimizer": {"name": "adam", "lr": 0.05}, "training": {"steps": 3}}
+        models = sd.experiments.run_models(config)   # or a Config from load_config
         models.truth.input_current.value, models.start.input_current.value   # 1.5, 1.0
         ```
     """

@@ -311,18 +311,14 @@ class Config(_Section):
 
     Example:
         ```python
-        import pathlib
-        pathlib.Path("fit.toml").write_text('''name = "fit"
-        model = { kind = "slif", input_current = { kind = "constant", value = 1.0 } }
-        data = { source = "simulate", num_samples = 16, true = { "input_current.value" = 1.5 } }
-        learn = { "input_current.value" = {} }
-        simulation = { t0 = 0.0, t1 = 2.0, dt = 0.01, max_spikes = 3, keep_first = true }
-        loss = { kind = "spike_time_mse" }
-        optimizer = { name = "adam", lr = 0.05 }
-        training = { steps = 3 }
-        ''')
-        config = sd.experiments.load_config("fit.toml")   # a checked Config
-        config.simulation.dt, config.training.steps      # 0.01, 3
+        import msgspec
+        config = {"name": "fit", "model": {"kind": "slif", "input_current": {"kind": "constant", "value": 1.0}},
+                  "data": {"source": "simulate", "num_samples": 16, "true": {"input_current.value": 1.5}},
+                  "learn": {"input_current.value": {}}, "simulation": {"t0": 0.0, "t1": 2.0, "dt": 0.01, "max_spikes": 3},
+                  "loss": {"kind": "spike_time_mse"}, "optimizer": {"name": "adam", "lr": 0.05}, "training": {"steps": 3}}
+        open("fit.toml", "wb").write(msgspec.toml.encode(config))   # the same as a TOML file
+        config = sd.experiments.load_config("fit.toml")             # a checked Config, defaults filled in
+        config.simulation.dt, config.training.steps                 # 0.01, 3
         ```
     """
 

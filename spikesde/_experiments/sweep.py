@@ -248,17 +248,11 @@ def run_sweep(config: schema.Config | dict, out_dir: str | Path | None = None, *
 
     Example:
         ```python
-        import pathlib
-        pathlib.Path("fit.toml").write_text('''name = "fit"
-        model = { kind = "slif", input_current = { kind = "constant", value = 1.0 } }
-        data = { source = "simulate", num_samples = 16, true = { "input_current.value" = 1.5 } }
-        learn = { "input_current.value" = {} }
-        simulation = { t0 = 0.0, t1 = 2.0, dt = 0.01, max_spikes = 3, keep_first = true }
-        loss = { kind = "spike_time_mse" }
-        optimizer = { name = "adam", lr = 0.05 }
-        training = { steps = 3 }
-        ''')
-        result = sd.experiments.run_sweep(sd.experiments.load_config("fit.toml"), "runs", progress=False, plot=False)
+        config = {"name": "fit", "model": {"kind": "slif", "input_current": {"kind": "constant", "value": 1.0}},
+                  "data": {"source": "simulate", "num_samples": 16, "true": {"input_current.value": 1.5}},
+                  "learn": {"input_current.value": {}}, "simulation": {"t0": 0.0, "t1": 2.0, "dt": 0.01, "max_spikes": 3},
+                  "loss": {"kind": "spike_time_mse"}, "optimizer": {"name": "adam", "lr": 0.05}, "training": {"steps": 3}}
+        result = sd.experiments.run_sweep(config, "runs", progress=False, plot=False)   # also a Config from load_config
         result.runs[0].folder   # one run folder per sweep point, each with its summary
         ```
     """

@@ -173,9 +173,10 @@ def deprecated_buffer_log_likelihood(*args, **kwargs):
 
     Example:
         ```python
+        import warnings
         neuron = sd.SLIF(input_current=1.5, sigma_v=0.0, alpha=0.0)     # noise-free: the spikes have an exact density
-        spikes = jnp.array([[0.3, 0.7, jnp.inf]])                        # (neurons, max_spikes), +inf padded
-        sd.likelihood.buffer_log_likelihood(neuron, spikes, t0=0.0, t1=1.0, dt=0.01)
+        with warnings.catch_warnings(record=True):                       # DeprecationWarning: use log_likelihood
+            sd.likelihood.buffer_log_likelihood(neuron, jnp.array([[0.3, 0.7, jnp.inf]]), t0=0.0, t1=1.0, dt=0.01)
         ```
     """
     import warnings  # noqa: PLC0415
