@@ -37,7 +37,7 @@ isinstance(sd.ParallelEvents(), sd.AbstractEventPolicy)   # True; simulate(..., 
 """,
     "spikesde.AbstractNeuron": """
 neuron = sd.SLIF(3)
-isinstance(neuron, sd.AbstractNeuron), neuron.n_neurons, neuron.state_names   # True, 3, ('V', 'I')
+isinstance(neuron, sd.AbstractNeuron), neuron.n_neurons, neuron.state_names   # True, 3, ('V', 'I', 's')
 """,
     "spikesde.AbstractReset": """
 class HalfReset(sd.AbstractReset):   # V <- V / 2^count
@@ -124,7 +124,7 @@ sd.SetReset(0.0).apply(jnp.array(1.0), jnp.array(2))   # 0.0
 """,
     "spikesde.Solution": """
 solution = sd.simulate(sd.SLIF(input_current=1.5), t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16)
-solution.ys.shape, solution.state_names, solution.t_final   # (2, 2, 1): t0 and t1, rows V and I
+solution.ys.shape, solution.state_names, solution.t_final   # (2, 3, 1): t0 and t1; V, I and the clock s
 """,
     "spikesde.SubtractReset": """
 neuron = sd.SLIF(reset_rule=sd.SubtractReset(1.4))   # the default: V <- V - v_reset at each spike

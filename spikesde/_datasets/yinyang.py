@@ -23,7 +23,7 @@ def yinyang_class(x: np.ndarray, y: np.ndarray, r_small: float = 0.1, r_big: flo
     Example:
         ```python
         import numpy as np
-        sd.datasets.yinyang_class(np.array([0.5, 0.5]), np.array([0.75, 0.25]))   # the dots: [2, 2]
+        sd.datasets.yinyang_class(np.array([0.5, 0.5]), np.array([0.75, 0.25]))   # [0, 1]: yin above the centre, yang below
         ```
     """
     d_right = np.hypot(x - 1.5 * r_big, y - r_big)
