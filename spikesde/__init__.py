@@ -5,6 +5,9 @@ its options, spike-train data, losses, ``fit`` and ``Trainer``. Families live in
 ``spikesde.estimators``, ``.hardware``, ``.likelihood``, ``.signatures``, ``.losses``, ``.io``,
 ``.datasets``, ``.experiments`` and ``.recipes``. (Inside the package imports point one way:
 experiments -> training -> losses, gradients and estimators -> models -> core.)
+
+Each public name's docstring ends with a short example; the examples start from ``import jax``,
+``import jax.numpy as jnp`` and ``import spikesde as sd``.
 """
 
 import importlib as _importlib

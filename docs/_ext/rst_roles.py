@@ -54,7 +54,7 @@ def _load_examples():
 
 
 class ReferenceExamples(griffe.Extension):
-    """Append the snippet of ``examples.py`` to the docstring of each name it has one for."""
+    """Append the example of ``examples.py`` to the docstring of each name it still holds one for."""
 
     def on_package(self, *, pkg: griffe.Module, **kwargs) -> None:
         if pkg.path != "spikesde":
@@ -63,7 +63,7 @@ class ReferenceExamples(griffe.Extension):
         for identifier in examples.EXAMPLES:
             target = pkg[identifier.removeprefix("spikesde.")]
             target = target.final_target if target.is_alias else target
-            code = "\n".join("    " + line if line else "" for line in examples.source(identifier).splitlines())
+            code = "\n".join("    " + line if line else "" for line in examples.EXAMPLES[identifier].strip().splitlines())
             text = f"Example:\n    ```python\n{code}\n    ```"
             if target.docstring is None:
                 target.docstring = griffe.Docstring(text, parent=target)

@@ -18,7 +18,14 @@ CLASS_NAMES = ("yin", "yang", "dot")
 
 
 def yinyang_class(x: np.ndarray, y: np.ndarray, r_small: float = 0.1, r_big: float = 0.5) -> np.ndarray:
-    """The class (0 yin, 1 yang, 2 dot) of points inside the big disc."""
+    """The class (0 yin, 1 yang, 2 dot) of points inside the big disc.
+
+    Example:
+        ```python
+        import numpy as np
+        sd.datasets.yinyang_class(np.array([0.5, 0.5]), np.array([0.75, 0.25]))   # [0, 1]: yin above the centre, yang below
+        ```
+    """
     d_right = np.hypot(x - 1.5 * r_big, y - r_big)
     d_left = np.hypot(x - 0.5 * r_big, y - r_big)
     yin = (d_right <= r_small) | ((d_left > r_small) & (d_left <= 0.5 * r_big)) | ((y > r_big) & (d_right > 0.5 * r_big))
@@ -28,7 +35,14 @@ def yinyang_class(x: np.ndarray, y: np.ndarray, r_small: float = 0.1, r_big: flo
 
 @dataclasses.dataclass(frozen=True)
 class YinYang:
-    """A Yin-Yang sample: ``features (size, 4)`` and ``labels (size,)``."""
+    """A Yin-Yang sample: ``features (size, 4)`` and ``labels (size,)``.
+
+    Example:
+        ```python
+        data = sd.datasets.yinyang(10, seed=0)
+        data.features.shape, data.labels.shape, len(data)   # (10, 4), (10,), 10
+        ```
+    """
 
     features: np.ndarray
     labels: np.ndarray
@@ -41,6 +55,11 @@ def yinyang(size: int, *, seed: int, r_small: float = 0.1, r_big: float = 0.5) -
     """``size`` points with balanced classes, reproducible from ``seed``.
 
     The conventional splits use 5000 / 1000 / 1000 points with distinct seeds (e.g. 42, 41, 40).
+
+    Example:
+        ```python
+        data = sd.datasets.yinyang(100, seed=42)     # features (100, 4), balanced labels 0 / 1 / 2
+        ```
     """
     if int(size) != size or size < 1:
         raise ValueError(f"size must be a positive integer, got {size}")
@@ -64,7 +83,13 @@ def encode_first_spike_times(
     features: np.ndarray, *, t_early: float = 0.010, t_late: float = 0.040, t_bias: float | None = 0.020
 ) -> np.ndarray:
     """Input spike times ``(size, channels)``: one spike per feature at ``t_early + f (t_late - t_early)``,
-    and a bias channel at ``t_bias`` (omitted when ``None``)."""
+    and a bias channel at ``t_bias`` (omitted when ``None``).
+
+    Example:
+        ```python
+        times = sd.datasets.encode_first_spike_times(sd.datasets.yinyang(10, seed=0).features)   # (10, 5) in s
+        ```
+    """
     features = np.asarray(features, dtype=float)
     if features.ndim != 2:
         raise ValueError(f"features must have shape (size, n_features), got {features.shape}")

@@ -38,6 +38,13 @@ class BernoulliSNN(eqx.Module):
         recurrent_weights: ``(n, n)`` weights ``W^rec[j, i]`` from neuron ``j``'s spike trace to ``i``.
         bias: ``(n,)`` biases.
         trace_decay: ``a`` in ``[0, 1)``, the per-step decay of the spike traces.
+
+    Example:
+        ```python
+        snn = sd.estimators.BernoulliSNN(jnp.full((2, 3), 0.5), jnp.zeros((3, 3)), jnp.full(3, -1.0))   # 2 inputs, 3 neurons
+        inputs, spikes = jnp.ones((4, 2)), jnp.zeros((4, 3))                                            # 4 time steps
+        snn.log_prob(inputs, spikes)   # log p(no spike in 4 steps)
+        ```
     """
 
     input_weights: Float[Array, "m n"]

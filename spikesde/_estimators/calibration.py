@@ -12,6 +12,12 @@ def expected_calibration_error(probabilities: ArrayLike, labels: ArrayLike, *, b
         probabilities: ``(n, C)`` predicted class probabilities.
         labels: ``(n,)`` true classes.
         bins: number of confidence bins.
+
+    Example:
+        ```python
+        probabilities = jnp.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]])
+        sd.estimators.expected_calibration_error(probabilities, jnp.array([0, 1, 1]), bins=10)
+        ```
     """
     probabilities, labels = np.asarray(probabilities, float), np.asarray(labels)
     if probabilities.ndim != 2 or labels.shape != probabilities.shape[:1]:
@@ -31,7 +37,14 @@ def expected_calibration_error(probabilities: ArrayLike, labels: ArrayLike, *, b
 
 def classification_metrics(probabilities: ArrayLike, labels: ArrayLike, predictions: ArrayLike | None = None) -> dict:
     """``accuracy`` (of ``predictions``, default the most probable class), ``log_likelihood``
-    (mean ``log p_label``, floored at ``log 1e-12``) and ``ece``."""
+    (mean ``log p_label``, floored at ``log 1e-12``) and ``ece``.
+
+    Example:
+        ```python
+        probabilities = jnp.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]])
+        sd.estimators.classification_metrics(probabilities, jnp.array([0, 1, 1]))   # accuracy 2/3, log_likelihood, ece
+        ```
+    """
     probabilities, labels = np.asarray(probabilities, float), np.asarray(labels)
     predictions = probabilities.argmax(axis=1) if predictions is None else np.asarray(predictions)
     picked = probabilities[np.arange(len(labels)), labels]

@@ -34,6 +34,11 @@ class AbstractClassifierEstimator(eqx.Module):
     """A spiking classifier and the estimator of its training gradient.
 
     Spike times are in milliseconds; ``input_times`` are ``(size, channels)`` first-spike times.
+
+    Example:
+        ```python
+        isinstance(sd.estimators.PathwiseClassifier(), sd.estimators.AbstractClassifierEstimator)   # True: recipes.yinyang.train
+        ```
     """
 
     @abc.abstractmethod
@@ -97,6 +102,14 @@ class PathwiseClassifier(_LogitClassifier):
 
     Arguments: ``hidden`` neurons, ``tau_syn`` (ms), ``threshold``, ``duration`` and ``dt`` of the
     readout grid (ms), initial ``hidden_mean`` / ``hidden_scale`` / ``output_scale``.
+
+    Example:
+        ```python
+        classifier = sd.estimators.PathwiseClassifier(hidden=4)
+        model = classifier.init(5, 3, jax.random.key(0))
+        inputs = classifier.encode(sd.datasets.encode_first_spike_times(sd.datasets.yinyang(2, seed=0).features) * 1e3)
+        loss, grads = classifier.loss_and_grad(model, inputs, jnp.array([0, 1]), jax.random.key(1))
+        ```
     """
 
     hidden: int = eqx.field(static=True, default=120)
@@ -126,7 +139,14 @@ class PathwiseClassifier(_LogitClassifier):
 
 
 def bin_spike_times(input_times: np.ndarray, *, dt: float, steps: int) -> np.ndarray:
-    """One-hot rasters ``(size, steps, channels)``: each spike in the bin ``round(t / dt)``."""
+    """One-hot rasters ``(size, steps, channels)``: each spike in the bin ``round(t / dt)``.
+
+    Example:
+        ```python
+        import numpy as np
+        sd.estimators.bin_spike_times(np.array([[0.0, 2.0]]), dt=1.0, steps=3)   # (1, 3, 2): spikes at steps 0 and 2
+        ```
+    """
     input_times = np.asarray(input_times, float)
     index = np.clip(np.round(input_times / dt).astype(int), 0, steps - 1)
     rasters = np.zeros((len(input_times), steps, input_times.shape[1]), np.float32)
@@ -140,6 +160,12 @@ class SurrogateClassifier(_LogitClassifier):
 
     Arguments: ``hidden`` neurons, ``dt``/``duration``/``tau_mem``/``tau_syn`` (ms), ``threshold``,
     ``surrogate``, ``init_scale`` of the weights.
+
+    Example:
+        ```python
+        classifier = sd.estimators.SurrogateClassifier(hidden=20, surrogate=sd.estimators.FastSigmoid(10.0))
+        model = classifier.init(5, 3, jax.random.key(0))
+        ```
     """
 
     hidden: int = eqx.field(static=True, default=120)

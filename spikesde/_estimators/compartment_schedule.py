@@ -27,6 +27,12 @@ class CompartmentSchedule(eqx.Module):
         warmup_epochs: how many epochs (from the first, counted from 0) use ``K0``; 0: no warm-up.
         restart_optimiser: start the optimiser afresh (e.g. Adam's moments) when ``K`` switches,
             as a new training run from the warm model would.
+
+    Example:
+        ```python
+        schedule = sd.estimators.CompartmentSchedule(warmup_compartments=1, warmup_epochs=3)   # K = 1 for 3 epochs
+        classifier = sd.estimators.MultiSampleEMClassifier(num_compartments=5, schedule=schedule)
+        ```
     """
 
     warmup_compartments: int = eqx.field(static=True, default=1)

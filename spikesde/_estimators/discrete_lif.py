@@ -30,6 +30,12 @@ class DiscreteLIFNetwork(eqx.Module):
         threshold: firing threshold ``theta``.
         surrogate: the spike nonlinearity's pseudo-derivative (default :class:`FastSigmoid`).
         detach_reset: stop gradients through the reset term.
+
+    Example:
+        ```python
+        net = sd.estimators.DiscreteLIFNetwork((jnp.full((2, 3), 0.8),), dt=1e-3, tau_mem=1e-2, tau_syn=5e-3)
+        spikes, potentials = net(jnp.ones((20, 2)))   # per layer: (20 steps, 3 neurons)
+        ```
     """
 
     weights: tuple[Float[Array, "n_in n_out"], ...]

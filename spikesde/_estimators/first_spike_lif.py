@@ -47,6 +47,11 @@ def lif_first_spike_times(
         weights: ``(m, n)`` input weights.
         tau: the synaptic time constant (``tau_mem = 2 tau``), in the units of the times.
         threshold: the firing threshold ``theta``.
+
+    Example:
+        ```python
+        times = sd.estimators.lif_first_spike_times(jnp.array([1.0, 2.0]), jnp.array([[1.5], [1.5]]), tau=5.0, threshold=1.0)
+        ```
     """
     input_times, weights = jnp.asarray(input_times), jnp.asarray(weights)
     order = jnp.argsort(input_times)
@@ -87,6 +92,13 @@ class FirstSpikeLIFNetwork(eqx.Module):
         tau_syn: synaptic time constant ``tau`` (``tau_mem = 2 tau``).
         threshold: hidden firing threshold.
         readout_times: the grid over which the output potentials are maximised.
+
+    Example:
+        ```python
+        net = sd.estimators.FirstSpikeLIFNetwork(jnp.full((2, 3), 2.0), jnp.full((3, 2), 2.0), tau_syn=5.0,
+                                                 readout_times=jnp.linspace(0.0, 30.0, 31))
+        net(jnp.array([1.0, 2.0]))   # the output logits (2,)
+        ```
     """
 
     hidden_weights: Float[Array, "n_in n_hidden"]

@@ -28,7 +28,14 @@ def check_compartments(num_compartments) -> None:
 
 
 class MultiSampleEM(eqx.Module):
-    """The generalised-EM gradient of ``log p(x)`` from ``num_compartments`` hidden samples."""
+    """The generalised-EM gradient of ``log p(x)`` from ``num_compartments`` hidden samples.
+
+    Example:
+        ```python
+        snn = sd.estimators.BernoulliSNN(jnp.full((2, 3), 0.5), jnp.zeros((3, 3)), jnp.full(3, -1.0))
+        em = sd.estimators.MultiSampleEM(num_compartments=4)
+        ```
+    """
 
     num_compartments: int = eqx.field(static=True)
 

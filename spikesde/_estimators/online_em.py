@@ -66,7 +66,13 @@ def local_gradient(model: BernoulliSNN, x_t, trace, spikes) -> tuple[BernoulliSN
 
 
 class AbstractHiddenSignal(eqx.Module):
-    """The learning signal of the synapses onto hidden neurons."""
+    """The learning signal of the synapses onto hidden neurons.
+
+    Example:
+        ```python
+        isinstance(sd.estimators.ImportanceWeighted(), sd.estimators.AbstractHiddenSignal)   # True: hidden_signal=...
+        ```
+    """
 
     def init(self, model: BernoulliSNN):
         """The signal's running state before the first step."""
@@ -78,7 +84,13 @@ class AbstractHiddenSignal(eqx.Module):
 
 
 class ImportanceWeighted(AbstractHiddenSignal):
-    """Generalised EM: ``sum_k w^k e^k``, the same global signal as the visible synapses."""
+    """Generalised EM: ``sum_k w^k e^k``, the same global signal as the visible synapses.
+
+    Example:
+        ```python
+        em = sd.estimators.OnlineMultiSampleEM(num_compartments=4, hidden_signal=sd.estimators.ImportanceWeighted())
+        ```
+    """
 
     def __call__(self, traces, weights, bound, state):
         return jax.tree_util.tree_map(lambda e: jnp.tensordot(weights, e, 1), traces), state
@@ -88,7 +100,13 @@ class LogMeanSignal(AbstractHiddenSignal):
     """``(L - b) sum_k e^k`` with ``L = log mean_k exp l^k`` and the per-synapse running baseline
     ``b = <E^2 L> / <E^2>`` (``E = sum_k e^k``, decay ``baseline_decay`` per step; ``None``: ``b = 0``).
     The baseline uses the current step too, as the authors' code does, so it is not exactly
-    independent of the sample: a variance reduction with a small bias."""
+    independent of the sample: a variance reduction with a small bias.
+
+    Example:
+        ```python
+        em = sd.estimators.OnlineMultiSampleEM(num_compartments=4, hidden_signal=sd.estimators.LogMeanSignal(baseline_decay=0.9))
+        ```
+    """
 
     baseline_decay: float | None = eqx.field(static=True, default=0.9)
 
@@ -122,6 +140,14 @@ class OnlineEMResult(eqx.Module):
         weights: the final importance weights ``w^k[T]``.
         traces: the final eligibility traces, stacked over compartments.
         rasters: the sampled rasters ``(K, T, n)`` (visible neurons clamped).
+
+    Example:
+        ```python
+        snn = sd.estimators.BernoulliSNN(jnp.full((2, 3), 0.5), jnp.zeros((3, 3)), jnp.full(3, -1.0))   # neuron 2 visible
+        result = sd.estimators.OnlineMultiSampleEM(num_compartments=4).run(
+            snn, jnp.ones((5, 2)), jnp.zeros((5, 3)), jnp.array([False, False, True]), jax.random.key(0))
+        result.bound, result.rasters.shape   # the bound on log p(observed), (4 samples, 5 steps, 3 neurons)
+        ```
     """
 
     model: BernoulliSNN
@@ -141,6 +167,12 @@ class OnlineMultiSampleEM(eqx.Module):
         likelihood_decay: ``gamma`` in ``[0, 1]``, the decay of the visible log-likelihood ``l^k``.
         update_every: apply an update every this many steps (and at the last); ``None``: at the end only.
         hidden_signal: the learning signal of synapses onto hidden neurons.
+
+    Example:
+        ```python
+        em = sd.estimators.OnlineMultiSampleEM(num_compartments=4, eligibility_decay=0.9,
+                                               hidden_signal=sd.estimators.LogMeanSignal(0.9))
+        ```
     """
 
     num_compartments: int = eqx.field(static=True)

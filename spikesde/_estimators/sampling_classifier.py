@@ -92,7 +92,14 @@ class _BernoulliClassifier(AbstractClassifierEstimator):
 
 class ScoreFunctionClassifier(_BernoulliClassifier):
     """Score-function gradients of ``E[loss(output counts, label)]`` with ``num_samples`` rasters per
-    example and a ``baseline``; probabilities ``softmax(mean counts)`` over ``eval_samples`` runs."""
+    example and a ``baseline``; probabilities ``softmax(mean counts)`` over ``eval_samples`` runs.
+
+    Example:
+        ```python
+        classifier = sd.estimators.ScoreFunctionClassifier(num_samples=8)
+        model = classifier.init(5, 3, jax.random.key(0))
+        ```
+    """
 
     num_samples: int = eqx.field(static=True, default=8)
     baseline: AbstractBaseline = LeaveOneOut()
@@ -118,7 +125,14 @@ class ScoreFunctionClassifier(_BernoulliClassifier):
 
 class MultiSampleEMClassifier(_BernoulliClassifier):
     """Generalised EM with ``num_compartments`` hidden samples (training and evaluation); ``schedule``
-    (:class:`CompartmentSchedule`) sets ``K`` per training epoch (the K-curriculum; default: ``K`` always)."""
+    (:class:`CompartmentSchedule`) sets ``K`` per training epoch (the K-curriculum; default: ``K`` always).
+
+    Example:
+        ```python
+        classifier = sd.estimators.MultiSampleEMClassifier(num_compartments=5,
+                                                           schedule=sd.estimators.CompartmentSchedule(1, 3))
+        ```
+    """
 
     num_compartments: int = eqx.field(static=True, default=5)
     target_start: float = eqx.field(static=True, default=15.0)
@@ -193,7 +207,14 @@ class MultiSampleEMClassifier(_BernoulliClassifier):
 class OnlineEMClassifier(MultiSampleEMClassifier):
     """:class:`MultiSampleEMClassifier` trained by the online rule: per example, the sum of the
     online updates ``Delta[t]`` (``OnlineMultiSampleEM`` with ``eligibility_decay``, ``likelihood_decay``,
-    ``update_every``, ``hidden_signal``) at fixed weights; loss ``-L[T]``."""
+    ``update_every``, ``hidden_signal``) at fixed weights; loss ``-L[T]``.
+
+    Example:
+        ```python
+        classifier = sd.estimators.OnlineEMClassifier(num_compartments=5, eligibility_decay=0.9)
+        model = classifier.init(5, 3, jax.random.key(0))
+        ```
+    """
 
     eligibility_decay: float = eqx.field(static=True, default=1.0)
     likelihood_decay: float = eqx.field(static=True, default=1.0)

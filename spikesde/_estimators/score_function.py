@@ -23,7 +23,13 @@ from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 
 
 class AbstractBaseline(eqx.Module):
-    """A control variate ``b_m`` for each of ``M`` losses, independent of sample ``m``."""
+    """A control variate ``b_m`` for each of ``M`` losses, independent of sample ``m``.
+
+    Example:
+        ```python
+        isinstance(sd.estimators.LeaveOneOut(), sd.estimators.AbstractBaseline)   # True: ScoreFunction(baseline=...)
+        ```
+    """
 
     def init(self) -> PyTree:
         """The baseline's state before the first estimate."""
@@ -35,14 +41,27 @@ class AbstractBaseline(eqx.Module):
 
 
 class NoBaseline(AbstractBaseline):
-    """``b = 0``."""
+    """``b = 0``.
+
+    Example:
+        ```python
+        estimator = sd.estimators.ScoreFunction(num_samples=8, baseline=sd.estimators.NoBaseline())
+        ```
+    """
 
     def __call__(self, losses, state):
         return jnp.zeros_like(losses), state
 
 
 class LeaveOneOut(AbstractBaseline):
-    """``b_m = mean_{m' != m} L_{m'}``: independent of sample ``m``, so the estimate stays unbiased."""
+    """``b_m = mean_{m' != m} L_{m'}``: independent of sample ``m``, so the estimate stays unbiased.
+
+    Example:
+        ```python
+        baseline = sd.estimators.LeaveOneOut()
+        baseline(jnp.array([1.0, 2.0, 3.0]), baseline.init())[0]   # [2.5, 2.0, 1.5]
+        ```
+    """
 
     def __call__(self, losses, state):
         m = losses.shape[0]
@@ -55,6 +74,12 @@ class RunningMean(AbstractBaseline):
     """An exponential moving average of past losses (``decay`` per estimate); 0 before the first.
 
     It depends on earlier estimates only, so the current estimate stays unbiased.
+
+    Example:
+        ```python
+        baseline = sd.estimators.RunningMean(decay=0.9)
+        b, state = baseline(jnp.array([1.0, 3.0]), baseline.init())   # 0 before the first estimate
+        ```
     """
 
     decay: float = eqx.field(static=True, default=0.9)
@@ -80,6 +105,11 @@ class ScoreFunction(eqx.Module):
     Arguments:
         num_samples: samples ``M`` per estimate.
         baseline: the control variate (default :class:`LeaveOneOut`).
+
+    Example:
+        ```python
+        estimator = sd.estimators.ScoreFunction(num_samples=8, baseline=sd.estimators.RunningMean(0.9))
+        ```
     """
 
     num_samples: int = eqx.field(static=True)

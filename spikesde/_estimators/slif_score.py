@@ -56,6 +56,13 @@ class SLIFSpikeTrainModel(eqx.Module):
         t0, t1, dt: the simulation window and step.
         max_spikes: the spike buffer length (the loss sees the first ``max_spikes`` spikes).
         stepper: the simulation's stepper (default :class:`spikesde.EulerMaruyama`).
+
+    Example:
+        ```python
+        model = sd.estimators.SLIFSpikeTrainModel(sd.SLIF(input_current=1.5, alpha=0.0), t0=0.0, t1=1.0, dt=0.01, max_spikes=16)
+        spikes = model.sample(None, jax.random.key(0))   # (1, 16)
+        model.log_prob(None, spikes)                     # its exact log-density
+        ```
     """
 
     model: SLIF | Network

@@ -20,6 +20,11 @@ class AbstractSurrogate(eqx.Module):
     """A pseudo-derivative ``g(x)`` used in place of the Heaviside step's derivative.
 
     Calling the surrogate on ``x`` returns ``H(x)`` (1 where ``x > 0``) with ``dH/dx := g(x)``.
+
+    Example:
+        ```python
+        classifier = sd.estimators.SurrogateClassifier(surrogate=sd.estimators.Triangle(0.5))   # any AbstractSurrogate
+        ```
     """
 
     @abc.abstractmethod
@@ -47,7 +52,14 @@ def _positive(name: str, value: float) -> None:
 
 
 class FastSigmoid(AbstractSurrogate):
-    r"""SuperSpike's fast sigmoid (Zenke & Ganguli 2018): ``g(x) = 1 / (beta |x| + 1)^2``; ``g(0) = 1``."""
+    r"""SuperSpike's fast sigmoid (Zenke & Ganguli 2018): ``g(x) = 1 / (beta |x| + 1)^2``; ``g(0) = 1``.
+
+    Example:
+        ```python
+        surrogate = sd.estimators.FastSigmoid(beta=10.0)
+        jax.grad(surrogate)(jnp.array(0.0))   # H(x) forward; its derivative is 1 / (1 + beta |x|)^2, 1 at the threshold
+        ```
+    """
 
     beta: float = eqx.field(static=True, default=100.0)
 
@@ -59,7 +71,14 @@ class FastSigmoid(AbstractSurrogate):
 
 
 class SigmoidDerivative(AbstractSurrogate):
-    r"""The derivative of a steep logistic: ``g(x) = beta sigma(beta x) (1 - sigma(beta x))``; ``g(0) = beta / 4``."""
+    r"""The derivative of a steep logistic: ``g(x) = beta sigma(beta x) (1 - sigma(beta x))``; ``g(0) = beta / 4``.
+
+    Example:
+        ```python
+        surrogate = sd.estimators.SigmoidDerivative(beta=10.0)
+        surrogate.derivative(jnp.array(0.0))   # beta / 4 = 2.5
+        ```
+    """
 
     beta: float = eqx.field(static=True, default=10.0)
 
@@ -73,7 +92,14 @@ class SigmoidDerivative(AbstractSurrogate):
 
 class Triangle(AbstractSurrogate):
     r"""Piecewise-linear bump (Esser et al. 2016; Bellec et al. 2018):
-    ``g(x) = max(0, 1 - |x| / width) / width``, which integrates to 1."""
+    ``g(x) = max(0, 1 - |x| / width) / width``, which integrates to 1.
+
+    Example:
+        ```python
+        surrogate = sd.estimators.Triangle(width=0.5)
+        surrogate.derivative(jnp.array([0.0, 0.25, 1.0]))   # [2.0, 1.0, 0.0]
+        ```
+    """
 
     width: float = eqx.field(static=True, default=0.5)
 
@@ -86,7 +112,14 @@ class Triangle(AbstractSurrogate):
 
 class ArcTan(AbstractSurrogate):
     r"""The derivative of ``arctan(pi alpha x / 2) / pi + 1/2`` (Fang et al. 2021):
-    ``g(x) = (alpha / 2) / (1 + (pi alpha x / 2)^2)``, which integrates to 1."""
+    ``g(x) = (alpha / 2) / (1 + (pi alpha x / 2)^2)``, which integrates to 1.
+
+    Example:
+        ```python
+        surrogate = sd.estimators.ArcTan(alpha=2.0)
+        surrogate.derivative(jnp.array(0.0))   # alpha / 2 = 1.0
+        ```
+    """
 
     alpha: float = eqx.field(static=True, default=2.0)
 

@@ -18,7 +18,17 @@ from .schema import Config
 
 
 class ConfigError(ValueError):
-    """A configuration that does not match the schema; ``path`` is the key path (or file) at fault."""
+    """A configuration that does not match the schema; ``path`` is the key path (or file) at fault.
+
+    Example:
+        ```python
+        open("bad.toml", "w").write("simulation = { t0 = 0.0, t1 = 1.0, dt = -0.01, max_spikes = 3 }")
+        try:
+            sd.experiments.load_config("bad.toml")
+        except sd.experiments.ConfigError as error:
+            print(error.path, "|", error)   # the key at fault and what was expected
+        ```
+    """
 
     def __init__(self, path: str, message: str):
         self.path = path
@@ -220,7 +230,24 @@ def load_raw(path: str | Path, overrides: Sequence[str] = ()) -> dict:
 
 
 def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
-    """Read a TOML configuration, apply ``overrides`` (``key.path=value``) and check it, every sweep run too."""
+    """Read a TOML configuration, apply ``overrides`` (``key.path=value``) and check it, every sweep run too.
+
+    Example:
+        ```python
+        import pathlib
+        pathlib.Path("fit.toml").write_text('''name = "fit"
+        model = { kind = "slif", input_current = { kind = "constant", value = 1.0 } }
+        data = { source = "simulate", num_samples = 16, true = { "input_current.value" = 1.5 } }
+        learn = { "input_current.value" = {} }
+        simulation = { t0 = 0.0, t1 = 2.0, dt = 0.01, max_spikes = 3, keep_first = true }
+        loss = { kind = "spike_time_mse" }
+        optimizer = { name = "adam", lr = 0.05 }
+        training = { steps = 3 }
+        ''')
+        config = sd.experiments.load_config("fit.toml", overrides=["training.steps=2"])
+        config.training.steps   # 2
+        ```
+    """
     raw = load_raw(path, overrides)
     expand_sweep(raw)
     return convert(raw)

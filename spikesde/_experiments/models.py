@@ -14,7 +14,15 @@ from .summary import RunSummary
 
 
 class RunModels(NamedTuple):
-    """``truth`` (``None`` for recorded data), ``start``, ``fitted`` (``None`` without a summary), ``simulation``."""
+    """``truth`` (``None`` for recorded data), ``start``, ``fitted`` (``None`` without a summary), ``simulation``.
+
+    Example:
+        ```python
+        models = sd.experiments.RunModels(truth=sd.SLIF(1, 1.5), start=sd.SLIF(1, 1.0), fitted=None,
+                                          simulation=sd.Simulation(0.0, 2.0, 0.01, 3))   # what run_models returns
+        truth, start, fitted, simulation = models
+        ```
+    """
 
     truth: Any
     start: Any
@@ -32,6 +40,16 @@ def run_models(config: schema.Config | dict, summary: RunSummary | None = None) 
     Raises:
         ConfigError: ``summary`` names no run of this configuration's sweep, or ``summary`` is
             missing for a sweep of several runs.
+
+    Example:
+        ```python
+        config = {"name": "fit", "model": {"kind": "slif", "input_current": {"kind": "constant", "value": 1.0}},
+                  "data": {"source": "simulate", "num_samples": 16, "true": {"input_current.value": 1.5}},
+                  "learn": {"input_current.value": {}}, "simulation": {"t0": 0.0, "t1": 2.0, "dt": 0.01, "max_spikes": 3},
+                  "loss": {"kind": "spike_time_mse"}, "optimizer": {"name": "adam", "lr": 0.05}, "training": {"steps": 3}}
+        models = sd.experiments.run_models(config)   # or a Config from load_config
+        models.truth.input_current.value, models.start.input_current.value   # 1.5, 1.0
+        ```
     """
     runs = expand_sweep(to_builtins(config) if isinstance(config, schema.Config) else config)
     if summary is None and len(runs) != 1:

@@ -307,7 +307,20 @@ class TrainingSection(_Section):
 
 
 class Config(_Section):
-    """A whole experiment: model, data, what is learned, loss, optimiser, training, and a sweep."""
+    """A whole experiment: model, data, what is learned, loss, optimiser, training, and a sweep.
+
+    Example:
+        ```python
+        import msgspec
+        config = {"name": "fit", "model": {"kind": "slif", "input_current": {"kind": "constant", "value": 1.0}},
+                  "data": {"source": "simulate", "num_samples": 16, "true": {"input_current.value": 1.5}},
+                  "learn": {"input_current.value": {}}, "simulation": {"t0": 0.0, "t1": 2.0, "dt": 0.01, "max_spikes": 3},
+                  "loss": {"kind": "spike_time_mse"}, "optimizer": {"name": "adam", "lr": 0.05}, "training": {"steps": 3}}
+        open("fit.toml", "wb").write(msgspec.toml.encode(config))   # the same as a TOML file
+        config = sd.experiments.load_config("fit.toml")             # a checked Config, defaults filled in
+        config.simulation.dt, config.training.steps                 # 0.01, 3
+        ```
+    """
 
     name: str
     model: Model

@@ -27,6 +27,13 @@ def plot_spike_statistics(samples: Mapping[str, np.ndarray], *, t0: float, t1: f
     neurons (default: all neurons in one group), every set overlaid. Bottom row: the distribution
     over trials of each group's spike count, every set overlaid. Needs matplotlib
     (``pip install spikesde[plot]``).
+
+    Example:
+        ```python
+        x = jnp.array([[[0.2, 0.6]], [[0.3, jnp.inf]]])
+        figure = sd.experiments.plot_spike_statistics({"data": x, "model": x + 0.05}, t0=0.0, t1=1.0, bins=5)
+        figure.savefig("statistics.png")
+        ```
     """
     try:
         import matplotlib.pyplot as plt  # noqa: PLC0415

@@ -245,6 +245,16 @@ def run_sweep(config: schema.Config | dict, out_dir: str | Path | None = None, *
         overwrite: replace the sweep in ``out_dir`` (only files this program wrote are deleted).
         progress: progress bars; plot: draw ``figure.png`` (needs matplotlib).
         callback: passed to :func:`spikesde.fit` (``callback(step, state, record)``).
+
+    Example:
+        ```python
+        config = {"name": "fit", "model": {"kind": "slif", "input_current": {"kind": "constant", "value": 1.0}},
+                  "data": {"source": "simulate", "num_samples": 16, "true": {"input_current.value": 1.5}},
+                  "learn": {"input_current.value": {}}, "simulation": {"t0": 0.0, "t1": 2.0, "dt": 0.01, "max_spikes": 3},
+                  "loss": {"kind": "spike_time_mse"}, "optimizer": {"name": "adam", "lr": 0.05}, "training": {"steps": 3}}
+        result = sd.experiments.run_sweep(config, "runs", progress=False, plot=False)   # also a Config from load_config
+        result.runs[0].folder   # one run folder per sweep point, each with its summary
+        ```
     """
     raw = to_builtins(config) if isinstance(config, schema.Config) else config
     config = convert(raw)

@@ -62,7 +62,13 @@ def make_estimator(
     ``score_samples`` and ``score_loss`` (``SCORE_LOSSES``) configure ``score``; ``compartments``
     configures ``em`` and ``online-em``; ``eligibility_decay``, ``likelihood_decay``, ``update_every`` and
     ``hidden_signal`` (``HIDDEN_SIGNALS``) configure ``online-em``; ``warmup_compartments`` and
-    ``warmup_epochs`` (the K-curriculum, :class:`CompartmentSchedule`) configure ``em`` and ``online-em``."""
+    ``warmup_epochs`` (the K-curriculum, :class:`CompartmentSchedule`) configure ``em`` and ``online-em``.
+
+    Example:
+        ```python
+        estimator = sd.recipes.yinyang.make_estimator("surrogate")   # also "exact", "score", "em", "online-em"
+        ```
+    """
     if score_loss not in SCORE_LOSSES:
         raise ValueError(f"score_loss must be one of {sorted(SCORE_LOSSES)}, got {score_loss!r}")
     if hidden_signal not in HIDDEN_SIGNALS:
@@ -84,7 +90,13 @@ def make_estimator(
 
 
 def load_split(split: str, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(input spike times in ms (size, 5), labels)`` of a split."""
+    """``(input spike times in ms (size, 5), labels)`` of a split.
+
+    Example:
+        ```python
+        inputs, labels = sd.recipes.yinyang.load_split("train", 10)   # input spike times in ms (10, 5), labels (10,)
+        ```
+    """
     data = yinyang(size, seed=SPLIT_SEEDS[split])
     return encode_first_spike_times(data.features, t_early=10.0, t_late=40.0, t_bias=20.0), data.labels
 
@@ -107,7 +119,16 @@ def _evaluate_chunk(estimator, m, x, y, k):
 
 
 def evaluate(estimator, model, inputs, labels, key, *, chunk: int = 500) -> dict:
-    """Accuracy, log-likelihood of the labels and ECE on a whole split (in chunks)."""
+    """Accuracy, log-likelihood of the labels and ECE on a whole split (in chunks).
+
+    Example:
+        ```python
+        estimator = sd.estimators.PathwiseClassifier(hidden=4)
+        model = estimator.init(5, 3, jax.random.key(0))
+        inputs, labels = sd.recipes.yinyang.load_split("test", 10)
+        sd.recipes.yinyang.evaluate(estimator, model, estimator.encode(inputs), labels, jax.random.key(1))   # accuracy, ...
+        ```
+    """
     probabilities, predictions, extras = [], [], {}
     for start in range(0, len(labels), chunk):
         key, sub = jax.random.split(key)
@@ -131,7 +152,15 @@ def train(
     out: Path | None = None,
     log=print,
 ):
-    """Train with Adam; returns ``(model, summary)`` and writes ``metrics.jsonl``/``summary.json`` to ``out``."""
+    """Train with Adam; returns ``(model, summary)`` and writes ``metrics.jsonl``/``summary.json`` to ``out``.
+
+    Example:
+        ```python
+        estimator = sd.estimators.PathwiseClassifier(hidden=4)
+        model, summary = sd.recipes.yinyang.train(estimator, epochs=1, sizes=(20, 10, 10), batch_size=10, log=lambda line: None)
+        summary["test_accuracy"]
+        ```
+    """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")
     estimator.check_epochs(epochs)

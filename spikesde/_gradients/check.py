@@ -25,6 +25,15 @@ class GradientCheck(eqx.Module):
 
     The verdict is :attr:`passed`; ``str(check)`` says what was compared and which bound failed, and
     :meth:`assert_passed` raises an ``AssertionError`` with that text.
+
+    Example:
+        ```python
+        with jax.enable_x64(True):   # fn(model) is usually spike times of sd.simulate with a fixed key
+            check = sd.check_gradients(lambda c: c(jnp.linspace(0.0, 1.0, 5)), sd.SinusoidalCurrent(1.5, 1.0, 2.0),
+                                       key=jax.random.key(1))
+        print(check)          # gradient check passed: 5 outputs compared; relative error median ...
+        check.assert_passed() # raises AssertionError (with the figures) if not
+        ```
     """
 
     forward: Float[Array, "..."]
@@ -121,14 +130,15 @@ def check_gradients(
             compute the same derivative and agree to rounding.
 
     The defaults are the bounds this project's own tests hold every SLIF parameter to; a wrong
-    derivative (a missing term) gives relative errors of order one. Example::
+    derivative (a missing term) gives relative errors of order one.
 
-        with jax.enable_x64(True):
-            check = sd.check_gradients(lambda m: sd.simulate(m, ..., key=jax.random.key(0)).spike_times,
-                                       sd.SLIF(input_current=1.5), key=jax.random.key(1))
-        check.passed          # True
-        print(check)          # gradient check passed: 3 outputs compared; relative error median ...
-        check.assert_passed() # raises AssertionError (with the figures) if not
+    Example:
+        ```python
+        with jax.enable_x64(True):   # fn(model) is usually spike times of sd.simulate with a fixed key
+            check = sd.check_gradients(lambda c: c(jnp.linspace(0.0, 1.0, 5)), sd.SinusoidalCurrent(1.5, 1.0, 2.0),
+                                       key=jax.random.key(1))
+        check.passed, check.max_relative_error   # True, about 1e-9
+        ```
     """
     if jnp.result_type(float) != jnp.float64:
         raise ValueError("check_gradients needs float64: run it inside `with jax.enable_x64(True):`")

@@ -17,6 +17,12 @@ def forward_value_and_grad(fn: Callable, *, has_aux: bool = False) -> Callable:
     carried forward through the solve next to the state. The cost grows with ``P`` and the memory is
     that of one forward solve, whatever its length: the better route for a few parameters (input
     currents, time constants); reverse mode is better for many (weights).
+
+    Example:
+        ```python
+        first = lambda c: sd.simulate(sd.SLIF(input_current=c), t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16).spike_times[0, 0]
+        value, slope = sd.forward_value_and_grad(first)(jnp.array(1.5))   # d(first spike time)/d(current) < 0
+        ```
     """
 
     def wrapped(params, *args, **kwargs):

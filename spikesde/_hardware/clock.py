@@ -43,6 +43,11 @@ class AbstractClockStepper(AbstractStepper):
     seeds the tick's random numbers (stochastic rounding, on-chip noise): the tick ending at
     ``t0 + k dt`` uses ``fold_in(key, k)``, so a run is reproducible and independent of how the
     core splits steps. ``dt`` and ``t0`` must be those given to :func:`spikesde.simulate`.
+
+    Example:
+        ```python
+        issubclass(sd.hardware.LowPrecisionEuler, sd.hardware.AbstractClockStepper)   # True: one chip tick per step
+        ```
     """
 
     dt: float = eqx.field(static=True)
@@ -87,6 +92,12 @@ class Quantizer(eqx.Module):
 
     ``straight_through=True`` replaces ``q(x)`` by ``x + stop_gradient(q(x) - x)``: the value is
     the rounded one, the derivative that of the float operation (the float shadow).
+
+    Example:
+        ```python
+        quantizer = sd.hardware.Quantizer(sd.hardware.FixedPoint(3, 8), sd.hardware.NearestEven())
+        quantizer(jnp.array(0.1234), 0)   # 0.125: operation 0 rounded into s3.8
+        ```
     """
 
     format: AbstractFormat

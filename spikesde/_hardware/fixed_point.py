@@ -39,6 +39,13 @@ class LowPrecisionEuler(AbstractClockStepper):
 
     With ``straight_through=True`` the values are unchanged and gradients are those of the float
     Euler scheme (see :mod:`spikesde._hardware.straight_through`).
+
+    Example:
+        ```python
+        chip = sd.hardware.LowPrecisionEuler(0.01, sd.hardware.FixedPoint(7, 12), sd.hardware.Stochastic(), key=jax.random.key(1))
+        spikes = sd.simulate(sd.SLIF(input_current=1.5), t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16,
+                             stepper=chip, event_location=sd.GridEventLocation(strict=False)).spike_times
+        ```
     """
 
     format: AbstractFormat = FixedPoint(7, 12)

@@ -28,7 +28,13 @@ def carrier_bits(dtype) -> int:
 
 
 class AbstractFormat(eqx.Module):
-    """A number format: ``quantize(x, rounding, key)`` returns the representable value chosen for ``x``."""
+    """A number format: ``quantize(x, rounding, key)`` returns the representable value chosen for ``x``.
+
+    Example:
+        ```python
+        isinstance(sd.hardware.FixedPoint(7, 12), sd.hardware.AbstractFormat)   # True: LowPrecisionEuler(dt, format)
+        ```
+    """
 
     @property
     @abc.abstractmethod
@@ -57,6 +63,13 @@ class FixedPoint(AbstractFormat):
     extremes) or ``wrap`` (modulo ``2^(i+f+1)``, as integer adders do).
 
     SpiNNaker's ``accum`` type is ``FixedPoint(16, 15)``; Loihi's 24-bit state is ``FixedPoint(23, 0)``.
+
+    Example:
+        ```python
+        q = sd.hardware.FixedPoint(3, 8)     # s3.8: sign, 3 integer and 8 fraction bits
+        q.quantize(jnp.array(0.1234))        # 32 / 256 = 0.125
+        chip = sd.hardware.LowPrecisionEuler(1e-3, q, sd.hardware.NearestEven())
+        ```
     """
 
     integer_bits: int = eqx.field(static=True)
@@ -115,6 +128,12 @@ class LowPrecisionFloat(AbstractFormat):
 
     The largest finite value is ``max_value``, by default that of the IEEE layout,
     ``(2 - 2^-m) 2^(2^(e-1) - 1)`` (formats without infinities, such as ``float8_e4m3fn``, go further).
+
+    Example:
+        ```python
+        fp8 = sd.hardware.LowPrecisionFloat(exponent_bits=4, mantissa_bits=3)
+        fp8.quantize(jnp.array(0.3))   # 0.3125, the nearest value with a 3-bit mantissa
+        ```
     """
 
     exponent_bits: int = eqx.field(static=True)
@@ -168,6 +187,12 @@ def float_format(name: str) -> LowPrecisionFloat:
     The exponent and mantissa widths and the largest finite value are taken from ``ml_dtypes``;
     the emulation uses IEEE-style bias, subnormals and saturation for every name (formats with
     an unusual bias, the ``fnuz`` ones, differ at the bottom of their range).
+
+    Example:
+        ```python
+        bf16 = sd.hardware.float_format("bfloat16")   # 8 exponent and 7 mantissa bits
+        chip = sd.hardware.LowPrecisionEuler(1e-3, bf16, sd.hardware.Stochastic(), key=jax.random.key(1))
+        ```
     """
     import ml_dtypes
 
@@ -181,7 +206,13 @@ def float_format(name: str) -> LowPrecisionFloat:
 
 def as_format(spec: "str | AbstractFormat") -> AbstractFormat:
     """A format from an :class:`AbstractFormat`, a float name (see :func:`float_format`) or a
-    fixed-point name ``"s<i>.<f>"`` (saturating), e.g. ``"s16.15"``."""
+    fixed-point name ``"s<i>.<f>"`` (saturating), e.g. ``"s16.15"``.
+
+    Example:
+        ```python
+        sd.hardware.as_format("s16.15"), sd.hardware.as_format("bfloat16")   # FixedPoint(16, 15), LowPrecisionFloat
+        ```
+    """
     if isinstance(spec, AbstractFormat):
         return spec
     if isinstance(spec, str) and spec.startswith("s") and "." in spec:

@@ -46,6 +46,12 @@ class LoihiLIF(AbstractNeuron):
     Arguments (integers, scalars or one per neuron): ``du``, ``dv`` (12-bit decays, units of
     1/4096), ``vth`` (17-bit threshold mantissa; the threshold is ``vth << 6``), ``bias_mant``
     (13-bit signed), ``bias_exp`` (3-bit), ``u0``, ``v0`` (initial state).
+
+    Example:
+        ```python
+        neurons = sd.hardware.LoihiLIF(2, 0.0, du=410, dv=205, vth=100, bias_mant=100, bias_exp=6)   # integer registers
+        neurons.state_names   # ('u', 'v', 'a_in'); simulate with Loihi1Stepper (see to_loihi)
+        ```
     """
 
     n_neurons: int = eqx.field(static=True)
@@ -118,6 +124,15 @@ class Loihi1Stepper(AbstractClockStepper):
     """The Loihi 1 CUBA LIF update (see the module docstring) for :class:`LoihiLIF` neurons, in int32.
 
     Pair it with ``GridEventLocation(strict=True)``: the threshold test ``v > vth << 6`` is strict.
+
+    Example:
+        ```python
+        network = sd.Network(sd.LIF(2, 1.5, tau_mem=1.0, tau_syn=0.5), jnp.array([[0.0, 0.4], [0.0, 0.0]]))
+        loihi = sd.hardware.to_loihi(network, dt=1e-2)   # LoihiLIF neurons with integer registers
+        spikes = sd.simulate(loihi, t0=0.0, t1=1.0, dt=1e-2, key=jax.random.key(0), max_spikes=16,
+                             stepper=sd.hardware.Loihi1Stepper(dt=1e-2), event_location=sd.GridEventLocation(strict=True),
+                             event_policy=sd.ParallelEvents()).spike_times
+        ```
     """
 
     def tick(self, neuron, t, y, dW, key):
@@ -212,6 +227,15 @@ def to_loihi(model, dt: float, *, vth: int = 2**14):
     ``v_reset = threshold``).
 
     For a NIR graph, program the chip as Lava does with :func:`spikesde.nir_to_loihi`.
+
+    Example:
+        ```python
+        network = sd.Network(sd.LIF(2, 1.5, tau_mem=1.0, tau_syn=0.5), jnp.array([[0.0, 0.4], [0.0, 0.0]]))
+        loihi = sd.hardware.to_loihi(network, dt=1e-2)   # LoihiLIF neurons with integer registers
+        spikes = sd.simulate(loihi, t0=0.0, t1=1.0, dt=1e-2, key=jax.random.key(0), max_spikes=16,
+                             stepper=sd.hardware.Loihi1Stepper(dt=1e-2), event_location=sd.GridEventLocation(strict=True),
+                             event_policy=sd.ParallelEvents()).spike_times
+        ```
     """
     from .._core.network import Network, as_network
     from .._models.currents import ConstantCurrent, PiecewiseConstantCurrent

@@ -40,7 +40,11 @@ class LavaProgramming(eqx.Module):
     """Lava's NIR-to-Loihi integer conversion (see the module docstring); ``weight_bits`` is the
     signed weight mantissa width (8: mantissas in ``[-128, 127]`` before the exponent).
 
-    Example: ``LavaProgramming().decays(1e-4, np.array([2.5e-3]), None)`` is ``([4095], [163])``.
+    Example:
+        ```python
+        import numpy as np
+        sd.hardware.LavaProgramming().decays(1e-4, np.array([2.5e-3]), None)   # ([4095], [163])
+        ```
     """
 
     weight_bits: int = 8
@@ -90,7 +94,13 @@ def nir_to_loihi(graph, dt: float, input_spike_times: ArrayLike | None = None, *
     is placed at ``(k + 1) dt``, so it reaches ``u`` at tick ``k + 1``, as through Lava's ``Dense``),
     or ``input_spike_times`` already on the clock.
 
-    Example: ``nir_to_loihi(nir.read("lif_norse.nir"), 1e-4, inputs=InputRaster(raster, 1e-4))``.
+    For example, ``nir_to_loihi(nir.read("lif_norse.nir"), 1e-4, inputs=InputRaster(raster, 1e-4))``.
+
+    Example:
+        ```python
+        graph = sd.hardware.to_nir(sd.Network(sd.LIF(2, 0.0, tau_mem=1.0, tau_syn=0.5), jnp.array([[0.0, 0.4], [0.0, 0.0]])))
+        network = sd.hardware.nir_to_loihi(graph, 1e-3)   # LoihiLIF neurons, registers as Lava programs them
+        ```
     """
     programming = LavaProgramming() if programming is None else programming
     kinds = kinds_of(graph)
@@ -144,7 +154,10 @@ def loihi_probe_reading(v: ArrayLike, fired: ArrayLike) -> np.ndarray:
     the neuron fired (the register holds 0 there; published Loihi trace of the NIR paper's
     single-LIF benchmark, whose CPU simulation reads 0 at the same ticks).
 
-    Example: ``loihi_probe_reading([5, 0, 7], [False, True, False])`` is ``[5, 128, 7]``.
+    Example:
+        ```python
+        sd.hardware.loihi_probe_reading([5, 0, 7], [False, True, False])   # [5, 128, 7]
+        ```
     """
     v, fired = np.asarray(v), np.asarray(fired, bool)
     return np.where(fired, _SPIKE_READING, v)

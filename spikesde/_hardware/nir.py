@@ -48,7 +48,13 @@ def read_nir(path, input_spike_times=None, *, inputs: InputRaster | None = None,
     """:func:`from_nir` of the graph in an NIR file; a file that is not NIR raises a ``ValueError``
     naming it (no HDF5 signature, or HDF5 without NIR's ``node`` group).
 
-    Example: ``read_nir("lif_norse.nir", inputs=InputRaster(raster, dt=1e-4))``.
+    For example, ``read_nir("lif_norse.nir", inputs=InputRaster(raster, dt=1e-4))``.
+
+    Example:
+        ```python
+        sd.hardware.write_nir(sd.Network(sd.LIF(2, 1.5, tau_mem=1.0, tau_syn=0.5), jnp.array([[0.0, 0.4], [0.0, 0.0]])), "net.nir")
+        network = sd.hardware.read_nir("net.nir", spikes=sd.hardware.ContinuousTimeSpikes())
+        ```
     """
     return from_nir(read_graph(path), input_spike_times, inputs=inputs, spikes=spikes)
 
@@ -182,7 +188,13 @@ def from_nir(graph, input_spike_times=None, *, inputs: InputRaster | None = None
             Default: :class:`ContinuousTimeSpikes` for graphs spikesde wrote with that meaning, else
             :class:`DiscreteTimeSpikes` with the raster's ``dt`` (the frameworks' meaning).
 
-    Example: ``from_nir(nir.read("lif_norse.nir"), inputs=InputRaster(raster, dt=1e-4))``.
+    For example, ``from_nir(nir.read("lif_norse.nir"), inputs=InputRaster(raster, dt=1e-4))``.
+
+    Example:
+        ```python
+        graph = sd.hardware.to_nir(sd.Network(sd.LIF(2, 1.5, tau_mem=1.0, tau_syn=0.5), jnp.array([[0.0, 0.4], [0.0, 0.0]])))
+        network = sd.hardware.from_nir(graph)     # a spikesde Network of LIF neurons
+        ```
     """
     kinds = kinds_of(graph)
     check_outputs(graph, kinds)

@@ -86,7 +86,14 @@ def to_nir(model: Network | LIF | SLIF):
     neurons); or, for a piecewise-constant current, ``"current"`` -> ``"current_weights"`` ->
     ``"neurons"`` (LIF) -> ``"output"``.
 
-    Example: ``nir.write("net.nir", to_nir(spikesde.LIF(2, 1.5)))``.
+    For example, ``nir.write("net.nir", to_nir(spikesde.LIF(2, 1.5)))``.
+
+    Example:
+        ```python
+        network = sd.Network(sd.LIF(2, 1.5, tau_mem=1.0, tau_syn=0.5), jnp.array([[0.0, 0.4], [0.0, 0.0]]))
+        graph = sd.hardware.to_nir(network)
+        back = sd.hardware.from_nir(graph)        # the same network
+        ```
     """
     nir = _nir()
     network = as_network(model)
@@ -137,7 +144,13 @@ def current_raster(model: Network | LIF, dt: float, t1: float) -> InputRaster:
     input current, the input of the graph :func:`to_nir` writes for it. Every breakpoint must lie
     on the clock ``k dt`` (else the current is not constant over a step: raises naming it).
 
-    Example: ``read_nir(path, inputs=current_raster(lif, dt=1e-3, t1=1.0))``.
+    For example, ``read_nir(path, inputs=current_raster(lif, dt=1e-3, t1=1.0))``.
+
+    Example:
+        ```python
+        lif = sd.LIF(2, sd.PiecewiseConstantCurrent([0.5], [1.0, 2.0]))
+        sd.hardware.current_raster(lif, dt=0.1, t1=1.0).values[:, 0]   # [1.0] * 5 + [2.0] * 5
+        ```
     """
     network = as_network(model)
     current = network.neuron.input_current
@@ -166,5 +179,12 @@ def _synaptic_weight(weight: np.ndarray, tau_syn: np.ndarray, name: str) -> np.n
 
 
 def write_nir(model: Network | LIF | SLIF, path) -> None:
-    """Write :func:`to_nir` of ``model`` to an NIR (HDF5) file."""
+    """Write :func:`to_nir` of ``model`` to an NIR (HDF5) file.
+
+    Example:
+        ```python
+        sd.hardware.write_nir(sd.Network(sd.LIF(2, 1.5, tau_mem=1.0, tau_syn=0.5), jnp.array([[0.0, 0.4], [0.0, 0.0]])), "net.nir")
+        network = sd.hardware.read_nir("net.nir")
+        ```
+    """
     _nir().write(path, to_nir(model))

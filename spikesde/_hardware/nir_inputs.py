@@ -28,7 +28,13 @@ from jaxtyping import ArrayLike, Float
 
 
 class AbstractSpikeMeaning(eqx.Module):
-    """How a spike entering a NIR neuron node acts (see the module docstring)."""
+    """How a spike entering a NIR neuron node acts (see the module docstring).
+
+    Example:
+        ```python
+        isinstance(sd.hardware.DiscreteTimeSpikes(), sd.hardware.AbstractSpikeMeaning)   # True: read_nir(..., spikes=...)
+        ```
+    """
 
     @abc.abstractmethod
     def spike_area(self) -> float:
@@ -40,7 +46,13 @@ class DiscreteTimeSpikes(AbstractSpikeMeaning):
     Rockpool, Lava). ``dt = None`` takes the step of the :class:`InputRaster` given to
     :func:`spikesde.read_nir`.
 
-    Example: ``read_nir("lif.nir", inputs=InputRaster(raster, dt=1e-4), spikes=DiscreteTimeSpikes())``.
+    For example, ``read_nir("lif.nir", inputs=InputRaster(raster, dt=1e-4), spikes=DiscreteTimeSpikes())``.
+
+    Example:
+        ```python
+        spikes = sd.hardware.DiscreteTimeSpikes(dt=1e-3)   # how snnTorch, Norse, Lava read a spike
+        spikes.spike_area()                                # 1e-3: a unit input held for one step
+        ```
     """
 
     dt: float | None = None
@@ -58,7 +70,13 @@ class DiscreteTimeSpikes(AbstractSpikeMeaning):
 class ContinuousTimeSpikes(AbstractSpikeMeaning):
     """A spike is a Dirac pulse of unit integral (NIR's continuous-time reading; spikesde's export).
 
-    Example: ``read_nir("net.nir", input_spike_times=times, spikes=ContinuousTimeSpikes())``.
+    For example, ``read_nir("net.nir", input_spike_times=times, spikes=ContinuousTimeSpikes())``.
+
+    Example:
+        ```python
+        spikes = sd.hardware.ContinuousTimeSpikes()   # read_nir(path, input_spike_times=times, spikes=spikes)
+        spikes.spike_area()                           # 1.0: a Dirac pulse of unit integral
+        ```
     """
 
     def spike_area(self) -> float:
@@ -83,7 +101,12 @@ class InputRaster(eqx.Module):
     Arguments: ``values`` (``(steps, channels)``, or ``(steps,)`` for one channel; spike counts or
     graded values), ``dt`` (the step).
 
-    Example: ``InputRaster(np.eye(3), dt=0.1).event_times()`` is ``[[0.0], [0.1], [0.2]]``.
+    Example:
+        ```python
+        import numpy as np
+        raster = sd.hardware.InputRaster(np.eye(3), dt=0.1)
+        raster.event_times()   # [[0.0], [0.1], [0.2]]
+        ```
     """
 
     values: Float[np.ndarray, "steps channels"] = eqx.field(converter=lambda v: _as_raster(v))
@@ -139,7 +162,10 @@ def spike_steps(times: ArrayLike, dt: float) -> np.ndarray:
     rounding units of their own precision (float32 or float64) of a grid point count as on it;
     ``inf`` padding is dropped.
 
-    Example: ``spike_steps([0.04608, 0.0462], 1e-4)`` is ``[460, 461]``.
+    Example:
+        ```python
+        sd.hardware.spike_steps([0.04608, 0.0462], 1e-4)   # [460, 461]
+        ```
     """
     times = np.asarray(times)
     eps = np.finfo(times.dtype).eps if np.issubdtype(times.dtype, np.floating) else np.finfo(np.float64).eps

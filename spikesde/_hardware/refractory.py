@@ -14,6 +14,12 @@ class Refractory(AbstractNeuron):
     cannot fire again at that time (a chip fires at most once per tick, whatever its reset) nor at
     the ends of ticks ``k + 1, ..., k + steps``. It keeps integrating its input meanwhile.
     Use it with an :class:`AbstractClockStepper` (which advances ``r``) and a grid event location.
+
+    Example:
+        ```python
+        neuron = sd.hardware.Refractory(sd.LIF(1, 1.5, tau_mem=0.02, tau_syn=0.005), steps=2)   # 2 ticks refractory
+        neuron.n_neurons, neuron.state_names   # simulate it with a clock stepper, e.g. SpiNNakerStepper
+        ```
     """
 
     neuron: AbstractNeuron

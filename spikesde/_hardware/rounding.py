@@ -13,6 +13,11 @@ class AbstractRounding(eqx.Module):
 
     Formats scale a value ``x`` to ``z = x / lsb``, round, and scale back; a rounding mode only
     sees ``z``. Every mode is exact on integers.
+
+    Example:
+        ```python
+        isinstance(sd.hardware.Floor(), sd.hardware.AbstractRounding)   # True: LowPrecisionEuler(dt, format, rounding)
+        ```
     """
 
     #: Whether the mode draws random numbers (then ``key`` must be given).
@@ -24,7 +29,13 @@ class AbstractRounding(eqx.Module):
 
 
 class NearestEven(AbstractRounding):
-    """Round to the nearest integer, ties to even (IEEE 754 default)."""
+    """Round to the nearest integer, ties to even (IEEE 754 default).
+
+    Example:
+        ```python
+        sd.hardware.NearestEven()(jnp.array([0.5, 1.5, 2.4]))   # [0.0, 2.0, 2.0]
+        ```
+    """
 
     needs_key = False
 
@@ -33,7 +44,13 @@ class NearestEven(AbstractRounding):
 
 
 class TowardZero(AbstractRounding):
-    """Truncate toward zero (``sign(z) floor(|z|)``; the ``>>`` of sign-magnitude chips)."""
+    """Truncate toward zero (``sign(z) floor(|z|)``; the ``>>`` of sign-magnitude chips).
+
+    Example:
+        ```python
+        sd.hardware.TowardZero()(jnp.array([-0.5, 1.7]))   # [-0.0, 1.0]
+        ```
+    """
 
     needs_key = False
 
@@ -42,7 +59,13 @@ class TowardZero(AbstractRounding):
 
 
 class Floor(AbstractRounding):
-    """Round toward minus infinity (dropping the low bits of a two's-complement number)."""
+    """Round toward minus infinity (dropping the low bits of a two's-complement number).
+
+    Example:
+        ```python
+        sd.hardware.Floor()(jnp.array([-0.5, 1.7]))   # [-1.0, 1.0]
+        ```
+    """
 
     needs_key = False
 
@@ -56,6 +79,12 @@ class Stochastic(AbstractRounding):
 
     ``bits`` sets the resolution of ``U`` (``U = r / 2^bits`` with ``r`` a ``bits``-bit uniform
     integer, as from a chip's random number generator); ``None`` uses the carrier float's resolution.
+
+    Example:
+        ```python
+        sd.hardware.Stochastic()(jnp.full(1000, 0.25), jax.random.key(0)).mean()   # 0 or 1, 1 with probability 0.25
+        chip = sd.hardware.LowPrecisionEuler(1e-3, sd.hardware.FixedPoint(7, 12), sd.hardware.Stochastic(), key=jax.random.key(1))
+        ```
     """
 
     bits: int | None = eqx.field(static=True, default=None)
@@ -88,7 +117,13 @@ _NAMES = {
 
 def as_rounding(rounding: "str | AbstractRounding") -> AbstractRounding:
     """A rounding mode from its name (``"nearest"``/``"nearest_even"``, ``"toward_zero"``/``"truncate"``,
-    ``"floor"``, ``"stochastic"``) or an :class:`AbstractRounding` (returned as is)."""
+    ``"floor"``, ``"stochastic"``) or an :class:`AbstractRounding` (returned as is).
+
+    Example:
+        ```python
+        sd.hardware.as_rounding("toward_zero")   # TowardZero()
+        ```
+    """
     if isinstance(rounding, AbstractRounding):
         return rounding
     if isinstance(rounding, str) and rounding in _NAMES:

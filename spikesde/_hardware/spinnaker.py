@@ -26,6 +26,12 @@ class SpiNNakerStepper(AbstractClockStepper):
     subtracts ``v_reset``, where sPyNNaker sets ``V`` to ``V_reset``).
 
     s16.15 values need 32 bits: simulate with ``dtype=jnp.float64`` under ``jax.enable_x64``.
+
+    Example:
+        ```python
+        stepper = sd.hardware.SpiNNakerStepper(dt=1e-3)   # s16.15 needs a float64 carrier:
+        neuron = sd.LIF(1, 1.5, tau_mem=0.02, tau_syn=0.005)  # simulate(neuron, ..., stepper=stepper, dtype=jnp.float64) under jax.enable_x64
+        ```
     """
 
     def tick(self, neuron, t, y, dW, key):

@@ -24,7 +24,14 @@ from .._core.event_location import AbstractEventLocation
 
 
 def straight_through(x, rounded):
-    """``rounded`` in value, ``x`` in derivative: ``x + stop_gradient(rounded - x)``."""
+    """``rounded`` in value, ``x`` in derivative: ``x + stop_gradient(rounded - x)``.
+
+    Example:
+        ```python
+        x = jnp.array(0.3)
+        jax.value_and_grad(lambda x: sd.hardware.straight_through(x, jnp.round(x)))(x)   # (0.0, 1.0)
+        ```
+    """
     return x + jax.lax.stop_gradient(rounded - x)
 
 
@@ -36,6 +43,12 @@ class StraightThroughGridLocation(AbstractEventLocation):
     long before the grid point, so that the derivative is not split at a tie with the step's end;
     the clock stepper ignores the remaining sliver). Use it with a clock stepper built with
     ``straight_through=True`` (e.g. :class:`LowPrecisionEuler`) to train through the emulation.
+
+    Example:
+        ```python
+        chip = sd.hardware.LowPrecisionEuler(0.01, sd.hardware.FixedPoint(7, 12), straight_through=True)
+        location = sd.hardware.StraightThroughGridLocation()   # simulate(..., stepper=chip, event_location=location)
+        ```
     """
 
     strict: bool = eqx.field(default=False, static=True)

@@ -36,7 +36,15 @@ def _format(path: Path, format: str | None) -> str:
 
 
 def save_spike_trains(trains: SpikeTrains, path: str | os.PathLike, format: str | None = None) -> Path:
-    """Write ``trains`` to ``path`` (format from the suffix: ``.npz``, ``.nwb``, ``.mat``); returns the path."""
+    """Write ``trains`` to ``path`` (format from the suffix: ``.npz``, ``.nwb``, ``.mat``); returns the path.
+
+    Example:
+        ```python
+        trains = sd.SpikeTrains([[[0.1, 0.7]]], t0=0.0, t1=1.0)
+        path = sd.save_spike_trains(trains, "trains.npz")
+        assert sd.load_spike_trains(path) == trains
+        ```
+    """
     if not isinstance(trains, SpikeTrains):
         raise TypeError(f"trains must be SpikeTrains, got {type(trains).__name__}")
     path = Path(path)
@@ -54,7 +62,14 @@ def load_spike_trains(path: str | os.PathLike, format: str | None = None, *, uni
     ``options`` go to the reader: for NWB ``window=(a, b)`` and ``names_column=``; npz and Neo
     take none. A missing, empty, foreign or broken file raises naming the file and the problem.
 
-    Example: ``load_spike_trains("nest_output.npz", units="ms")``.
+    For example, ``load_spike_trains("nest_output.npz", units="ms")``.
+
+    Example:
+        ```python
+        sd.save_spike_trains(sd.SpikeTrains([[[100.0, 700.0]]], t0=0.0, t1=1000.0, units="ms"), "trains.npz")
+        trains = sd.load_spike_trains("trains.npz")   # times in seconds
+        trains.t1, trains.times[0][0]                  # 1.0, [0.1, 0.7]
+        ```
     """
     if units is not None:
         seconds_per(units)

@@ -48,7 +48,14 @@ def parse_header(text: str) -> dict:
 
 def read_grasshopper(recording: int = 1) -> SpikeTrains:
     """Read recording 1 or 2 from the installed nitime package (times converted to seconds) as
-    :class:`SpikeTrains` with the stimulus envelope as a covariate (see the module docstring)."""
+    :class:`SpikeTrains` with the stimulus envelope as a covariate (see the module docstring).
+
+    Example:
+        ```python
+        trains = sd.datasets.read_grasshopper(1)   # from the nitime package's data
+        trains.n_trials, trains.n_neurons, sorted(trains.covariates)
+        ```
+    """
     if recording not in (1, 2):
         raise ValueError(f"recording must be 1 or 2, got {recording}")
     spike_path = _data_file(f"grasshopper_spike_times{recording}.txt")
@@ -77,7 +84,14 @@ def read_grasshopper(recording: int = 1) -> SpikeTrains:
 
 def stimulus_of(trains: SpikeTrains, trial: int = 0) -> tuple[np.ndarray, float]:
     """``(values, dt)``: the ``"stimulus"`` covariate of ``trial``, sampled at ``t0 + n dt``
-    (``dt`` from the ``"stimulus_dt"`` covariate)."""
+    (``dt`` from the ``"stimulus_dt"`` covariate).
+
+    Example:
+        ```python
+        trains = sd.datasets.read_grasshopper(1)
+        values, dt = sd.datasets.stimulus_of(trains)   # the stimulus envelope, sampled every dt
+        ```
+    """
     for name in ("stimulus", "stimulus_dt"):
         if name not in trains.covariates:
             raise ValueError(f"the spike trains have no {name!r} covariate (have {sorted(trains.covariates)})")

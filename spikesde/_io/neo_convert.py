@@ -33,7 +33,14 @@ def _neo():
 
 
 def to_neo(trains: SpikeTrains) -> list:
-    """One ``neo.Segment`` per trial, one ``neo.SpikeTrain`` (seconds) per neuron."""
+    """One ``neo.Segment`` per trial, one ``neo.SpikeTrain`` (seconds) per neuron.
+
+    Example:
+        ```python
+        segments = sd.io.to_neo(sd.SpikeTrains([[[0.1, 0.7]]], t0=0.0, t1=1.0))   # one neo.Segment per trial
+        back = sd.io.from_neo(segments)
+        ```
+    """
     neo, pq = _neo()
     segments = []
     for i, trial in enumerate(trains.times):
@@ -59,6 +66,12 @@ def from_neo(segments_or_block, *, units: str | None = None) -> SpikeTrains:
     Neo's SpikeTrains carry their unit, by which they are converted to seconds; ``units`` (``"s"``,
     ``"ms"``, ``"us"``), if given, is the unit the caller expects: a train in another unit raises
     naming the trial, neuron and both units (rather than a silent second reading).
+
+    Example:
+        ```python
+        segments = sd.io.to_neo(sd.SpikeTrains([[[0.1, 0.7]]], t0=0.0, t1=1.0))
+        trains = sd.io.from_neo(segments)   # also a neo.Block or a neo.Segment
+        ```
     """
     neo, pq = _neo()
     expected = None if units is None else seconds_per(units)

@@ -26,6 +26,12 @@ def to_nir_events(trains: SpikeTrains):
 
     NIR's clock starts at 0: the window must start at ``t0 = 0`` (use :meth:`SpikeTrains.restrict`
     and shift otherwise).
+
+    Example:
+        ```python
+        events = sd.io.to_nir_events(sd.SpikeTrains([[[0.1, 0.7], [0.4]]], t0=0.0, t1=1.0))   # a nir.EventData
+        trains = sd.io.from_nir_events(events)
+        ```
     """
     nir = _nir()
     if trains.t0 != 0.0:
@@ -46,7 +52,14 @@ def to_nir_events(trains: SpikeTrains):
 
 def from_nir_events(data) -> SpikeTrains:
     """:class:`SpikeTrains` on ``[0, t_max]`` from a ``nir.EventData``; bad indices or times raise
-    naming the sample and event."""
+    naming the sample and event.
+
+    Example:
+        ```python
+        events = sd.io.to_nir_events(sd.SpikeTrains([[[0.1, 0.7], [0.4]]], t0=0.0, t1=1.0))
+        trains = sd.io.from_nir_events(events)   # SpikeTrains on [0, t_max]
+        ```
+    """
     idx, time = np.asarray(data.idx), np.asarray(data.time, dtype=np.float64)
     if idx.ndim != 2 or idx.shape != time.shape:
         raise ValueError(f"EventData: idx and time must be (samples, events) arrays of one shape, got {idx.shape} and {time.shape}")
@@ -66,7 +79,14 @@ def from_nir_events(data) -> SpikeTrains:
 
 def to_nir_gridded(trains: SpikeTrains, dt: float):
     """The spikes of ``trains`` in bins of ``dt`` as a boolean ``nir.TimeGriddedData``
-    (``(samples, ceil(t1 / dt), neurons)``; the window must start at 0; two spikes in one bin raise)."""
+    (``(samples, ceil(t1 / dt), neurons)``; the window must start at 0; two spikes in one bin raise).
+
+    Example:
+        ```python
+        gridded = sd.io.to_nir_gridded(sd.SpikeTrains([[[0.1, 0.7], [0.4]]], t0=0.0, t1=1.0), dt=0.1)
+        gridded.data.shape   # (1, 10, 2): samples, bins, neurons
+        ```
+    """
     nir = _nir()
     if not dt > 0:
         raise ValueError(f"dt must be positive, got {dt}")
@@ -86,7 +106,14 @@ def to_nir_gridded(trains: SpikeTrains, dt: float):
 def from_nir_gridded(data, position: float = 0.0) -> SpikeTrains:
     """:class:`SpikeTrains` from a ``nir.TimeGriddedData``: each count ``c`` in bin ``i`` becomes
     ``c`` spikes at ``(i + position) dt`` (``position`` in ``[0, 1]``: 0 the bin's start, 1 its end,
-    the time at which a clock-driven simulator reports the spike)."""
+    the time at which a clock-driven simulator reports the spike).
+
+    Example:
+        ```python
+        gridded = sd.io.to_nir_gridded(sd.SpikeTrains([[[0.1, 0.7], [0.4]]], t0=0.0, t1=1.0), dt=0.1)
+        trains = sd.io.from_nir_gridded(gridded, position=0.0)   # each spike at its bin's start
+        ```
+    """
     counts = np.asarray(data.data)
     if counts.ndim != 3:
         raise ValueError(f"TimeGriddedData: data must be (samples, time_steps, neurons), got shape {counts.shape}")

@@ -40,6 +40,13 @@ def simulate_spike_trains(
         covariates, neuron_names: stored in the result (covariates' leading axis = trials).
         simulate_kwargs: further arguments of :func:`spikesde.simulate` (``stepper``, ``dtype``, ...)
             except ``on_overflow``.
+
+    Example:
+        ```python
+        trains = sd.simulate_spike_trains(sd.SLIF(1, 1.5), num_trials=16, key=jax.random.key(1),
+                                          t0=0.0, t1=1.0, dt=0.01, max_spikes=16)
+        trains.n_trials, trains.n_neurons   # 16, 1
+        ```
     """
     if "on_overflow" in simulate_kwargs:
         raise TypeError("simulate_spike_trains always raises on a buffer overflow; do not pass on_overflow")

@@ -163,6 +163,12 @@ class SpikeTrains:
     Bad data raises ``ValueError`` naming the trial, the neuron and the problem (unsorted, NaN or
     inf, outside the window, a trial with another number of neurons, zero trials, ``t1 <= t0``,
     covariates with the wrong leading length).
+
+    Example:
+        ```python
+        trains = sd.SpikeTrains([[[0.1, 0.7], []], [[0.4], [0.2, 0.9]]], t0=0.0, t1=1.0)   # 2 trials, 2 neurons
+        trains.to_buffers().shape                                                          # (2, 2, 2), +inf padded
+        ```
     """
 
     times: tuple[tuple[np.ndarray, ...], ...]

@@ -169,7 +169,16 @@ def _along_path(neuron, stepper, times, counts, jumps, grid_times):
 def deprecated_buffer_log_likelihood(*args, **kwargs):
     """Deprecated public name of :func:`buffer_log_likelihood` (the density of the event core's own
     discretisation): fit observed spike trains with :func:`spikesde.log_likelihood` instead, which
-    takes any escape-noise neuron, its reset rule and duplicate spike times."""
+    takes any escape-noise neuron, its reset rule and duplicate spike times.
+
+    Example:
+        ```python
+        import warnings
+        neuron = sd.SLIF(input_current=1.5, sigma_v=0.0, alpha=0.0)     # noise-free: the spikes have an exact density
+        with warnings.catch_warnings(record=True):                       # DeprecationWarning: use log_likelihood
+            sd.likelihood.buffer_log_likelihood(neuron, jnp.array([[0.3, 0.7, jnp.inf]]), t0=0.0, t1=1.0, dt=0.01)
+        ```
+    """
     import warnings  # noqa: PLC0415
 
     warnings.warn("spikesde.buffer_log_likelihood is deprecated: use spikesde.log_likelihood(model, spike_trains, dt=...) "

@@ -27,7 +27,16 @@ from .grid import EventGrid
 class StimulusDesign(eqx.Module):
     """Data of a stimulus-driven fit on one grid: the grid, the filtered stimulus at its left
     nodes, the spike traces (``taus`` static) and the fixed neuron parameters (a template SLIF
-    whose ``beta``, ``v_threshold``, ``tau_s``, ``alpha``, ``v0`` are used)."""
+    whose ``beta``, ``v_threshold``, ``tau_s``, ``alpha``, ``v0`` are used).
+
+    Example:
+        ```python
+        grid = sd.likelihood.EventGrid.from_spike_times([0.3, 0.7], t0=0.0, t1=1.0, dt=0.01)
+        current = sd.likelihood.StimulusCurrent(jnp.zeros((101, 2)), dt=0.01)
+        design = sd.likelihood.StimulusDesign.build(grid, current, (0.01,), sd.SLIF(1, 1.5, mu_v=10.0, alpha=0.0, reset_rule=sd.SetReset(0.0)))
+        design.features.shape, design.traces.shape   # (steps, 2), (steps, 1)
+        ```
+    """
 
     grid: EventGrid
     features: Float[Array, "steps n_basis"]

@@ -12,6 +12,12 @@ class EventGrid(eqx.Module):
     the observed spike times, so every spike sits on a node; ``counts[n]`` spikes at node ``n``.
 
     Build it with :meth:`from_spike_times` (host side; the arrays are data, not parameters).
+
+    Example:
+        ```python
+        grid = sd.likelihood.EventGrid.from_spike_times([0.3, 0.7], t0=0.0, t1=1.0, dt=0.01)
+        grid.n_spikes, grid.times.shape   # 2 spikes on the nodes 0, 0.01, ..., 1
+        ```
     """
 
     times: Float[Array, " nodes"]
@@ -95,6 +101,13 @@ class TrialGrid(eqx.Module):
     Fields: ``times``, ``(nodes,)`` when every spike is on the grid (shared by all trials), else
     ``(trials, nodes)``; ``counts``, ``(trials, nodes, neurons)``; ``max_count``, the most spikes of
     one neuron on one node.
+
+    Example:
+        ```python
+        trains = sd.SpikeTrains([[[0.3, 0.7]], [[0.5]]], t0=0.0, t1=1.0)   # 2 trials, 1 neuron
+        grid = sd.likelihood.TrialGrid.from_spike_trains(trains, dt=0.01)   # for repeated log_likelihood calls
+        grid.n_trials   # 2
+        ```
     """
 
     times: Float[Array, "*trials nodes"]

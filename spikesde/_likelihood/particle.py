@@ -71,11 +71,12 @@ class ParticleFilter(eqx.Module):
         log_intensity: ``(neuron, y) -> log lambda`` per neuron (default
             :func:`default_log_intensity`); the clock row's run is the stepper's.
 
-    Example::
-
-        pf = ParticleFilter(particles=256)
-        grid = EventGrid.from_spike_times([0.12, 0.31], t0=0.0, t1=0.5, dt=0.005)
-        log_z = pf.log_likelihood(SLIF(sigma_v=0.3, alpha=0.0), grid, jax.random.key(0))
+    Example:
+        ```python
+        grid = sd.likelihood.EventGrid.from_spike_times([0.3, 0.7], t0=0.0, t1=1.0, dt=0.01)
+        pf = sd.likelihood.ParticleFilter(particles=64)
+        pf.log_likelihood(sd.SLIF(sigma_v=0.3, alpha=0.0), grid, jax.random.key(0))   # an unbiased estimate of L
+        ```
     """
 
     particles: int = eqx.field(static=True, default=256)

@@ -27,6 +27,12 @@ def sample_spikes(
     (2 mu_v)) N(0, 1)`` (its normals from a stream apart from the clock's, so ``sigma_v = 0``
     draws the same spikes as the noise-free model). Returns a boolean array over the ``round((t1 - t0) / dt) + 1`` nodes;
     vmap over keys for many trials.
+
+    Example:
+        ```python
+        fired = sd.likelihood.sample_spikes(sd.SLIF(1, 1.5, mu_v=10.0, alpha=0.0, reset_rule=sd.SetReset(0.0)), None, t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0))
+        fired.sum()   # spikes on the nodes 0.01, ..., 1
+        ```
     """
     n_steps = int(round((t1 - t0) / dt))
     times = t0 + dt * jnp.arange(n_steps + 1)

@@ -15,7 +15,16 @@ from jaxtyping import Array, ArrayLike, Float
 
 
 class AbstractSpikeTrainLoss(eqx.Module):
-    """A discrepancy between the distributions of two batches of spike trains."""
+    """A discrepancy between the distributions of two batches of spike trains.
+
+    Example:
+        ```python
+        class MeanCountLoss(sd.AbstractSpikeTrainLoss):   # squared difference of the mean spike counts
+            def __call__(self, x, y):
+                return (jnp.isfinite(x).sum(-1).mean() - jnp.isfinite(y).sum(-1).mean()) ** 2
+        MeanCountLoss()(jnp.array([[[0.2, 0.6]]]), jnp.array([[[0.3, jnp.inf]]]))   # 1.0
+        ```
+    """
 
     @abc.abstractmethod
     def __call__(

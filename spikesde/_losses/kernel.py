@@ -16,7 +16,13 @@ from .static_kernels import AbstractStaticKernel, LinearKernel
 
 
 class AbstractKernelSolver(eqx.Module):
-    """How the Gram matrix of signature kernels is computed."""
+    """How the Gram matrix of signature kernels is computed.
+
+    Example:
+        ```python
+        isinstance(sd.signatures.PDESolver(), sd.signatures.AbstractKernelSolver)   # True; solver=... of the kernels
+        ```
+    """
 
     @abc.abstractmethod
     def gram(
@@ -40,7 +46,13 @@ class PDESolver(AbstractKernelSolver):
     the three settings measured is 7.5e-3 at ``L = 0``, 2.0e-3 at ``L = 1``, 5.3e-4 at ``L = 2`` (the
     default) and 1.4e-4 at ``L = 3``, at a cost of ``4^L`` times that of ``L = 0``.
 
-    Example: ``sd.signature_kernel_gram(xs, ys, sd.PDESolver(refinement=3))`` for a tighter kernel.
+    For example, ``sd.signature_kernel_gram(xs, ys, sd.PDESolver(refinement=3))`` for a tighter kernel.
+
+    Example:
+        ```python
+        solver = sd.signatures.PDESolver(refinement=1, static_kernel=sd.losses.RBFKernel(sigma=0.5))
+        loss = sd.SignatureKernelMMD(t0=0.0, t1=1.0, solver=solver)
+        ```
     """
 
     refinement: int = eqx.field(static=True, default=2)
@@ -89,6 +101,12 @@ class PySigLibSolver(AbstractKernelSolver):
 
     Same scheme, dyadic refinement (default 2) and accuracy as :class:`PDESolver`; linear or RBF
     static kernel. ``n_jobs``: threads (-1: all).
+
+    Example:
+        ```python
+        solver = sd.signatures.PySigLibSolver(refinement=2)   # needs `pip install spikesde[pysiglib]` to run
+        loss = sd.SignatureKernelMMD(t0=0.0, t1=1.0, solver=solver)
+        ```
     """
 
     refinement: int = eqx.field(static=True, default=2)
@@ -125,6 +143,12 @@ def signature_kernel(
     ``K_{i+1,j+1} = (K_{i+1,j} + K_{i,j+1}) (1 + D/2 + D^2/12) - K_{i,j} (1 - D^2/12)``,
     ``D = Delta_ij / 4^L`` on the grid of increments refined ``2^L`` times (``L = refinement``,
     default 2: relative error below about 5e-4 on scaled spike-train lifts, see :class:`PDESolver`).
+
+    Example:
+        ```python
+        x = jnp.array([[0.0, 0.0], [0.5, 1.0], [1.0, 1.0]])
+        sd.signatures.signature_kernel(x, x, refinement=1)   # <S(x), S(x)>
+        ```
     """
     return PDESolver(refinement, static_kernel).gram(x[None], y[None])[0, 0]
 
@@ -135,5 +159,12 @@ def signature_kernel_gram(
     solver: AbstractKernelSolver = PDESolver(),
 ) -> Float[Array, "bx by"]:
     """The Gram matrix ``k(xs[a], ys[b])`` by ``solver`` (default: :class:`PDESolver` with its default
-    refinement 2, relative error below about 5e-4 on scaled spike-train lifts)."""
+    refinement 2, relative error below about 5e-4 on scaled spike-train lifts).
+
+    Example:
+        ```python
+        paths = sd.signatures.marcus_lift(jnp.array([[[0.2, 0.7]], [[0.4, jnp.inf]]]), t0=0.0, t1=1.0)
+        gram = sd.signatures.signature_kernel_gram(paths, paths, sd.signatures.PDESolver(refinement=1))   # (2, 2)
+        ```
+    """
     return solver.gram(jnp.asarray(xs), jnp.asarray(ys))

@@ -58,6 +58,14 @@ class LagStatisticLoss(AbstractSpikeTrainLoss):
             (e.g. ``network.mask``); ``None``: every pair of distinct neurons.
         whiten: ``"none"``, ``"diagonal"`` or ``"full"`` (``True``: ``"diagonal"``, ``False``: ``"none"``).
         shrinkage: the weight of the diagonal in the ``"full"`` covariance, in ``(0, 1]``.
+
+    Example:
+        ```python
+        mask = sd.feedforward_mask([1, 2])   # neuron 0 -> neurons 1 and 2
+        loss = sd.LagStatisticLoss(0.0, 1.0, taus=(0.05, 0.15), connections=mask)
+        x = jnp.array([[[0.2, 0.6], [0.25, jnp.inf], [0.3, 0.7]]] * 4)
+        loss(x, x + 0.01)
+        ```
     """
 
     t0: float = eqx.field(static=True)

@@ -24,7 +24,13 @@ from .spike_signature import spike_train_signature
 
 
 class AbstractSpikeTrainKernel(eqx.Module):
-    """A kernel between spike trains; ``gram`` of two batches of spike buffers."""
+    """A kernel between spike trains; ``gram`` of two batches of spike buffers.
+
+    Example:
+        ```python
+        isinstance(sd.losses.SpikeTimeKernel(2, 0.0, 1.0), sd.losses.AbstractSpikeTrainKernel)   # True: KernelMMD(kernel)
+        ```
+    """
 
     @abc.abstractmethod
     def gram(self, x: Float[Array, "bx n k"], y: Float[Array, "by n k"]) -> Float[Array, "bx by"]:
@@ -38,6 +44,13 @@ class SignaturePDEKernel(AbstractSpikeTrainKernel):
     a solve can hold, which the PDE's cost, quadratic in the path length, rewards). ``solver``:
     default :class:`spikesde.PDESolver` with refinement 2 (relative kernel error below about 5e-4,
     ``benchmarks/kernel_accuracy.py``).
+
+    Example:
+        ```python
+        kernel = sd.losses.SignaturePDEKernel(t0=0.0, t1=1.0, solver=sd.signatures.PDESolver(refinement=1))
+        x = jnp.array([[[0.2, 0.6]], [[0.3, jnp.inf]]])   # 2 trains of 1 neuron, +inf padded
+        kernel.gram(x, x)   # (2, 2); KernelMMD(kernel) is SignatureKernelMMD
+        ```
     """
 
     t0: float = eqx.field(static=True)
@@ -62,6 +75,13 @@ class TruncatedSignatureKernel(AbstractSpikeTrainKernel):
     """``k(x, y) = sum_{m=0}^{N} <S^m(x), S^m(y)>``: the linear kernel of depth-``N`` signatures.
 
     Signatures from :func:`spikesde.spike_train_signature` (cost linear in the spikes).
+
+    Example:
+        ```python
+        kernel = sd.losses.TruncatedSignatureKernel(t0=0.0, t1=1.0, depth=2)
+        x = jnp.array([[[0.2, 0.6]], [[0.3, jnp.inf]]])   # 2 trains of 1 neuron, +inf padded
+        kernel.gram(x, x)   # (2, 2)
+        ```
     """
 
     t0: float = eqx.field(static=True)
@@ -95,7 +115,15 @@ def _check_two(x, y, name):
 
 
 class KernelMMD(AbstractSpikeTrainLoss):
-    """Unbiased squared MMD between the model sample and the data under ``kernel``."""
+    """Unbiased squared MMD between the model sample and the data under ``kernel``.
+
+    Example:
+        ```python
+        loss = sd.losses.KernelMMD(sd.losses.SpikeTimeKernel(num_spikes=2, t0=0.0, t1=1.0))
+        x = jnp.array([[[0.2, 0.6]], [[0.3, jnp.inf]]])   # 2 trains of 1 neuron, +inf padded
+        loss(x, x + 0.05)
+        ```
+    """
 
     kernel: AbstractSpikeTrainKernel
 
@@ -110,7 +138,15 @@ class KernelMMD(AbstractSpikeTrainLoss):
 
 
 class KernelScore(AbstractSpikeTrainLoss):
-    """The kernel scoring rule of the model sample, averaged over the data: ``E k(X, X') - 2 E k(X, y)``."""
+    """The kernel scoring rule of the model sample, averaged over the data: ``E k(X, X') - 2 E k(X, y)``.
+
+    Example:
+        ```python
+        score = sd.losses.KernelScore(sd.losses.SpikeTimeKernel(num_spikes=2, t0=0.0, t1=1.0))
+        x = jnp.array([[[0.2, 0.6]], [[0.3, jnp.inf]]])   # model samples
+        score(x, x[:1])                                   # scored against one observed train
+        ```
+    """
 
     kernel: AbstractSpikeTrainKernel
 
@@ -127,6 +163,13 @@ class SignatureKernelMMD(KernelMMD):
     PDE solver (default 2, as :class:`spikesde.PDESolver`: relative kernel error below about 5e-4
     on lifts scaled to 1-variation of order one, 2.0e-3 at 1, 7.5e-3 at 0; see
     ``benchmarks/kernel_accuracy.py``), ``static_kernel`` its static kernel. Cost ``O(B^2 L^2 4^refinement)``.
+
+    Example:
+        ```python
+        loss = sd.SignatureKernelMMD(t0=0.0, t1=1.0, refinement=1)
+        x = jnp.array([[[0.2, 0.6]], [[0.3, jnp.inf]]])   # 2 trains of 1 neuron, +inf padded
+        loss(x, x + 0.05)
+        ```
     """
 
     def __init__(

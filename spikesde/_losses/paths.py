@@ -30,6 +30,11 @@ def finite_spike_times(
     The gradient with respect to a padded entry is exactly zero (not ``0 * inf = NaN``): the
     padding is swapped out before any arithmetic touches it (the first half of the "double where"
     trick; every later use of the result is finite, so no second ``where`` is needed).
+
+    Example:
+        ```python
+        sd.losses.finite_spike_times(jnp.array([0.2, jnp.inf]), 1.0)   # [0.2, 1.0], zero gradient at the padding
+        ```
     """
     spike_times = jnp.asarray(spike_times)
     present = jnp.isfinite(spike_times)
@@ -42,6 +47,11 @@ def first_spike_times(
     """The first ``num_spikes`` spike times of each neuron; a spike that did not happen counts as ``t1``.
 
     The simulator stores spikes in time order per neuron, so these are the first buffer entries.
+
+    Example:
+        ```python
+        sd.losses.first_spike_times(jnp.array([[0.2, jnp.inf]]), num_spikes=2, t1=1.0)   # [[0.2, 1.0]]
+        ```
     """
     spike_times = jnp.asarray(spike_times)
     if not 1 <= num_spikes <= spike_times.shape[-1]:
@@ -95,6 +105,12 @@ def marcus_lift(
 
         marcus_lift(jnp.array([[0.5], [0.5]]), t0=0.0, t1=1.0)
         # [[0, 0, 0], [0.5, 0, 0], [0.5, 1, 1], [0.5, 1, 1], [0.5, 1, 1], [1, 1, 1]]
+
+    Example:
+        ```python
+        times = jnp.array([[[0.2, 0.7], [0.5, jnp.inf]]])           # 1 train, 2 neurons, +inf padded
+        path = sd.signatures.marcus_lift(times, t0=0.0, t1=1.0)     # (1, vertices, 3): time, then each neuron's count
+        ```
     """
     spike_times = jnp.asarray(spike_times)
     if spike_times.ndim < 2:

@@ -13,7 +13,14 @@ from .spike_signature import spike_train_signature
 
 
 def expected_signature(paths: Float[Array, "*batch length d"], depth: int) -> Float[Array, " features"]:
-    r"""The empirical expected signature ``mean_i S_N(x_i)``, truncated at ``depth``, flattened by level."""
+    r"""The empirical expected signature ``mean_i S_N(x_i)``, truncated at ``depth``, flattened by level.
+
+    Example:
+        ```python
+        path = sd.signatures.marcus_lift(jnp.array([[[0.2, 0.7]], [[0.4, jnp.inf]]]), t0=0.0, t1=1.0)
+        mean_sig = sd.signatures.expected_signature(path, depth=2)   # the mean over the 2 paths
+        ```
+    """
     paths = paths.reshape(-1, *paths.shape[-2:])
     return jnp.mean(signax.signature(paths, depth), axis=0)
 
@@ -36,6 +43,13 @@ class ExpectedSignatureLoss(AbstractSpikeTrainLoss):
     limits the time-ordered part to that many events. ``loss.prepare(data)`` (also
     ``with_target``) returns a copy holding the data's expected signature, computed once; calls of the
     copy then ignore their second argument's values (only its shape is checked).
+
+    Example:
+        ```python
+        loss = sd.ExpectedSignatureLoss(t0=0.0, t1=1.0, depth=2)
+        x = jnp.array([[[0.2, 0.6]], [[0.3, jnp.inf]]])   # 2 trains of 1 neuron, +inf padded
+        loss(x, x[::-1]), loss(x, x + 0.05)   # 0.0, a small positive number
+        ```
     """
 
     t0: float = eqx.field(static=True)

@@ -37,6 +37,11 @@ def spike_events(
     ``max_events`` only the first ``max_events`` events are kept (the simulator's ``max_events`` bounds
     the spikes of a solve), and a train with more spikes raises (``eqx.error_if``) rather than being
     truncated silently. ``taper`` as in :func:`spikesde.marcus_lift`.
+
+    Example:
+        ```python
+        times, neurons, weights = sd.signatures.spike_events(jnp.array([[0.2, 0.7], [0.5, jnp.inf]]), t0=0.0, t1=1.0)
+        ```
     """
     spike_times = jnp.asarray(spike_times)
     if spike_times.ndim < 2:
@@ -154,6 +159,12 @@ def spike_train_signature(
 
         s = spike_train_signature(jnp.array([[[0.5], [0.5]]]), t0=0.0, t1=1.0, depth=2)
         s[0, 3 + 1 * 3 + 2], s[0, 3 + 2 * 3 + 1]  # 0.5, 0.5 (level 2 starts after the d = 3 level-1 terms)
+
+    Example:
+        ```python
+        times = jnp.array([[[0.2, 0.7], [0.5, jnp.inf]]])
+        sig = sd.signatures.spike_train_signature(times, t0=0.0, t1=1.0, depth=2)   # levels 1 and 2: 3 + 9 terms
+        ```
     """
     spike_times = jnp.asarray(spike_times)
     if spike_times.ndim < 2:

@@ -17,6 +17,12 @@ class FirstSpikeTimeLoss(AbstractSpikeTrainLoss):
     where ``tau_{ikj}`` is the ``j``-th spike of neuron ``k`` in sample ``i``, and a spike that did not
     happen by ``t1`` counts as ``t1``. The moment-matching baseline of the reference experiment;
     with ``kind="mae"`` and ``num_spikes=3`` it is the reference experiment's test metric.
+
+    Example:
+        ```python
+        loss = sd.FirstSpikeTimeLoss(num_spikes=2, t1=1.0)
+        loss(jnp.array([[[0.2, 0.6]]]), jnp.array([[[0.3, jnp.inf]]]))   # missing spikes count as t1
+        ```
     """
 
     num_spikes: int = eqx.field(static=True)

@@ -53,6 +53,13 @@ class SpikeTimeKernel(AbstractSpikeTrainKernel):
         time_unit: the feature scale: times and intervals are divided by it.
         intervals: compare the intervals ``u_j - u_{j-1}`` (default) or the times ``u_j``.
         marginal: average one-dimensional kernels over the coordinates instead of one joint kernel.
+
+    Example:
+        ```python
+        kernel = sd.losses.SpikeTimeKernel(num_spikes=2, t0=0.0, t1=1.0, bandwidths=(0.1, 0.3))
+        x = jnp.array([[[0.2, 0.6]], [[0.3, jnp.inf]]])   # 2 trains of 1 neuron, +inf padded
+        kernel.gram(x, x)   # (2, 2)
+        ```
     """
 
     num_spikes: int = eqx.field(static=True)
@@ -96,7 +103,15 @@ class SpikeTimeKernel(AbstractSpikeTrainKernel):
 
 
 class SpikeTimeMMD(KernelMMD):
-    """Unbiased squared MMD under :class:`SpikeTimeKernel`: ``KernelMMD(SpikeTimeKernel(...))``."""
+    """Unbiased squared MMD under :class:`SpikeTimeKernel`: ``KernelMMD(SpikeTimeKernel(...))``.
+
+    Example:
+        ```python
+        loss = sd.SpikeTimeMMD(num_spikes=2, t0=0.0, t1=1.0, bandwidths=(0.1, 0.3))
+        x = jnp.array([[[0.2, 0.6]], [[0.3, jnp.inf]]])   # 2 trains of 1 neuron, +inf padded
+        loss(x, x + 0.05)
+        ```
+    """
 
     def __init__(self, num_spikes, t0, t1, bandwidths=(0.5, 1.0, 2.0), time_unit=1.0, intervals=True, marginal=False):
         self.kernel = SpikeTimeKernel(

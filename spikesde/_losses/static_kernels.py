@@ -21,7 +21,13 @@ def _outer(xs, ys):
 
 
 class AbstractStaticKernel(eqx.Module):
-    """A static kernel on path values; ``increments(xs, ys)`` is its grid ``Delta`` for all pairs."""
+    """A static kernel on path values; ``increments(xs, ys)`` is its grid ``Delta`` for all pairs.
+
+    Example:
+        ```python
+        isinstance(sd.losses.RBFKernel(), sd.losses.AbstractStaticKernel)   # True: PDESolver(static_kernel=...)
+        ```
+    """
 
     @abc.abstractmethod
     def increments(
@@ -45,7 +51,13 @@ class AbstractStaticKernel(eqx.Module):
 
 
 class LinearKernel(AbstractStaticKernel):
-    """``kappa(x, y) = scale <x, y>``: ``Delta_ij = scale <dx_i, dy_j>`` (the plain signature kernel)."""
+    """``kappa(x, y) = scale <x, y>``: ``Delta_ij = scale <dx_i, dy_j>`` (the plain signature kernel).
+
+    Example:
+        ```python
+        solver = sd.signatures.PDESolver(static_kernel=sd.losses.LinearKernel(scale=2.0))   # the plain signature kernel, scaled
+        ```
+    """
 
     scale: float = eqx.field(static=True, default=1.0)
 
@@ -65,7 +77,14 @@ class LinearKernel(AbstractStaticKernel):
 
 
 class RBFKernel(AbstractStaticKernel):
-    """``kappa(x, y) = exp(-|x - y|^2 / (2 sigma^2))``."""
+    """``kappa(x, y) = exp(-|x - y|^2 / (2 sigma^2))``.
+
+    Example:
+        ```python
+        kernel = sd.losses.RBFKernel(sigma=0.5)
+        solver = sd.signatures.PDESolver(refinement=1, static_kernel=kernel)
+        ```
+    """
 
     sigma: float = eqx.field(static=True, default=1.0)
 

@@ -11,7 +11,15 @@ from .._core.validation import check_parameters, is_concrete
 
 
 class ConstantCurrent(AbstractCurrent):
-    """``c(t) = value``."""
+    """``c(t) = value``.
+
+    Example:
+        ```python
+        current = sd.ConstantCurrent(jnp.array([1.2, 1.8]))
+        neurons = sd.SLIF(2, input_current=current)   # the same as sd.SLIF(2, input_current=[1.2, 1.8])
+        current(0.5)                                  # [1.2, 1.8]
+        ```
+    """
 
     value: Float[Array, "*n"]
 
@@ -30,6 +38,13 @@ class PiecewiseConstantCurrent(AbstractCurrent):
 
     ``values`` has one more entry (along axis 0) than ``breakpoints``; the breakpoints are
     increasing. Only ``values`` is differentiable (the breakpoints are where ``c`` jumps).
+
+    Example:
+        ```python
+        current = sd.PiecewiseConstantCurrent(breakpoints=jnp.array([0.5]), values=jnp.array([1.0, 2.0]))
+        current(jnp.array([0.25, 0.75]))   # [1.0, 2.0]
+        neuron = sd.SLIF(input_current=current)
+        ```
     """
 
     breakpoints: Float[Array, " b"]
@@ -57,7 +72,15 @@ class PiecewiseConstantCurrent(AbstractCurrent):
 
 
 class SinusoidalCurrent(AbstractCurrent):
-    """``c(t) = offset + amplitude * sin(2 pi frequency t + phase)``."""
+    """``c(t) = offset + amplitude * sin(2 pi frequency t + phase)``.
+
+    Example:
+        ```python
+        current = sd.SinusoidalCurrent(offset=1.5, amplitude=1.0, frequency=2.0)
+        current(0.125)   # 1.5 + sin(2 pi 2 0.125) = 2.5
+        neuron = sd.SLIF(input_current=current)
+        ```
+    """
 
     offset: Float[Array, "*n"]
     amplitude: Float[Array, "*n"]
@@ -78,7 +101,15 @@ class SinusoidalCurrent(AbstractCurrent):
 
 
 class FunctionCurrent(AbstractCurrent):
-    """``c(t) = fn(t, params)`` for a user function; ``params`` is a differentiable pytree."""
+    """``c(t) = fn(t, params)`` for a user function; ``params`` is a differentiable pytree.
+
+    Example:
+        ```python
+        current = sd.FunctionCurrent(lambda t, p: p["c"] * (1.0 + jnp.sin(t)), {"c": jnp.array(1.5)})
+        current(0.0)   # 1.5; p["c"] is learnable ("input_current.params.c")
+        neuron = sd.SLIF(input_current=current)
+        ```
+    """
 
     fn: Callable = eqx.field(static=True)
     params: object

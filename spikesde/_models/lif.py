@@ -29,6 +29,12 @@ class LIF(AbstractNeuron):
     Arguments (each a scalar or one value per neuron): ``n_neurons``, ``input_current`` (``c(t)``),
     ``tau_mem``, ``tau_syn`` (time constants), ``threshold``, ``v_reset`` (amount subtracted at a
     spike), ``sigma_v``, ``sigma_i`` (noise scales), ``v0``, ``i0`` (initial state).
+
+    Example:
+        ```python
+        neuron = sd.LIF(1, input_current=1.5, tau_mem=1.0, tau_syn=0.5, threshold=1.0)
+        sd.simulate(neuron, t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16).spike_times[0, 0]   # deterministic: ln 3 = 1.0986...
+        ```
     """
 
     n_neurons: int = eqx.field(static=True)

@@ -28,6 +28,12 @@ def raised_cosine_basis(
     normalised to sum to one, so a weight multiplies a weighted average of the stimulus.
 
     Returns an array ``(lags, n_basis)``; each column is one basis function.
+
+    Example:
+        ```python
+        basis = sd.likelihood.raised_cosine_basis(5, duration=0.05, dt=1e-3)            # (lags, 5)
+        features = sd.likelihood.filter_stimulus(jnp.sin(jnp.linspace(0.0, 6.0, 1000)), basis)
+        ```
     """
     if n_basis < 1:
         raise ValueError(f"n_basis must be at least 1, got {n_basis}")
@@ -50,7 +56,14 @@ def filter_stimulus(
 ) -> Float[np.ndarray, "samples n_basis"]:
     """Causal convolution of a sampled stimulus with each basis column,
     ``(phi_j * s)[n] = sum_{m >= 0} phi_j[m] s[n - m]`` (samples before the start count as zero).
-    The basis must be sampled at the stimulus' sampling step."""
+    The basis must be sampled at the stimulus' sampling step.
+
+    Example:
+        ```python
+        basis = jnp.array([[1.0], [0.5]])                                # one filter, 2 lags
+        sd.likelihood.filter_stimulus(jnp.array([1.0, 0.0, 2.0]), basis)  # [[1.0], [0.5], [2.0]]
+        ```
+    """
     stimulus = np.asarray(stimulus, dtype=np.float64)
     basis = np.asarray(basis, dtype=np.float64)
     if stimulus.ndim != 1:
@@ -73,6 +86,12 @@ class StimulusCurrent(AbstractCurrent):
         features: ``(samples, n_basis)`` basis-filtered stimulus.
         dt: its sampling step; t0: time of the first sample.
         weights: ``(n_basis,)`` filter weights; bias: the constant ``b``.
+
+    Example:
+        ```python
+        current = sd.likelihood.StimulusCurrent(jnp.array([[0.0], [1.0], [2.0]]), dt=0.1, weights=jnp.array([2.0]), bias=1.0)
+        current(0.05)   # 1 + 2 * 0.5 = 2.0, features interpolated in time
+        ```
     """
 
     features: Float[Array, "samples n_basis"]
@@ -121,6 +140,12 @@ class AfterSpikeCurrent(eqx.Module):
 
     Arguments:
         taus: time constants (fixed, static); amplitudes: ``(n_taus,)`` learned amplitudes.
+
+    Example:
+        ```python
+        history = sd.likelihood.AfterSpikeCurrent(taus=(0.01, 0.1), amplitudes=jnp.array([-2.0, 0.5]))
+        history.kernel(jnp.array([0.0, 0.01]))   # [-1.5, -2 / e + 0.5 exp(-0.1)]: log_likelihood(neuron, grid, history)
+        ```
     """
 
     amplitudes: Float[Array, " n_taus"]

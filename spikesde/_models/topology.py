@@ -11,7 +11,14 @@ from .._core.neuron import AbstractNeuron
 
 
 def feedforward_mask(layer_sizes: tuple[int, ...] | list[int]) -> np.ndarray:
-    """Connectivity of a layered feed-forward network: layer ``l`` projects to layer ``l + 1``."""
+    """Connectivity of a layered feed-forward network: layer ``l`` projects to layer ``l + 1``.
+
+    Example:
+        ```python
+        mask = sd.feedforward_mask([2, 3, 1])   # (6, 6) booleans: 2 -> 3 -> 1
+        mask.sum()                              # 2 * 3 + 3 * 1 = 9
+        ```
+    """
     if len(layer_sizes) < 2 or any(int(size) < 1 for size in layer_sizes):
         raise ValueError(f"layer_sizes needs at least two positive sizes, got {layer_sizes}")
     offsets = np.cumsum([0, *layer_sizes])
@@ -34,6 +41,12 @@ def feedforward(
 
     With ``scale_by_fan_in`` the weights into layer ``l + 1`` are multiplied by ``3 / n_l``
     (reference experiment (b): ``U(0.5, 1.5) * 3/4`` and ``* 3/16`` for sizes 4, 16, 2).
+
+    Example:
+        ```python
+        network = sd.feedforward(sd.SLIF(6, input_current=[1.5] * 2 + [0.0] * 4), [2, 3, 1], key=jax.random.key(1))
+        network.weights.shape   # (6, 6), nonzero only from each layer to the next
+        ```
     """
     mask = feedforward_mask(layer_sizes)
     if neuron.n_neurons != mask.shape[0]:
@@ -54,7 +67,14 @@ def recurrent(
     self_connections: bool = False,
 ) -> Network:
     """A random recurrent network: each connection exists with ``connection_probability``; weights
-    are ``N(0, weight_scale^2 / (p n))``."""
+    are ``N(0, weight_scale^2 / (p n))``.
+
+    Example:
+        ```python
+        network = sd.recurrent(sd.SLIF(10, input_current=1.2), key=jax.random.key(1), connection_probability=0.3)
+        network.mask.sum()   # about 0.3 * 10 * 9 connections, no self-connections
+        ```
+    """
     if not 0 < connection_probability <= 1:
         raise ValueError(f"connection_probability must be in (0, 1], got {connection_probability}")
     n = neuron.n_neurons
@@ -81,6 +101,12 @@ def fixed_fan_in(
     ``connection_probability = fan_in / n``. Stored as a :class:`FanInCoupling`, so a solve costs
     ``O(n fan_in)`` per iteration. The draw is a function of ``key`` (its bits seed NumPy's
     generator, which samples without replacement in ``O(fan_in)`` per neuron).
+
+    Example:
+        ```python
+        network = sd.fixed_fan_in(sd.SLIF(200, input_current=1.2), key=jax.random.key(1), fan_in=20, weight_scale=0.3)
+        network.fan_in.sources.shape   # (200, 20): each neuron's 20 presynaptic neurons
+        ```
     """
     n = neuron.n_neurons
     pool = n if self_connections else n - 1

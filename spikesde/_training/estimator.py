@@ -37,7 +37,13 @@ Estimate = tuple[Float[Array, ""], PyTree, tuple[Float[Array, "b n k"], Bool[Arr
 
 
 class AbstractGradientEstimator(eqx.Module):
-    """A gradient estimator of a training step."""
+    """A gradient estimator of a training step.
+
+    Example:
+        ```python
+        isinstance(sd.PathwiseGradient(), sd.AbstractGradientEstimator)   # True; fit(..., estimator=...) takes any
+        ```
+    """
 
     def check(self, model, model_samples: int) -> None:
         """Raise a TypeError / ValueError if the estimator cannot serve ``model`` with
@@ -51,7 +57,13 @@ class AbstractGradientEstimator(eqx.Module):
 
 class PathwiseGradient(AbstractGradientEstimator):
     """The exact pathwise gradient through :func:`spikesde.simulate` (forward or reverse mode as
-    the trainer's ``gradient`` says)."""
+    the trainer's ``gradient`` says).
+
+    Example:
+        ```python
+        estimator = sd.PathwiseGradient()   # the default of fit and Trainer: jax.grad through simulate
+        ```
+    """
 
     def value_and_grad(self, trainer, params, key, data):
         def objective(p):
@@ -70,6 +82,11 @@ class ScoreFunctionGradient(AbstractGradientEstimator):
     Arguments:
         leave_one_out: subtract ``D(S without s_m)`` from each sample's weight (needs at least two
             model samples); ``False``: weight every score by ``D(S)``.
+
+    Example:
+        ```python
+        estimator = sd.ScoreFunctionGradient()   # noise-free SLIF neurons with alpha = 0: fit(..., estimator=estimator)
+        ```
     """
 
     leave_one_out: bool = eqx.field(static=True, default=True)
@@ -125,6 +142,11 @@ class MaximumLikelihood(AbstractGradientEstimator):
     Arguments:
         dt: the likelihood's grid step in :func:`spikesde.fit` (default: the simulation's ``dt``).
         max_steps: the most Newton steps (``fit``'s ``steps`` overrides it); rtol: the stopping rule.
+
+    Example:
+        ```python
+        estimator = sd.MaximumLikelihood()   # -mean log p(data) of noise-free SLIF neurons: fit(..., estimator=estimator)
+        ```
     """
 
     dt: float | None = eqx.field(static=True, default=None)

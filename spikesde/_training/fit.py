@@ -54,6 +54,16 @@ class FitResult:
         state: the final :class:`TrainState`.
         trainer: the :class:`Trainer` (its ``step``, ``sample``, ``evaluate`` for further use).
         out_dir: the run folder, or ``None``.
+
+    Example:
+        ```python
+        import optax
+        simulation = sd.Simulation(t0=0.0, t1=2.0, dt=0.01, max_spikes=3, keep_first=True)
+        result = sd.fit(sd.SLIF(1, 1.0), sd.Simulated(sd.SLIF(1, 1.5), 16, jax.random.key(1)),
+                        learn=["input_current.value"], loss=sd.FirstSpikeTimeLoss(3, t1=2.0),
+                        optimizer=optax.adam(0.05), simulation=simulation, steps=3, key=jax.random.key(0), progress=False)
+        result.model.input_current.value, len(result.history), result.state.step   # fitted model, 3 records, 3
+        ```
     """
 
     model: object
@@ -138,6 +148,16 @@ def fit(
     Raises:
         RunFolderError, CheckpointError: the folder or checkpoint cannot be used (one-line messages);
         ValueError, TypeError: a bad argument, named.
+
+    Example:
+        ```python
+        import optax
+        simulation = sd.Simulation(t0=0.0, t1=2.0, dt=0.01, max_spikes=3, keep_first=True)
+        result = sd.fit(sd.SLIF(1, 1.0), sd.Simulated(sd.SLIF(1, 1.5), 16, jax.random.key(1)),
+                        learn=["input_current.value"], loss=sd.FirstSpikeTimeLoss(3, t1=2.0),
+                        optimizer=optax.adam(0.05), simulation=simulation, steps=3, key=jax.random.key(0), progress=False)
+        result.values["input_current.value"]   # moving from 1.0 towards 1.5
+        ```
     """
     if isinstance(estimator, MaximumLikelihood) and loss is None:  # no loss, optimiser or samples: see fit_likelihood
         return maximum_likelihood_fit(estimator, model, data, learn=learn, simulation=simulation, steps=steps, test=test,

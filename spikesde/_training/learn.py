@@ -43,6 +43,11 @@ class Learn(eqx.Module):
             value, so a scalar parameter may start as one value per neuron.
         lower, upper: optional bounds of the domain (open interval), imposed by the
             reparametrisation in the module docstring.
+
+    Example:
+        ```python
+        learn = [sd.Learn("input_current.value", init=1.0, lower=0.0), sd.Learn("mu_v", lower=0.0, upper=50.0)]
+        ```
     """
 
     path: str = eqx.field(static=True)

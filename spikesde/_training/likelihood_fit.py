@@ -49,6 +49,14 @@ class LikelihoodFit:
         iterations: Newton steps taken; converged: whether the stopping rule was met before ``max_steps``.
         seconds, cpu_seconds: wall-clock and process CPU time of the fit, compilation included.
         final: test metrics of model samples at the optimum (only when :func:`spikesde.fit` was given metrics).
+
+    Example:
+        ```python
+        trains = sd.SpikeTrains([[[0.21, 0.55, 0.83]], [[0.3, 0.62, 0.9]]], t0=0.0, t1=1.0)   # 2 trials
+        step = sd.SLIF(1, sd.PiecewiseConstantCurrent([0.5], [1.5, 1.5]), mu_v=10.0, alpha=0.0, reset_rule=sd.SetReset(0.0))
+        result = sd.likelihood.fit_likelihood(step, trains, learn=["input_current.values"], dt=0.01)
+        result.log_likelihood, result.converged, result.covariance.shape   # ..., True, (2, 2)
+        ```
     """
 
     model: object
@@ -107,6 +115,14 @@ def fit_likelihood(model, data, *, learn, dt: float | None = None, test=None, ma
             ``O(dt^2)`` for step-wise constant inputs, see :func:`spikesde.log_likelihood`).
         test: held-out trains (as ``data``) whose log-likelihood is reported at the optimum.
         max_steps: the most Newton steps; rtol: the stopping rule (module docstring).
+
+    Example:
+        ```python
+        trains = sd.SpikeTrains([[[0.21, 0.55, 0.83]], [[0.3, 0.62, 0.9]]], t0=0.0, t1=1.0)   # 2 trials
+        step = sd.SLIF(1, sd.PiecewiseConstantCurrent([0.5], [1.5, 1.5]), mu_v=10.0, alpha=0.0, reset_rule=sd.SetReset(0.0))
+        result = sd.likelihood.fit_likelihood(step, trains, learn=["input_current.values"], dt=0.01)
+        result.values["input_current.values"], result.standard_errors["input_current.values"]   # the two levels
+        ```
     """
     tic, cpu = time.perf_counter(), time.process_time()
     check_escape_neuron(model)
@@ -170,7 +186,17 @@ def maximum_likelihood_fit(estimator, model, data, *, learn, simulation, steps, 
 class ProfileLikelihood:
     """The outcome of :func:`profile_likelihood`: the grid of ``values`` of the profiled parameter,
     the maximised ``log_likelihoods`` at each, the ``best`` value and the :class:`LikelihoodFit` there,
-    and a likelihood-ratio ``interval`` (values whose profile is within ``chi2_1(level) / 2`` of the top)."""
+    and a likelihood-ratio ``interval`` (values whose profile is within ``chi2_1(level) / 2`` of the top).
+
+    Example:
+        ```python
+        trains = sd.SpikeTrains([[[0.21, 0.55, 0.83]], [[0.3, 0.62, 0.9]]], t0=0.0, t1=1.0)
+        step = sd.SLIF(1, sd.PiecewiseConstantCurrent([0.5], [1.5, 1.5]), mu_v=10.0, alpha=0.0, reset_rule=sd.SetReset(0.0))
+        profile = sd.likelihood.profile_likelihood(step, trains, path="input_current.breakpoints", values=[[0.4], [0.5], [0.6]],
+                                                   learn=["input_current.values"], dt=0.01)
+        profile.values.shape, profile.log_likelihoods.shape, profile.fit.converged   # (3, 1), (3,), True
+        ```
+    """
 
     values: np.ndarray
     log_likelihoods: np.ndarray
@@ -197,11 +223,13 @@ def profile_likelihood(model, data, *, path: str, values, learn, dt: float | Non
             reported for a scalar parameter (``nan`` otherwise).
 
     Example:
-
-        >>> step = sd.SLIF(1, sd.PiecewiseConstantCurrent([0.4], [10.0, 10.0]), mu_v=100.0, alpha=0.0)
-        >>> profile = sd.profile_likelihood(step, trains, path="input_current.breakpoints",
-        ...                                 values=[[b] for b in np.arange(0.3, 0.7, 0.01)], learn=["input_current.values"], dt=1e-4)
-        >>> profile.best, profile.interval
+        ```python
+        trains = sd.SpikeTrains([[[0.21, 0.55, 0.83]], [[0.3, 0.62, 0.9]]], t0=0.0, t1=1.0)
+        step = sd.SLIF(1, sd.PiecewiseConstantCurrent([0.5], [1.5, 1.5]), mu_v=10.0, alpha=0.0, reset_rule=sd.SetReset(0.0))
+        profile = sd.likelihood.profile_likelihood(step, trains, path="input_current.breakpoints", values=[[0.4], [0.5], [0.6]],
+                                                   learn=["input_current.values"], dt=0.01)
+        profile.best, profile.interval
+        ```
     """
     from scipy.stats import chi2  # noqa: PLC0415 (scipy only here)
 

@@ -33,7 +33,12 @@ class ParticleLikelihood(AbstractGradientEstimator):
         ess_threshold: resample below this fraction of effective particles.
         seed: the seed of the filter's common random numbers.
 
-    Example: ``spikesde.fit(model, data, learn=..., estimator=ParticleLikelihood(particles=128), ...)``.
+    For example, ``spikesde.fit(model, data, learn=..., estimator=ParticleLikelihood(particles=128), ...)``.
+
+    Example:
+        ```python
+        estimator = sd.ParticleLikelihood(particles=128)   # escape-noise SLIF with membrane noise: fit(..., estimator=estimator)
+        ```
     """
 
     particles: int = eqx.field(static=True, default=256)

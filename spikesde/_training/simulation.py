@@ -29,6 +29,11 @@ class Simulation(eqx.Module):
             (reference experiment (a)): longer data trains are cut to ``max_spikes``, and model
             samples that fire more are expected (their overflow fraction is still reported in the
             metrics, but not warned about).
+
+    Example:
+        ```python
+        simulation = sd.Simulation(t0=0.0, t1=5.0, dt=0.01, max_spikes=3, keep_first=True)   # the first 3 spikes
+        ```
     """
 
     t0: float = eqx.field(static=True)
@@ -90,6 +95,12 @@ class Simulated(eqx.Module):
 
     Passed as ``data`` (or ``test``) to :func:`spikesde.fit`, it is drawn there with the fit's
     :class:`Simulation`, so resuming a run redraws exactly the same data.
+
+    Example:
+        ```python
+        data, overflow = sd.Simulated(sd.SLIF(1, 1.5), 16, jax.random.key(1)).draw(sd.Simulation(0.0, 1.0, 0.01, 16))
+        data.shape   # (16, 1, 16)
+        ```
     """
 
     model: object

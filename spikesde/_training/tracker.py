@@ -35,7 +35,15 @@ def to_json(tree):
 
 
 class JsonLinesTracker:
-    """Appends ``{"step": step, **record}`` as one line of JSON to ``path`` and flushes it."""
+    """Appends ``{"step": step, **record}`` as one line of JSON to ``path`` and flushes it.
+
+    Example:
+        ```python
+        tracker = sd.JsonLinesTracker("metrics.jsonl")
+        tracker.log(0, {"loss": 0.5})   # appends {"step": 0, "loss": 0.5}; fit(..., tracker=tracker)
+        tracker.close()
+        ```
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)

@@ -44,7 +44,17 @@ _GRADIENTS = ("auto", "forward", "reverse")
 
 
 class TrainState(eqx.Module):
-    """Everything a step changes; a saved state resumes the run bit for bit."""
+    """Everything a step changes; a saved state resumes the run bit for bit.
+
+    Example:
+        ```python
+        import optax
+        trainer = sd.Trainer(sd.SLIF(1, 1.0), learn=["input_current.value"], loss=sd.FirstSpikeTimeLoss(3, t1=2.0),
+                             optimizer=optax.adam(0.05), simulation=sd.Simulation(0.0, 2.0, 0.01, 3), model_samples=16)
+        state = trainer.init(jax.random.key(0))
+        state.step, state.params   # 0, the unconstrained learned values by path
+        ```
+    """
 
     step: Array
     params: Params
@@ -71,6 +81,16 @@ class Trainer(eqx.Module):
         mesh: the devices a step runs on, a :class:`jax.sharding.Mesh` (default: all devices when
             there are several). Model samples and data trials are split over all of its axes, the
             parameters replicated; the results equal the one-device step's up to rounding.
+
+    Example:
+        ```python
+        import equinox as eqx, optax
+        simulation = sd.Simulation(t0=0.0, t1=2.0, dt=0.01, max_spikes=3, keep_first=True)
+        trainer = sd.Trainer(sd.SLIF(1, 1.0), learn=["input_current.value"], loss=sd.FirstSpikeTimeLoss(3, t1=2.0),
+                             optimizer=optax.adam(0.05), simulation=simulation, model_samples=16)
+        data, _ = sd.Simulated(sd.SLIF(1, 1.5), 16, jax.random.key(1)).draw(simulation)
+        state, metrics = eqx.filter_jit(trainer.step)(trainer.init(jax.random.key(0)), data)
+        ```
     """
 
     model: PyTree
