@@ -15,6 +15,11 @@ class AbstractBrownian(eqx.Module):
     Inside a step the core uses the linear interpolant of the path, so that a step split at an
     event time is the same path as the whole step and the two partial increments cancel in the
     derivative with respect to the event time.
+
+    Example:
+        ```python
+        isinstance(sd.GridBrownian(jax.random.key(0)), sd.AbstractBrownian)   # True; simulate(..., brownian=...)
+        ```
     """
 
     @abc.abstractmethod
@@ -24,7 +29,14 @@ class AbstractBrownian(eqx.Module):
 
 class GridBrownian(AbstractBrownian):
     """Independent ``N(0, dt)`` increments on the step grid: the fastest path, but a different
-    path for each ``dt`` (use :class:`FineGridBrownian` to compare step sizes on one path)."""
+    path for each ``dt`` (use :class:`FineGridBrownian` to compare step sizes on one path).
+
+    Example:
+        ```python
+        brownian = sd.GridBrownian(jax.random.key(7))   # simulate(..., brownian=brownian); the default draws one from key
+        brownian.increments(0.0, 0.01, 100, (2, 1), jnp.float32).shape   # (100, 2, 1): steps, (V, I), neurons
+        ```
+    """
 
     key: PRNGKeyArray
 
@@ -38,6 +50,13 @@ class FineGridBrownian(AbstractBrownian):
     Any step size that is a multiple of the fine spacing reads the same path: this is what makes
     solutions at different step sizes, and the reference solver, comparable sample by sample.
     ``evaluate`` makes it usable as a diffrax control.
+
+    Example:
+        ```python
+        path = sd.FineGridBrownian(jax.random.key(7), t0=0.0, t1=1.0, dt=1e-3, shape=(2, 1))   # (V, I) x 1 neuron
+        fine, coarse = (path.increments(0.0, dt, round(1.0 / dt), (2, 1), jnp.float32) for dt in (1e-3, 1e-2))
+        coarse[0], fine[:10].sum(0)   # equal: one path at both steps, simulate(..., dt=dt, brownian=path)
+        ```
     """
 
     key: PRNGKeyArray
@@ -95,7 +114,15 @@ def interpolate_path(cumulative: Float[Array, "fine+1 *shape"], t, start: float,
 
 
 class DiffraxBrownian(AbstractBrownian):
-    """Any diffrax Brownian path (e.g. a :class:`diffrax.VirtualBrownianTree`), queried per step."""
+    """Any diffrax Brownian path (e.g. a :class:`diffrax.VirtualBrownianTree`), queried per step.
+
+    Example:
+        ```python
+        import diffrax
+        tree = diffrax.VirtualBrownianTree(0.0, 1.0, tol=1e-3, shape=(2, 1), key=jax.random.key(7))
+        brownian = sd.DiffraxBrownian(tree)   # simulate(..., brownian=brownian) queries it per step
+        ```
+    """
 
     path: diffrax.AbstractBrownianPath
 

@@ -11,6 +11,12 @@ def neuron_clock_keys(clock_key: PRNGKeyArray, n: int) -> PRNGKeyArray:
     Neuron ``k``'s clocks therefore do not depend on the size of the network: pass
     ``clock_keys=neuron_clock_keys(key, n)[k:k+1]`` to a one-neuron solve to give it the clocks
     neuron ``k`` sees in the network.
+
+    Example:
+        ```python
+        keys = sd.neuron_clock_keys(jax.random.key(0), 10)   # neuron k's clocks, whatever the network size
+        keys.shape   # (10,)
+        ```
     """
     return jax.vmap(jax.random.fold_in, in_axes=(None, 0))(clock_key, jnp.arange(n))
 

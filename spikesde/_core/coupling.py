@@ -20,7 +20,14 @@ from .validation import check_parameters, is_concrete
 class AbstractCoupling(eqx.Module):
     """The synaptic jumps of a network of ``n`` neurons: ``C[k, j]`` is added to neuron ``j``'s
     synaptic row when neuron ``k`` fires, and ``R[k, j]`` says whether that spike structurally
-    reaches ``j`` (it then splits ``j``'s step; never decided by the weight's value)."""
+    reaches ``j`` (it then splits ``j``'s step; never decided by the weight's value).
+
+    Example:
+        ```python
+        coupling = sd.DenseCoupling(jnp.array([[0.0, 0.5], [0.2, 0.0]]), jnp.array([[False, True], [True, False]]))
+        isinstance(coupling, sd.AbstractCoupling), coupling.row(1)   # True, [0.2, 0.0]
+        ```
+    """
 
     @abc.abstractmethod
     def jumps(self, fire: Bool[Array, " n"]) -> Float[Array, " n"]:
@@ -42,6 +49,13 @@ class DenseCoupling(AbstractCoupling):
     Arguments:
         matrix: ``(n, n)`` effective weights (zero off the connectivity).
         receivers: ``(n, n)`` boolean connectivity.
+
+    Example:
+        ```python
+        network = sd.Network(sd.SLIF(2), jnp.array([[0.0, 0.5], [0.0, 0.0]]))
+        coupling = sd.DenseCoupling(network.coupling(), network.receivers())
+        coupling.jumps(jnp.array([True, False]))   # [0.0, 0.5]: neuron 0's spike reaches neuron 1
+        ```
     """
 
     matrix: Float[Array, "n n"]
@@ -77,6 +91,12 @@ class FanInCoupling(AbstractCoupling):
             neuron ``j``; no neuron twice in a row.
         weights: ``(n, k)`` finite weights of those inputs. Learned by the path
             ``"fan_in.weights"`` of a :class:`spikesde.Network`.
+
+    Example:
+        ```python
+        sources = jnp.array([[1], [0]])           # neuron 0 listens to 1, neuron 1 to 0
+        network = sd.Network(sd.SLIF(2, input_current=1.5), fan_in=sd.FanInCoupling(sources, jnp.array([[0.3], [0.3]])))
+        ```
     """
 
     sources: Int[Array, "n k"]

@@ -21,7 +21,13 @@ _EVENT_GRADIENTS = ("root", "recursion")
 
 
 class AbstractEventLocation(eqx.Module):
-    """How the event core locates each neuron's crossing ``E_k(y(t + s)) = 0`` on a proposed step."""
+    """How the event core locates each neuron's crossing ``E_k(y(t + s)) = 0`` on a proposed step.
+
+    Example:
+        ```python
+        isinstance(sd.GridEventLocation(), sd.AbstractEventLocation)   # True; simulate(..., event_location=...)
+        ```
+    """
 
     @abc.abstractmethod
     def locate(
@@ -68,6 +74,11 @@ class ExactEventLocation(AbstractEventLocation):
     Arguments:
         root_iterations: Newton iterations when there is no closed form.
         event_gradient: ``"root"`` or ``"recursion"``.
+
+    Example:
+        ```python
+        sd.simulate(sd.SLIF(), t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16, event_location=sd.ExactEventLocation(root_iterations=8)).spike_times
+        ```
     """
 
     root_iterations: int = eqx.field(default=8, static=True)
@@ -105,6 +116,11 @@ class GridEventLocation(AbstractEventLocation):
 
     Arguments:
         strict: fire on ``E(y_next) > 0`` (default) rather than ``>= 0``.
+
+    Example:
+        ```python
+        sd.simulate(sd.SLIF(), t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16, event_location=sd.GridEventLocation(strict=True)).spike_times   # on the grid
+        ```
     """
 
     strict: bool = eqx.field(default=True, static=True)

@@ -7,6 +7,11 @@ class AbstractEventPolicy(eqx.Module):
     """Whether a jump received inside a grid step acts from its event time or from the next grid point.
 
     The event core reads the class variable ``jumps_within_step``; the policies have no parameters.
+
+    Example:
+        ```python
+        isinstance(sd.ParallelEvents(), sd.AbstractEventPolicy)   # True; simulate(..., event_policy=...)
+        ```
     """
 
     #: Whether a synaptic jump (from a spike or an input spike) changes its receivers' state at the
@@ -22,6 +27,12 @@ class SequentialEvents(AbstractEventPolicy):
     their ``fan_in`` sources) to ``tau``, resets the one and
     adds the jumps to the others there. Other neurons keep their own step. Cost: one iteration per
     event plus one per grid step without events.
+
+    Example:
+        ```python
+        network = sd.Network(sd.SLIF(2, input_current=[1.5, 0.5]), jnp.array([[0.0, 0.5], [0.0, 0.0]]))
+        sd.simulate(network, t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16, event_policy=sd.SequentialEvents()).spike_times
+        ```
     """
 
     jumps_within_step = True
@@ -36,6 +47,12 @@ class ParallelEvents(AbstractEventPolicy):
     less than ``dt``: the scheme converges at the same order as the sequential one, and its
     gradients are exact for its own discrete map. Cost: one iteration per grid step, plus one per
     extra spike of a neuron that fires twice inside one step.
+
+    Example:
+        ```python
+        network = sd.Network(sd.SLIF(2, input_current=[1.5, 0.5]), jnp.array([[0.0, 0.5], [0.0, 0.0]]))
+        sd.simulate(network, t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16, event_policy=sd.ParallelEvents()).spike_times
+        ```
     """
 
     jumps_within_step = False

@@ -34,6 +34,13 @@ class Network(eqx.Module):
             discretisation). Defaults to all true. Like ``mask``, it is structural: a learned
             input weight passing through zero does not change which neurons are touched.
         fan_in: a :class:`FanInCoupling` of ``n`` neurons, instead of ``weights`` and ``mask``.
+
+    Example:
+        ```python
+        weights = jnp.array([[0.0, 0.5], [0.0, 0.0]])        # neuron 0 -> neuron 1
+        network = sd.Network(sd.SLIF(2, input_current=[1.5, 0.5]), weights)
+        sd.simulate(network, t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16).spike_times   # (2, 16)
+        ```
     """
 
     neuron: AbstractNeuron

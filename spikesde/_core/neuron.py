@@ -32,6 +32,12 @@ class AbstractNeuron(eqx.Module):
     happens through events (the synaptic jumps of :class:`spikesde.Network`).
 
     Every array field of a subclass is a parameter, broadcastable to ``(n_neurons,)``.
+
+    Example:
+        ```python
+        neuron = sd.SLIF(3)
+        isinstance(neuron, sd.AbstractNeuron), neuron.n_neurons, neuron.state_names   # True, 3, ('V', 'I', 's')
+        ```
     """
 
     n_neurons: eqx.AbstractVar[int]

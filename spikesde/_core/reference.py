@@ -185,6 +185,14 @@ def reference_simulate(
 
     Returns a :class:`Solution`; its ``ts`` are ``(t0, t1)`` and ``ys`` the states there (NaN at
     ``t1`` if the event budget ran out).
+
+    Example:
+        ```python
+        path = sd.FineGridBrownian(jax.random.key(7), t0=0.0, t1=1.0, dt=0.01, shape=(2, 1))   # (V, I) x 1 neuron
+        reference = sd.reference_simulate(sd.SLIF(input_current=1.5, sigma_v=0.3), t0=0.0, t1=1.0, dt=0.01,
+                                          key=jax.random.key(0), max_spikes=16, brownian=path)
+        reference.spike_times   # agrees with sd.simulate on the same path
+        ```
     """
     network = as_network(model)
     neuron = network.neuron

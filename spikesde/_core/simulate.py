@@ -89,6 +89,12 @@ def simulate(
             ``fold_in(jax.random.split(key)[1], k)`` for neuron ``k``, see
             :func:`spikesde.neuron_clock_keys`): pass ``neuron_clock_keys(key, n)[k:k+1]`` to give a
             one-neuron solve the clocks of neuron ``k`` of a network.
+
+    Example:
+        ```python
+        solution = sd.simulate(sd.SLIF(input_current=1.5, sigma_v=0.5), t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16)
+        solution.spike_times, solution.spike_counts, solution.overflow   # (1, 16), (1,), (1,)
+        ```
     """
     network = as_network(model)
     key = _as_key(key)

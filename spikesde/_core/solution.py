@@ -25,6 +25,12 @@ class Solution(eqx.Module):
         ys: ``(n_save, state_dim, n_neurons)`` the states at ``ts`` (NaN after ``t_final``).
         final_state: ``(state_dim, n_neurons)`` the state at ``t1``.
         state_names: names of the state rows.
+
+    Example:
+        ```python
+        solution = sd.simulate(sd.SLIF(input_current=1.5), t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16)
+        solution.ys.shape, solution.state_names, solution.t_final   # (2, 3, 1): t0 and t1; V, I and the clock s
+        ```
     """
 
     spike_times: Float[Array, "n max_spikes"]

@@ -17,6 +17,11 @@ class AbstractStepper(eqx.Module):
     and ``dW`` is the matching piece of the linearly interpolated Brownian increment of the rows
     ``neuron.noise_rows``.
     Integrators differ only here: how events are found and applied is shared.
+
+    Example:
+        ```python
+        isinstance(sd.EulerMaruyama(), sd.AbstractStepper)   # True; simulate(..., stepper=...) takes any of them
+        ```
     """
 
     #: Whether the step is affine in ``h`` for a fixed ``dW / h`` (event times of an affine event
@@ -31,7 +36,13 @@ class AbstractStepper(eqx.Module):
 
 
 class EulerMaruyama(AbstractStepper):
-    """``y + mu(t, y) h + sigma dW`` (strong order 1 for additive noise)."""
+    """``y + mu(t, y) h + sigma dW`` (strong order 1 for additive noise).
+
+    Example:
+        ```python
+        sd.simulate(sd.SLIF(input_current=1.5, sigma_v=0.5), t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16, stepper=sd.EulerMaruyama()).spike_times
+        ```
+    """
 
     affine_in_time = True
 
@@ -41,7 +52,13 @@ class EulerMaruyama(AbstractStepper):
 
 class ExponentialEuler(AbstractStepper):
     """Exact flow of the linear part of the drift with the non-linear part frozen at the step start,
-    plus ``sigma dW``: exact for a deterministic LIF with constant input, whatever the step."""
+    plus ``sigma dW``: exact for a deterministic LIF with constant input, whatever the step.
+
+    Example:
+        ```python
+        sd.simulate(sd.SLIF(input_current=1.5, mu_v=200.0), t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16, stepper=sd.ExponentialEuler()).spike_times
+        ```
+    """
 
     affine_in_time = False
 

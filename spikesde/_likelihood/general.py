@@ -158,10 +158,10 @@ def log_likelihood(
             (one trial of one neuron; :meth:`EventGrid.window`, bootstrap blocks).
 
     Example:
-
-        >>> import spikesde as sd
-        >>> grid = sd.EventGrid.from_spike_times([0.066, 0.074, 0.088], 0.0, 0.1, 1e-4)
-        >>> sd.log_likelihood(sd.SLIF(1, 0.9, mu_v=100.0, tau_s=0.01, alpha=0.0, reset_rule=sd.SetReset(0.0)), grid)
+        ```python
+        grid = sd.likelihood.EventGrid.from_spike_times([0.3, 0.7], t0=0.0, t1=1.0, dt=0.01)
+        sd.likelihood.log_likelihood(sd.SLIF(1, 1.5, mu_v=10.0, alpha=0.0, reset_rule=sd.SetReset(0.0)), grid)
+        ```
     """
     model, coupling = _neuron_and_coupling(model, history)
     check_escape_neuron(model)

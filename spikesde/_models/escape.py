@@ -28,7 +28,17 @@ from .._core.validation import check_parameters
 
 
 class AbstractEscape(eqx.Module):
-    """An escape rate ``lambda(v) >= 0`` of the membrane potential ``v``."""
+    """An escape rate ``lambda(v) >= 0`` of the membrane potential ``v``.
+
+    Example:
+        ```python
+        class Quadratic(sd.AbstractEscape):   # lambda(v) = v^2: log_rate and rate
+            def log_rate(self, v):
+                return 2.0 * jnp.log(jnp.abs(v))
+            def rate(self, v):
+                return v**2
+        ```
+    """
 
     @abc.abstractmethod
     def log_rate(self, v: Float[Array, "*n"]) -> Float[Array, "*n"]:
@@ -52,7 +62,15 @@ def _safe_log(x):
 class ExponentialEscape(AbstractEscape):
     """``lambda(v) = exp(beta min(v - v_threshold, 10)) / tau_s`` (the SLIF's own intensity); the
     exponent is also capped at ``max_exponent(dtype) + min(log tau_s, 0)`` so that the rate and its
-    gradients stay finite for any finite parameters."""
+    gradients stay finite for any finite parameters.
+
+    Example:
+        ```python
+        escape = sd.ExponentialEscape(beta=5.0, v_threshold=1.0, tau_s=1.0)   # the SLIF's own intensity
+        escape.rate(jnp.array([0.0, 1.0]))                                      # [exp(-5), 1.0]
+        neuron = sd.SLIF(escape=escape, alpha=0.0)
+        ```
+    """
 
     beta: Float[Array, "*n"] = eqx.field(converter=_as_parameter)
     v_threshold: Float[Array, "*n"] = eqx.field(converter=_as_parameter)
@@ -75,7 +93,15 @@ class ExponentialEscape(AbstractEscape):
 
 class RectifiedLinearEscape(AbstractEscape):
     """``lambda(v) = slope max(v - v_threshold, 0)``: no spikes below ``v_threshold`` (the
-    likelihood of a spike there is zero, ``log L = -inf``)."""
+    likelihood of a spike there is zero, ``log L = -inf``).
+
+    Example:
+        ```python
+        escape = sd.RectifiedLinearEscape(slope=20.0, v_threshold=0.5)
+        escape.rate(jnp.array([0.0, 1.0]))   # [0.0, 10.0]: no spikes below v_threshold
+        neuron = sd.SLIF(escape=escape, alpha=0.0)
+        ```
+    """
 
     slope: Float[Array, "*n"] = eqx.field(converter=_as_parameter)
     v_threshold: Float[Array, "*n"] = eqx.field(converter=_as_parameter)
@@ -94,7 +120,15 @@ class ExponentialLinearEscape(AbstractEscape):
     """``lambda(v) = max(c1 v + c2 exp(c3 v), 0)``, the rate of NEST's ``pp_psc_delta``
     (Hz with ``v`` in mV relative to rest in NEST's units). With ``c1 = 0`` the log-rate is
     ``log c2 + c3 v``, computed without forming the exponential (the SLIF's intensity is the case
-    ``c2 = exp(-beta v_threshold) / tau_s``, ``c3 = beta``)."""
+    ``c2 = exp(-beta v_threshold) / tau_s``, ``c3 = beta``).
+
+    Example:
+        ```python
+        escape = sd.ExponentialLinearEscape(c1=0.0, c2=1.238, c3=0.25)   # NEST's pp_psc_delta: Hz, v in mV
+        escape.rate(jnp.array(0.0))                                       # 1.238
+        neuron = sd.SLIF(1, 15.0, mu_v=100.0, escape=escape, reset_rule=sd.SetReset(0.0), alpha=0.0)
+        ```
+    """
 
     c1: Float[Array, "*n"] = eqx.field(converter=_as_parameter)
     c2: Float[Array, "*n"] = eqx.field(converter=_as_parameter)

@@ -50,13 +50,11 @@ class RefractorySLIF(_SLIFBase):
         t_ref: the dead time (time; a scalar or one value per neuron, ``>= 0``).
 
     Example:
-
-        >>> import spikesde as sd
-        >>> escape = sd.ExponentialLinearEscape(c1=0.0, c2=1.238, c3=0.25)   # NEST's defaults, V in mV
-        >>> neuron = sd.RefractorySLIF(1, 15.0, mu_v=100.0, alpha=0.0, escape=escape,
-        ...                            reset_rule=sd.SetReset(0.0), t_ref=2e-3)
-        >>> solution = sd.simulate(neuron, t0=0.0, t1=1.0, dt=1e-4, key=jax.random.key(0), max_spikes=64,
-        ...                        stepper=sd.ExponentialEuler())
+        ```python
+        escape = sd.ExponentialLinearEscape(c1=0.0, c2=1.238, c3=0.25)   # NEST's defaults, V in mV
+        neuron = sd.RefractorySLIF(1, 15.0, mu_v=100.0, alpha=0.0, escape=escape, reset_rule=sd.SetReset(0.0), t_ref=2e-3)
+        spikes = sd.simulate(neuron, t0=0.0, t1=0.2, dt=1e-4, key=jax.random.key(0), max_spikes=64, stepper=sd.ExponentialEuler()).spike_times
+        ```
     """
 
     t_ref: Float[Array, "*n"]

@@ -25,7 +25,16 @@ from .._core.validation import check_parameters
 
 
 class AbstractReset(eqx.Module):
-    """A reset rule of the membrane potential."""
+    """A reset rule of the membrane potential.
+
+    Example:
+        ```python
+        class HalfReset(sd.AbstractReset):   # V <- V / 2^count
+            def apply(self, v, count):
+                return v * 0.5**count
+        neuron = sd.SLIF(reset_rule=HalfReset())
+        ```
+    """
 
     @abc.abstractmethod
     def apply(self, v: Float[Array, "*n"], count: Int[Array, "*n"]) -> Float[Array, "*n"]:
@@ -33,7 +42,14 @@ class AbstractReset(eqx.Module):
 
 
 class SubtractReset(AbstractReset):
-    """``V <- V - amount`` at every spike."""
+    """``V <- V - amount`` at every spike.
+
+    Example:
+        ```python
+        neuron = sd.SLIF(reset_rule=sd.SubtractReset(1.4))   # the default: V <- V - v_reset at each spike
+        sd.SubtractReset(1.4).apply(jnp.array(1.0), jnp.array(2))   # two spikes at once: 1.0 - 2.8 = -1.8
+        ```
+    """
 
     amount: Float[Array, "*n"] = eqx.field(converter=_as_parameter)
 
@@ -45,7 +61,14 @@ class SubtractReset(AbstractReset):
 
 
 class SetReset(AbstractReset):
-    """``V <- value`` after a spike (however many at that instant)."""
+    """``V <- value`` after a spike (however many at that instant).
+
+    Example:
+        ```python
+        neuron = sd.SLIF(reset_rule=sd.SetReset(0.0))   # V <- 0 after a spike
+        sd.SetReset(0.0).apply(jnp.array(1.0), jnp.array(2))   # 0.0
+        ```
+    """
 
     value: Float[Array, "*n"] = eqx.field(converter=_as_parameter)
 
@@ -57,7 +80,13 @@ class SetReset(AbstractReset):
 
 
 class NoReset(AbstractReset):
-    """``V`` is not reset."""
+    """``V`` is not reset.
+
+    Example:
+        ```python
+        neuron = sd.SLIF(reset_rule=sd.NoReset(), alpha=0.0)   # an inhomogeneous Poisson process of rate lambda(V)
+        ```
+    """
 
     def apply(self, v, count):
         return v

@@ -169,6 +169,12 @@ class SLIF(_SLIFBase):
         alpha: clock offset (acts like a refractory period).
         beta, v_threshold, tau_s: parameters of the intensity ``lambda``.
         v0, i0: initial ``V`` and ``I``.
+
+    Example:
+        ```python
+        neurons = sd.SLIF(1, input_current=1.5, mu_v=15.0, sigma_v=0.5, v_reset=1.4)
+        sd.simulate(neurons, t0=0.0, t1=1.0, dt=0.01, key=jax.random.key(0), max_spikes=16).spike_times   # (1, 16), +inf padded
+        ```
     """
 
     state_names: ClassVar[tuple[str, ...]] = ("V", "I", "s")
