@@ -3,7 +3,8 @@
     PYTHONPATH=$PWD python benchmarks/particle_likelihood.py study --sigmas 0.25 --seeds 0 ... 19 --tag _s025_seeds0to19
     PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py simulate --simulations 2000
     PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py npe --simulations 2000        # needs spikesde[sbi]
-    PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py simloss --seeds 0 1 2 3 4 --steps 400
+    PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py simloss --seeds 0 1 2 3 4 5 6 7 8 9 --steps 800
+    PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py rate --offsets 1.5 2.0 2.5 3.0 --v-resets 1.4 1.0 0.7
     PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py table --particle benchmarks/results/particle_likelihood_study_s025_seeds0to19.json
 
 The problem of benchmarks/particle_likelihood.py's study at sigma_v = 0.25: SLIF with a sinusoidal
@@ -20,7 +21,8 @@ posterior samples. simloss: the spike-time MMD of configs/slif_mu_v_reset.toml (
 intervals, marginal Gaussian mixture, Adam with a cosine schedule), 256 model samples per step, on
 the same data sets, started 20% below the truth: point estimates only (no intervals). table: the
 three side by side (bias, RMSE, 90% coverage, time and simulation budget); every part writes
-benchmarks/results/particle_vs_sbi_<part>.json (simulate also an .npz of the simulations). Wall
+benchmarks/results/particle_vs_sbi_<part>.json (simulate also an .npz of the simulations). rate:
+spikes per train when the truth's offset or v_reset is changed (which truth gives ~9 spikes). Wall
 times on a shared 2-core machine are contended; CPU time (process_time) is the fairer figure.
 """
 
@@ -106,6 +108,7 @@ def npe(args):
         raise SystemExit(f"{SBI_MISSING} ({error})") from None
     stored = np.load(RESULTS / f"sbi_simulations_{args.simulations}.npz")
     torch.manual_seed(args.prior_seed)
+    torch.set_num_threads(args.torch_threads)
     prior = BoxUniform(low=torch.as_tensor(LOW, dtype=torch.float32), high=torch.as_tensor(HIGH, dtype=torch.float32))
     theta, x = torch.as_tensor(stored["theta"]), torch.as_tensor(stored["x"], dtype=torch.float32)
     wall, cpu = time.perf_counter(), time.process_time()
@@ -190,32 +193,51 @@ def table(args):
             neuron_steps_once=sims["neuron_steps"], neuron_steps_per_data_set=0,
             budget=f"{sims['simulations']} prior draws x trains x steps, once for all data sets"),
     }  # fmt: skip
-    print(f"{'method':>27} {'param':>8} {'bias':>16} {'RMSE':>7} {'cover90':>8} {'sets':>5} | {'CPU/set':>8} {'one-off CPU':>11} {'neuron-steps/set':>16}")
+    print(f"{'method':>27} {'param':>8} {'bias (+- SE)':>16} {'RMSE':>7} {'cover90':>7} {'sets':>4} | {'CPU/set':>8} {'wall/set':>8} "
+          f"{'one-off CPU':>11} {'one-off wall':>12} | simulation budget")  # fmt: skip
     for name, m in methods.items():
+        budget = (f"{m['neuron_steps_once']:.2e} neuron-steps once" if "neuron_steps_once" in m
+                  else f"{m['neuron_steps_per_data_set']:.2e} neuron-steps per set")  # fmt: skip
         for r in m["rows"]:
             cover = "none" if r["coverage_90"] is None else f"{r['coverage_90']:.2f}"
             print(f"{name:>27} {r['parameter']:>8} {100 * r['bias']:+6.2f}% +- {100 * r['bias_se']:4.2f}% {100 * r['rmse']:6.2f}% "
-                  f"{cover:>8} {m['data_sets']:5d} | {m['cpu_per_data_set_s']:7.2f}s {m['one_off_cpu_s']:10.0f}s "
-                  f"{m['neuron_steps_per_data_set']:16.2e}")  # fmt: skip
+                  f"{cover:>7} {m['data_sets']:4d} | {m['cpu_per_data_set_s']:7.2f}s {m['wall_per_data_set_s']:7.2f}s "
+                  f"{m['one_off_cpu_s']:10.0f}s {m.get('one_off_wall_s', 0.0):11.0f}s | {budget}")  # fmt: skip
     return methods
+
+
+def rate(args):
+    """Spikes per train (256 trains of 1 s, sigma_v 0.25) when one parameter of the truth is changed."""
+    rows = []
+    for name, values in (("offset", args.offsets), ("v_reset", args.v_resets)):
+        for value in values:
+            theta = TRUTH.copy()
+            theta[NAMES.index(name)] = value
+            trains = sd.Simulation(t0=0.0, t1=T1, dt=DT, max_spikes=48).sample(neuron(jnp.asarray(theta), SIGMA_V), jax.random.key(100), TRIALS)[0]
+            rows.append(dict(parameter=name, value=value, theta=theta.tolist(), spikes_per_train=float(np.isfinite(trains).sum(-1).mean())))
+            print(f"{name} {value:5.2f} (others at the truth): {rows[-1]['spikes_per_train']:.2f} spikes per train", flush=True)
+    return rows
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=("simulate", "npe", "simloss", "table"))
+    parser.add_argument("part", choices=("simulate", "npe", "simloss", "table", "rate"))
     parser.add_argument("--simulations", type=int, default=2000, help="prior draws (data sets of 256 trains) for NPE")
     parser.add_argument("--chunk", type=int, default=100, help="draws simulated per jitted call")
     parser.add_argument("--prior-seed", type=int, default=0)
+    parser.add_argument("--torch-threads", type=int, default=1, help="npe: torch's CPU threads")
     parser.add_argument("--posterior-samples", type=int, default=4000)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(20)))
-    parser.add_argument("--steps", type=int, default=400, help="Adam steps of the simulation-based loss")
+    parser.add_argument("--steps", type=int, default=800, help="Adam steps of the simulation-based loss")
     parser.add_argument("--particle", default=str(RESULTS / "particle_likelihood_study_s025_seeds0to19.json"))
     parser.add_argument("--particles", type=int, default=256, help="the particle study's particles per train")
     parser.add_argument("--simloss", default=str(RESULTS / "particle_vs_sbi_simloss.json"))
     parser.add_argument("--npe-tag", default="", help="tag of the simulate / npe results the table reads")
+    parser.add_argument("--offsets", type=float, nargs="+", default=[1.5, 2.0, 2.5, 3.0], help="rate: offsets to try")
+    parser.add_argument("--v-resets", type=float, nargs="+", default=[1.4, 1.0, 0.7], help="rate: resets to try")
     parser.add_argument("--tag", default="", help="suffix of the results file")
     args = parser.parse_args()
-    result = dict(simulate=simulate, npe=npe, simloss=simloss, table=table)[args.part](args)
+    result = dict(simulate=simulate, npe=npe, simloss=simloss, table=table, rate=rate)[args.part](args)
     out = RESULTS / f"particle_vs_sbi_{args.part}{args.tag}.json"
     out.write_text(json.dumps(dict(args=vars(args), device=str(jax.devices()[0]), result=result), indent=1, default=float))
     print(f"wrote {out}")
