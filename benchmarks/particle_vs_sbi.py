@@ -163,13 +163,24 @@ def errors(estimates, low=None, high=None):
             for k, name in enumerate(NAMES)]  # fmt: skip
 
 
+def npe_method(tag):
+    """The table's entry of the NPE run ``particle_vs_sbi_npe<tag>.json`` (and its simulations)."""
+    sims = json.loads((RESULTS / f"particle_vs_sbi_simulate{tag}.json").read_text())["result"]
+    npe_fits = json.loads((RESULTS / f"particle_vs_sbi_npe{tag}.json").read_text())["result"]
+    fits = npe_fits["fits"]
+    return {f"NPE (sbi, {sims['simulations']} sims)": dict(
+        rows=errors([f["mean"] for f in fits], [f["q05"] for f in fits], [f["q95"] for f in fits]), data_sets=len(fits),
+        cpu_per_data_set_s=np.mean([f["cpu_s"] for f in fits]), wall_per_data_set_s=np.mean([f["wall_s"] for f in fits]),
+        one_off_cpu_s=sims["cpu_s"] + npe_fits["train_cpu_s"], one_off_wall_s=sims["wall_s"] + npe_fits["train_wall_s"],
+        neuron_steps_once=sims["neuron_steps"], neuron_steps_per_data_set=0,
+        budget=f"{sims['simulations']} prior draws x trains x steps, once for all data sets")}  # fmt: skip
+
+
 def table(args):
     particle = json.loads(Path(args.particle).read_text())
     particle = particle.get("result", particle)["fits"]
     particle = [f for f in particle if f["sigma_v"] == SIGMA_V]
     est, se = np.array([f["particle"] for f in particle]), np.array([f["se"] for f in particle])
-    sims = json.loads((RESULTS / f"particle_vs_sbi_simulate{args.npe_tag}.json").read_text())["result"]
-    npe_fits = json.loads((RESULTS / f"particle_vs_sbi_npe{args.npe_tag}.json").read_text())["result"]
     sim_fits = json.loads(Path(args.simloss).read_text())
     sim_fits = sim_fits.get("result", sim_fits)["fits"]
     steps_per_train = round(T1 / DT)
@@ -185,14 +196,9 @@ def table(args):
             cpu_per_data_set_s=np.mean([f["cpu_s"] for f in sim_fits]), wall_per_data_set_s=np.mean([f["wall_s"] for f in sim_fits]),
             one_off_cpu_s=0.0, neuron_steps_per_data_set=sim_fits[0]["steps"] * TRIALS * steps_per_train,
             budget="Adam steps x model samples x steps, per data set"),
-        "NPE (sbi)": dict(
-            rows=errors([f["mean"] for f in npe_fits["fits"]], [f["q05"] for f in npe_fits["fits"]], [f["q95"] for f in npe_fits["fits"]]),
-            data_sets=len(npe_fits["fits"]), cpu_per_data_set_s=np.mean([f["cpu_s"] for f in npe_fits["fits"]]),
-            wall_per_data_set_s=np.mean([f["wall_s"] for f in npe_fits["fits"]]),
-            one_off_cpu_s=sims["cpu_s"] + npe_fits["train_cpu_s"], one_off_wall_s=sims["wall_s"] + npe_fits["train_wall_s"],
-            neuron_steps_once=sims["neuron_steps"], neuron_steps_per_data_set=0,
-            budget=f"{sims['simulations']} prior draws x trains x steps, once for all data sets"),
     }  # fmt: skip
+    for tag in args.npe_tags:
+        methods.update(npe_method(tag))
     print(f"{'method':>27} {'param':>8} {'bias (+- SE)':>16} {'RMSE':>7} {'cover90':>7} {'sets':>4} | {'CPU/set':>8} {'wall/set':>8} "
           f"{'one-off CPU':>11} {'one-off wall':>12} | simulation budget")  # fmt: skip
     for name, m in methods.items():
@@ -232,7 +238,7 @@ def main():
     parser.add_argument("--particle", default=str(RESULTS / "particle_likelihood_study_s025_seeds0to19.json"))
     parser.add_argument("--particles", type=int, default=256, help="the particle study's particles per train")
     parser.add_argument("--simloss", default=str(RESULTS / "particle_vs_sbi_simloss.json"))
-    parser.add_argument("--npe-tag", default="", help="tag of the simulate / npe results the table reads")
+    parser.add_argument("--npe-tags", nargs="+", default=[""], help="tags of the simulate / npe results the table reads")
     parser.add_argument("--offsets", type=float, nargs="+", default=[1.5, 2.0, 2.5, 3.0], help="rate: offsets to try")
     parser.add_argument("--v-resets", type=float, nargs="+", default=[1.4, 1.0, 0.7], help="rate: resets to try")
     parser.add_argument("--tag", default="", help="suffix of the results file")
