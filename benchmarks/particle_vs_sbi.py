@@ -29,6 +29,7 @@ times on a shared 2-core machine are contended; CPU time (process_time) is the f
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -103,6 +104,7 @@ def npe(args):
     try:
         import torch
         from sbi.inference import NPE
+        from torch.utils.tensorboard import SummaryWriter
         from sbi.utils import BoxUniform
     except ImportError as error:
         raise SystemExit(f"{SBI_MISSING} ({error})") from None
@@ -112,7 +114,8 @@ def npe(args):
     prior = BoxUniform(low=torch.as_tensor(LOW, dtype=torch.float32), high=torch.as_tensor(HIGH, dtype=torch.float32))
     theta, x = torch.as_tensor(stored["theta"]), torch.as_tensor(stored["x"], dtype=torch.float32)
     wall, cpu = time.perf_counter(), time.process_time()
-    inference = NPE(prior=prior)
+    # sbi's default writer logs into ./sbi-logs; this run's training log goes to a temporary folder.
+    inference = NPE(prior=prior, summary_writer=SummaryWriter(tempfile.mkdtemp(prefix="sbi-logs-")), show_progress_bars=False)
     inference.append_simulations(theta, x).train(show_train_summary=False)
     posterior = inference.build_posterior()
     train_wall, train_cpu = time.perf_counter() - wall, time.process_time() - cpu
