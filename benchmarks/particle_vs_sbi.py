@@ -184,8 +184,7 @@ def table(args):
     particle = particle.get("result", particle)["fits"]
     particle = [f for f in particle if f["sigma_v"] == SIGMA_V]
     est, se = np.array([f["particle"] for f in particle]), np.array([f["se"] for f in particle])
-    sim_fits = json.loads(Path(args.simloss).read_text())
-    sim_fits = sim_fits.get("result", sim_fits)["fits"]
+    sim_fits = [f for path in args.simloss for f in (lambda d: d.get("result", d))(json.loads(Path(path).read_text()))["fits"]]
     steps_per_train = round(T1 / DT)
     methods = {
         "particle likelihood": dict(
@@ -240,7 +239,7 @@ def main():
     parser.add_argument("--steps", type=int, default=800, help="Adam steps of the simulation-based loss")
     parser.add_argument("--particle", default=str(RESULTS / "particle_likelihood_study_s025_seeds0to19.json"))
     parser.add_argument("--particles", type=int, default=256, help="the particle study's particles per train")
-    parser.add_argument("--simloss", default=str(RESULTS / "particle_vs_sbi_simloss.json"))
+    parser.add_argument("--simloss", nargs="+", default=[str(RESULTS / "particle_vs_sbi_simloss.json")], help="simloss results, pooled")
     parser.add_argument("--npe-tags", nargs="+", default=[""], help="tags of the simulate / npe results the table reads")
     parser.add_argument("--offsets", type=float, nargs="+", default=[1.5, 2.0, 2.5, 3.0], help="rate: offsets to try")
     parser.add_argument("--v-resets", type=float, nargs="+", default=[1.4, 1.0, 0.7], help="rate: resets to try")
