@@ -41,7 +41,7 @@ import optax
 import spikesde as sd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from particle_likelihood import DT, NAMES, RESULTS, T1, TRUTH, neuron, simulate_trains  # noqa: E402
+from particle_likelihood import DT, NAMES, RESULTS, T1, TRUTH, neuron, simulate_trains, write_result  # noqa: E402
 
 SIGMA_V, TRIALS, FREQUENCY, PHASE_BINS = 0.25, 256, 2.0, 4
 LOW, HIGH = 0.7 * TRUTH, 1.3 * TRUTH
@@ -245,10 +245,7 @@ def main():
     parser.add_argument("--v-resets", type=float, nargs="+", default=[1.4, 1.0, 0.7], help="rate: resets to try")
     parser.add_argument("--tag", default="", help="suffix of the results file")
     args = parser.parse_args()
-    result = dict(simulate=simulate, npe=npe, simloss=simloss, table=table, rate=rate)[args.part](args)
-    out = RESULTS / f"particle_vs_sbi_{args.part}{args.tag}.json"
-    out.write_text(json.dumps(dict(args=vars(args), device=str(jax.devices()[0]), result=result), indent=1, default=float))
-    print(f"wrote {out}")
+    write_result("particle_vs_sbi", args, dict(simulate=simulate, npe=npe, simloss=simloss, table=table, rate=rate)[args.part](args))
 
 
 if __name__ == "__main__":
