@@ -3,9 +3,11 @@
     PYTHONPATH=$PWD python benchmarks/particle_likelihood.py study --sigmas 0.25 --seeds 0 ... 19 --tag _s025_seeds0to19
     PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py simulate --simulations 2000
     PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py npe --simulations 2000        # needs spikesde[sbi]
+    PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py simulate --simulations 15000 --chunk 250 --tag _15000
+    PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py npe --simulations 15000 --tag _15000
     PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py simloss --seeds 0 1 2 3 4 5 6 7 8 9 --steps 800
-    PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py rate --offsets 1.5 2.0 2.5 3.0 --v-resets 1.4 1.0 0.7
-    PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py table --particle benchmarks/results/particle_likelihood_study_s025_seeds0to19.json
+    PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py rate --offsets 1.5 2.0 2.2 2.5 3.0 --v-resets 1.4 1.0 0.7 0.5
+    PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py table --npe-tags "" _15000
 
 The problem of benchmarks/particle_likelihood.py's study at sigma_v = 0.25: SLIF with a sinusoidal
 input (offset 1.5, amplitude 1, 2 Hz; mu_v 15, v_reset 1.4, alpha 0), data sets of 256 trains of
