@@ -6,8 +6,10 @@
     PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py simulate --simulations 15000 --chunk 250 --tag _15000
     PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py npe --simulations 15000 --tag _15000
     PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py simloss --seeds 0 1 2 3 4 5 6 7 8 9 --steps 800
+    PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py simloss --seeds 10 11 12 13 14 15 16 17 18 19 --tag _seeds10to19
     PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py rate --offsets 1.5 2.0 2.2 2.5 3.0 --v-resets 1.4 1.0 0.7 0.5
-    PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py table --npe-tags "" _15000
+    PYTHONPATH=$PWD python benchmarks/particle_vs_sbi.py table --npe-tags "" _15000 \
+        --simloss benchmarks/results/particle_vs_sbi_simloss.json benchmarks/results/particle_vs_sbi_simloss_seeds10to19.json
 
 The problem of benchmarks/particle_likelihood.py's study at sigma_v = 0.25: SLIF with a sinusoidal
 input (offset 1.5, amplitude 1, 2 Hz; mu_v 15, v_reset 1.4, alpha 0), data sets of 256 trains of
