@@ -230,8 +230,12 @@ def main():
     parser.add_argument("--study-particles", type=int, default=256)
     parser.add_argument("--tag", default="", help="suffix of the results file")
     args = parser.parse_args()
-    result = dict(speed=speed, memory=memory, study=study, reference=reference, pool=pool)[args.part](args)
-    out = RESULTS / f"particle_likelihood_{args.part}{args.tag}.json"
+    write_result("particle_likelihood", args, dict(speed=speed, memory=memory, study=study, reference=reference, pool=pool)[args.part](args))
+
+
+def write_result(script, args, result):
+    """``benchmarks/results/<script>_<part><tag>.json``: the arguments, the device and the result."""
+    out = RESULTS / f"{script}_{args.part}{args.tag}.json"
     out.write_text(json.dumps(dict(args=vars(args), device=str(jax.devices()[0]), result=result), indent=1, default=float))
     print(f"wrote {out}")
 
