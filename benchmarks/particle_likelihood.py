@@ -150,7 +150,7 @@ def fit_one(sigma_v, seed, args):
     vgh = value_grad_hessian(particle_objective(data, sigma_v, args.study_particles, seed=seed))
     (theta, value, hess, iterations), wall, cpu = timed(lambda: newton(vgh, free))
     se = np.sqrt(np.diag(np.linalg.inv(-np.asarray(hess, np.float64))))
-    return dict(sigma_v=sigma_v, seed=seed, spikes_per_trial=float(jnp.isfinite(data).sum(1).mean()),
+    return dict(sigma_v=sigma_v, seed=seed, truth=TRUTH.tolist(), spikes_per_trial=float(jnp.isfinite(data).sum(1).mean()),
                 particle=np.asarray(theta).tolist(), se=se.tolist(), iterations=iterations, wall_s=wall, cpu_s=cpu,
                 noise_free=np.asarray(free).tolist(), noise_free_cpu_s=free_cpu, log_likelihood=float(value))  # fmt: skip
 
@@ -215,6 +215,7 @@ def pool(args):
 
 
 def main():
+    global TRUTH
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("part", choices=("speed", "memory", "study", "reference", "pool"))
     parser.add_argument("--inputs", nargs="+", default=[])
@@ -229,7 +230,11 @@ def main():
     parser.add_argument("--study-trials", type=int, default=256)
     parser.add_argument("--study-particles", type=int, default=256)
     parser.add_argument("--tag", default="", help="suffix of the results file")
+    parser.add_argument("--truth", type=float, nargs=3, default=TRUTH.tolist(), metavar=("OFFSET", "MU_V", "V_RESET"),
+                        help="true (offset, mu_v, v_reset) of the simulated data (default 1.5 15 1.4: ~5.4 spikes per train; "
+                        "2.0 15 1.4 gives ~9)")  # fmt: skip
     args = parser.parse_args()
+    TRUTH = np.array(args.truth)
     write_result("particle_likelihood", args, dict(speed=speed, memory=memory, study=study, reference=reference, pool=pool)[args.part](args))
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from spikesde import ConfigError, load_config
+from spikesde.experiments import ConfigError, load_config
 from spikesde._experiments import schema
 from spikesde._experiments.config import (
     apply_overrides,

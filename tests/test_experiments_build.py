@@ -8,7 +8,7 @@ import optax
 import pytest
 
 import spikesde as sd
-from spikesde import ConfigError, load_config
+from spikesde.experiments import ConfigError, load_config
 from spikesde._experiments.build import build_model, build_optimizer, check_learn, true_model
 from spikesde._experiments.config import convert, load_raw, set_key
 from spikesde._experiments.summary import summarize, summary_table

@@ -140,6 +140,6 @@ def test_refractory_ticks_block_firing():
     stepper = LowPrecisionEuler(dt, FixedPoint(3, 8), "nearest", decay_bits=None)
     options = dict(t0=0.0, t1=0.1, dt=dt, key=KEY, max_spikes=32, stepper=stepper, event_location=GRID)
     free = spike_steps(spikesde.simulate(neuron, **options), dt)[0]
-    blocked = spike_steps(spikesde.simulate(spikesde.Refractory(neuron, steps=10), **options), dt)[0]
+    blocked = spike_steps(spikesde.simulate(spikesde.hardware.Refractory(neuron, steps=10), **options), dt)[0]
     assert np.all(np.diff(free) < 10)
     assert blocked[0] == free[0] and np.all(np.diff(blocked) == 11)

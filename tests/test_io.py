@@ -5,7 +5,8 @@ import importlib
 import numpy as np
 import pytest
 
-from spikesde import SpikeTrains, from_neo, load_spike_trains, save_spike_trains, to_neo
+from spikesde import SpikeTrains, load_spike_trains, save_spike_trains
+from spikesde.io import from_neo, to_neo
 
 
 @pytest.fixture(scope="module")

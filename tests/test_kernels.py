@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import signax
 
-from spikesde import LinearKernel, PDESolver, PySigLibSolver, RBFKernel, signature_kernel, signature_kernel_gram
+from spikesde.losses import LinearKernel, RBFKernel
+from spikesde.signatures import PDESolver, PySigLibSolver, signature_kernel, signature_kernel_gram
 
 try:
     import pysiglib  # noqa: F401

@@ -192,7 +192,7 @@ def test_density_matches_monte_carlo_of_the_core(x64):
 
 
 def test_the_buffer_likelihood_name_is_deprecated(x64):
-    with pytest.warns(DeprecationWarning, match="use spikesde.log_likelihood"):
+    with pytest.warns(DeprecationWarning, match="use spikesde.likelihood.log_likelihood"):
         value = sd.likelihood.buffer_log_likelihood(sd.SLIF(1, 1.5, alpha=0.0), jnp.asarray([0.3, jnp.inf]), t0=0.0, t1=1.0, dt=0.01)
     assert np.isfinite(float(value))
 

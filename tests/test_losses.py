@@ -6,7 +6,8 @@ import signax
 from scipy.special import i0
 
 import spikesde
-from spikesde import ExpectedSignatureLoss, FirstSpikeTimeLoss, SignatureKernelMMD, signature_kernel
+from spikesde import ExpectedSignatureLoss, FirstSpikeTimeLoss, SignatureKernelMMD
+from spikesde.signatures import signature_kernel
 
 INF = np.inf
 X = jnp.array([[[0.5, 1.2, INF]], [[0.3, INF, INF]]])  # two samples of one neuron, buffer 3
@@ -80,7 +81,7 @@ def test_signature_kernel_equals_sum_of_signature_inner_products():
 
 def test_signature_kernel_mmd_matches_its_definition():
     loss = SignatureKernelMMD(t0=0.0, t1=4.0, time_scale=0.25, count_scale=1 / 3, refinement=1)
-    lift = lambda s: spikesde.marcus_lift(s, t0=0.0, t1=4.0, time_scale=0.25, count_scale=1 / 3)  # noqa: E731
+    lift = lambda s: spikesde.signatures.marcus_lift(s, t0=0.0, t1=4.0, time_scale=0.25, count_scale=1 / 3)  # noqa: E731
     px, py = lift(X), lift(Y)
     kernel = jax.jit(signature_kernel, static_argnums=2)
     k = lambda a, b: float(kernel(a, b, 1))  # noqa: E731

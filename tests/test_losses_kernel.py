@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import spikesde
-from spikesde import KernelMMD, KernelScore, PDESolver, SignaturePDEKernel, TruncatedSignatureKernel
+from spikesde.losses import KernelMMD, KernelScore, SignaturePDEKernel, TruncatedSignatureKernel
+from spikesde.signatures import PDESolver
 
 LIFT = dict(t0=0.0, t1=5.0, time_scale=0.2, count_scale=1 / 3, max_events=3)
 KERNELS = {

@@ -143,7 +143,7 @@ def test_bad_arguments_are_named():
 
 
 def test_config_kind_lag_statistics_builds_the_loss_on_the_networks_connections():
-    from spikesde import ConfigError, load_config
+    from spikesde.experiments import ConfigError, load_config
     from spikesde._experiments.build import build_loss
 
     config = load_config(CONFIGS / "ssnn_weights_lag.toml")

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import spikesde
-from spikesde import KernelMMD, SpikeTimeKernel, SpikeTimeMMD
+from spikesde import SpikeTimeMMD
+from spikesde.losses import KernelMMD, SpikeTimeKernel
 
 INF = np.inf
 
@@ -100,7 +101,7 @@ def test_gradient_through_the_simulator_matches_central_differences(x64, margina
 def test_config_kind_spike_time_mmd_builds_the_loss_and_names_bad_keys():
     from pathlib import Path
 
-    from spikesde import ConfigError, load_config
+    from spikesde.experiments import ConfigError, load_config
     from spikesde._experiments.build import build_loss
 
     path = Path(__file__).resolve().parent.parent / "configs" / "slif_mu_v_reset.toml"

@@ -59,7 +59,7 @@ def test_needs_one_neuron_and_checks_its_fields():
 
 
 def test_config_builds_the_option_and_names_the_key():
-    from spikesde import ConfigError, load_config
+    from spikesde.experiments import ConfigError, load_config
     from spikesde._experiments.build import build_estimator, build_model
 
     config = load_config(CONFIG)

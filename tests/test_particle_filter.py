@@ -9,7 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from spikesde import SLIF, EventGrid, buffer_log_likelihood, simulate
+from spikesde import SLIF, simulate
+from spikesde.likelihood import EventGrid, buffer_log_likelihood
 from spikesde._core.current import AbstractCurrent
 from spikesde._core.neuron import AbstractNeuron, _as_parameter
 from spikesde._likelihood.particle import ParticleFilter

@@ -5,7 +5,8 @@ import pytest
 import signax
 
 import spikesde
-from spikesde import finite_spike_times, first_spike_times, marcus_lift
+from spikesde.losses import finite_spike_times, first_spike_times
+from spikesde.signatures import marcus_lift
 
 INF = np.inf
 

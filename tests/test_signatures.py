@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import signax
 
-from spikesde import ExpectedSignatureLoss, marcus_lift, spike_events, spike_train_signature
+from spikesde import ExpectedSignatureLoss
+from spikesde.signatures import marcus_lift, spike_events, spike_train_signature
 
 LIFT = dict(t0=0.0, t1=1.0, time_scale=0.7, count_scale=0.4, taper=0.1)
 

@@ -119,7 +119,7 @@ def test_maximum_likelihood_needs_a_noise_free_slif():
 def test_config_training_estimator_builds_the_option_and_names_the_key():
     from pathlib import Path
 
-    from spikesde import ConfigError, load_config
+    from spikesde.experiments import ConfigError, load_config
     from spikesde._experiments.build import build_estimator, build_model
 
     path = Path(__file__).resolve().parent.parent / "configs" / "slif_mu_v_reset_likelihood.toml"

@@ -181,7 +181,7 @@ def deprecated_buffer_log_likelihood(*args, **kwargs):
     """
     import warnings  # noqa: PLC0415
 
-    warnings.warn("spikesde.buffer_log_likelihood is deprecated: use spikesde.log_likelihood(model, spike_trains, dt=...) "
+    warnings.warn("spikesde.likelihood.buffer_log_likelihood is deprecated: use spikesde.likelihood.log_likelihood(model, spike_trains, dt=...) "
                   "for observed trains (the score-function estimators keep the core's buffer density internally)",
                   DeprecationWarning, stacklevel=2)  # fmt: skip
     return buffer_log_likelihood(*args, **kwargs)
