@@ -33,9 +33,9 @@ def refit_per_width(selected, protocol, n_iter: int = 25, log=print) -> dict:
     """For every bin width of ``protocol``: the refit on the training bins and the choice between
     it and the exact-time fit by the binned validation log-likelihood.
 
-    Returns ``{width: {"theta", "choice" ("refit" or "exact"), "validation_log_likelihood": {"exact",
-    "refit"}, "train_log_likelihood": {"exact", "refit"}, "steps", "converged"}}``, ``theta`` the
-    chosen parameters.
+    Returns ``{width: {"theta", "refit", "choice" ("refit" or "exact"), "validation_log_likelihood":
+    {"exact", "refit"}, "train_log_likelihood": {"exact", "refit"}, "steps", "converged"}}``,
+    ``theta`` the chosen parameters, ``refit`` the refit ones.
     """
     theta, smoothness = selected["theta"], selected["structure"].smoothness
     out = {}
@@ -45,9 +45,9 @@ def refit_per_width(selected, protocol, n_iter: int = 25, log=print) -> dict:
         refit, _, (steps, converged) = binned_fit(data, theta, train, n_iter=n_iter, smoothness=smoothness)
         scores = {name: float(_log_likelihood(data, t, validation)) for name, t in (("exact", theta), ("refit", refit))}
         choice = "refit" if scores["refit"] > scores["exact"] else "exact"
-        out[width] = dict(theta=refit if choice == "refit" else theta, choice=choice, validation_log_likelihood=scores,
-                          train_log_likelihood={name: float(_log_likelihood(data, t, train)) for name, t in (("exact", theta), ("refit", refit))},
-                          steps=int(steps), converged=bool(converged))  # fmt: skip
+        train_scores = {name: float(_log_likelihood(data, t, train)) for name, t in (("exact", theta), ("refit", refit))}
+        out[width] = dict(theta=refit if choice == "refit" else theta, refit=refit, choice=choice, validation_log_likelihood=scores,
+                          train_log_likelihood=train_scores, steps=int(steps), converged=bool(converged))  # fmt: skip
         log(f"SLIF at {width * 1e3:g} ms bins: binned validation log-likelihood {scores['exact']:.2f} (exact-time fit), "
             f"{scores['refit']:.2f} (refit on edge-moved spikes, {int(steps)} Newton steps"
             f"{'' if converged else ', not converged'}): {choice}")  # fmt: skip
@@ -56,7 +56,5 @@ def refit_per_width(selected, protocol, n_iter: int = 25, log=print) -> dict:
 
 def plain(per_width: dict) -> dict:
     """``refit_per_width``'s result for ``results.json`` (keys ``"1ms"``, ``"0.5ms"``, lists)."""
-    return {
-        f"{w * 1e3:g}ms": {**row, "theta": {k: np.asarray(v).tolist() for k, v in row["theta"].items()}}
-        for w, row in per_width.items()
-    }
+    lists = lambda theta: {k: np.asarray(v).tolist() for k, v in theta.items()}  # noqa: E731
+    return {f"{w * 1e3:g}ms": {**row, "theta": lists(row["theta"]), "refit": lists(row["refit"])} for w, row in per_width.items()}
