@@ -203,7 +203,7 @@ def results_table(results: dict) -> str:
     widths = [f"{w * 1e3:g}ms" for w in results["protocol"]["bin_widths"]]
     head = ["model", "bits/spike, continuous"] + [f"bits/spike, {w[:-2]} ms" for w in widths] + ["Gamma (2 ms)", "validation bits/spike (finest)"]
     rows = []
-    for name, d in (("SLIF, exact likelihood (selected)", results["slif"]), ("Poisson GLM (selected, ridge)", results["glm"])):
+    for name, d in (("SLIF (selected; binned: per-width fit)", results["slif"]), ("Poisson GLM (selected, ridge)", results["glm"])):
         if not d:
             continue
         test = d["test"]
