@@ -9,7 +9,7 @@ from jax.flatten_util import ravel_pytree
 
 from spikesde._likelihood import EventGrid, sample_spikes
 from spikesde._likelihood.design import StimulusDesign, to_model
-from spikesde._likelihood.stimulus_fit import laplace_covariance, linear_fit, profile_fit
+from spikesde._likelihood.stimulus_fit import fit_at_mu, laplace_covariance, linear_fit, profile_fit
 from spikesde._models.slif import SLIF
 from spikesde._models.stimulus import StimulusCurrent, filter_stimulus, raised_cosine_basis
 
@@ -162,17 +162,21 @@ def coverage_with_mu(n_sets, duration, grid_dt, seed, refine=8, max_spikes=2000,
     current, template, fine_dt, fired, start = simulated_sets(SLOW_TRUE, SLOW_TAUS, n_sets, duration, grid_dt / refine, seed)
     build = jax.jit(lambda f: StimulusDesign.build(merged_grid(f, fine_dt, grid_dt, duration, max_spikes), current, SLOW_TAUS, template))
     covariance = jax.jit(laplace_covariance)
-    estimates, sds, on_bound = [], [], []
+    estimates, sds, on_bound, ratios = [], [], [], []
     for f in fired:
         design = build(f)
-        theta, _, bound = profile_fit(design, {**start, "log_mu_v": jnp.log(400.0)}, n_iter=30, tol=tol)
+        theta, value, bound = profile_fit(design, {**start, "log_mu_v": jnp.log(400.0)}, n_iter=30, tol=tol)
         estimates.append(ravel_pytree(theta)[0])
         sds.append(jnp.sqrt(jnp.clip(jnp.diag(covariance(design, theta)), 0.0)))
         on_bound.append(bound)
+        # The profile likelihood-ratio statistic of the true mu_v (chi-square 1 if the profile is regular).
+        ratios.append(2 * (value - float(fit_at_mu(design, {**theta, "log_mu_v": SLOW_TRUE["log_mu_v"]}, n_iter=30)[1])))
     truth = ravel_pytree(SLOW_TRUE)[0]
     covered = np.abs(np.asarray(estimates) - np.asarray(truth)) <= Z90 * np.asarray(sds)
     names = [f"amplitudes[{j}]" for j in range(3)] + ["bias", "log_mu_v", "v_reset"] + [f"weights[{j}]" for j in range(4)]
-    return dict(zip(names, covered.mean(axis=0))), np.asarray(fired).sum(axis=1), np.asarray(on_bound)
+    rates = dict(zip(names, covered.mean(axis=0)))
+    rates["log_mu_v (profile likelihood)"] = float(np.mean(np.asarray(ratios) <= Z90**2))
+    return rates, np.asarray(fired).sum(axis=1), np.asarray(on_bound)
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@ under the protocol on any window.
 
     spikesde score runs/grasshopper                   # the test window
     spikesde score runs/grasshopper --window 2 4      # any [start, stop) s
-    python -c "import spikesde; print(spikesde.score_run('runs/grasshopper', 'validation'))"
+    python -c "import spikesde.experiments; print(spikesde.experiments.score_run('runs/grasshopper', 'validation'))"
 """
 
 import dataclasses
