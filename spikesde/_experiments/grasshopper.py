@@ -1,6 +1,8 @@
 """Fit a locust receptor recording (nitime) under the evaluation protocol: the SLIF by exact
 likelihood with its structure selected on training and validation data, against a Poisson GLM
-selected the same way; both scored once on the test window by one function.
+selected the same way; both scored once on the test window by one function. For the binned scores
+the SLIF is also refitted per bin width on the binned training data, kept where validation prefers
+it (:mod:`.grasshopper_refit`), as the GLM is fitted per bin width.
 
     spikesde fit configs/grasshopper.toml --out runs/grasshopper
     python -m spikesde._experiments.grasshopper --out runs/grasshopper [--config configs/grasshopper.toml]
