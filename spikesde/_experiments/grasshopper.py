@@ -30,7 +30,7 @@ from .._likelihood.newton import block_indicators, block_multiplicities, percent
 from .._likelihood.protocol import Protocol, score
 from .._likelihood.slif_scoring import FittedSLIF, PerWidthSLIF
 from .._likelihood.stimulus_fit import bootstrap_refits, laplace_covariance, profile_fit
-from .grasshopper_glm import GLMBaseline, glm_models, select_glm
+from .grasshopper_glm import GLMBaseline, glm_models, one_blas_thread, select_glm
 from .grasshopper_refit import plain, refit_per_width
 from .grasshopper_select import select_slif
 
@@ -181,7 +181,8 @@ def run(config: GrasshopperConfig, out: pathlib.Path, *, trains=None, plot: bool
     slif.update(slif_scores)
     glm_samples = []
     if glm_model is not None:
-        glm_scores, glm_samples = _scores(glm_model, spikes, protocol)
+        with one_blas_thread():
+            glm_scores, glm_samples = _scores(glm_model, spikes, protocol)
         glm.update(glm_scores)
     log("scored (validation, then test)")
     results = {"config": dataclasses.asdict(config), "protocol": dataclasses.asdict(protocol), "slif": slif, "glm": glm,
