@@ -99,10 +99,11 @@ def test_score_is_zero_bits_for_poisson_at_the_training_rate():
 
 @pytest.mark.slow
 def test_selection_never_reads_the_test_window(x64):
-    """Poison the test window (its spikes and its stimulus): the selected SLIF and GLM, their
-    parameters and every validation score are unchanged."""
+    """Poison the test window (its spikes and its stimulus): the selected SLIF, its per-width refit
+    and the GLM, their parameters and every validation score are unchanged."""
     pytest.importorskip("nitime")
     from spikesde._experiments.grasshopper_glm import select_glm
+    from spikesde._experiments.grasshopper_refit import refit_per_width
     from spikesde._experiments.grasshopper_select import select_slif
     from spikesde._io.grasshopper import read_grasshopper
     from spikesde._io.spike_trains import SpikeTrains
@@ -128,6 +129,12 @@ def test_selection_never_reads_the_test_window(x64):
     assert [r["value"] for r in results[0]["table"]] == [r["value"] for r in results[1]["table"]]
     for key, value in results[0]["theta"].items():
         same(value, results[1]["theta"][key])
+    # The per-width refit of the selected SLIF (grasshopper_refit) reads no test spike either.
+    refits = [refit_per_width(r, protocol, config.newton_steps, quiet)[0.001] for r in results]
+    assert refits[0]["choice"] == refits[1]["choice"]
+    for key, value in refits[0]["refit"].items():
+        same(value, refits[1]["refit"][key])
+    same(list(refits[0]["validation_log_likelihood"].values()), list(refits[1]["validation_log_likelihood"].values()))
     glm = [select_glm(t, config, protocol, quiet) for t in (trains, poisoned)]
     strip = lambda settings: {w: {k: v for k, v in row.items() if not isinstance(v, float)} for w, row in settings.items()}  # noqa: E731
     assert strip(glm[0][1]) == strip(glm[1][1])

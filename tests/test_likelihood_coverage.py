@@ -9,7 +9,7 @@ from jax.flatten_util import ravel_pytree
 
 from spikesde._likelihood import EventGrid, sample_spikes
 from spikesde._likelihood.design import StimulusDesign, to_model
-from spikesde._likelihood.stimulus_fit import laplace_covariance, linear_fit
+from spikesde._likelihood.stimulus_fit import fit_at_mu, laplace_covariance, linear_fit, profile_fit
 from spikesde._models.slif import SLIF
 from spikesde._models.stimulus import StimulusCurrent, filter_stimulus, raised_cosine_basis
 
@@ -153,44 +153,40 @@ SLOW_TAUS = (0.005, 0.1, 1.0)
 SLOW_TRUE = {**TRUE, "amplitudes": jnp.array([-0.4, -0.1, -0.02])}
 
 
-def coverage_with_mu(n_sets, duration, grid_dt, seed, refine=8, max_spikes=2000, span=1.0, n_points=9):
-    """Coverage of the 90% Laplace intervals of every fitted parameter, ``log mu_v`` included: each
-    data set's ``log mu_v`` maximises a parabola through its profile on ``n_points`` points within
-    ``+-span`` of the truth (the profile is smooth), then the linear
-    parameters are refitted there and the full covariance (``with_mu_v=True``) is taken."""
+def coverage_with_mu(n_sets, duration, grid_dt, seed, refine=8, max_spikes=2000, tol=0.005):
+    """Coverage of the 90% Laplace intervals of every fitted parameter, ``log mu_v`` included, fitted
+    as the pipeline fits it: :func:`profile_fit` (the bracketing search of :func:`maximise_1d` in
+    ``log mu_v``, the linear parameters refitted at each point) from ``mu_v`` = 400 /s, then the full
+    covariance (``with_mu_v=True``) at the maximum. Also returns the spike counts and whether any
+    ``log mu_v`` ended on a search bound."""
     current, template, fine_dt, fired, start = simulated_sets(SLOW_TRUE, SLOW_TAUS, n_sets, duration, grid_dt / refine, seed)
-    offsets = jnp.linspace(-span, span, n_points)
-
-    def one(f):
-        design = StimulusDesign.build(merged_grid(f, fine_dt, grid_dt, duration, max_spikes), current, SLOW_TAUS, template)
-
-        def at(log_mu):
-            theta = {**start, "log_mu_v": log_mu}
-            return linear_fit(design, design.columns(jnp.exp(log_mu)), theta, n_iter=30)
-
-        values = jax.lax.map(lambda o: at(SLOW_TRUE["log_mu_v"] + o)[1], offsets)
-        a, b, _ = jnp.polyfit(offsets, values, 2)
-        best = jnp.clip(-b / (2 * a), -span, span)
-        theta, _ = at(SLOW_TRUE["log_mu_v"] + best)
-        sd = jnp.sqrt(jnp.clip(jnp.diag(laplace_covariance(design, theta)), 0.0))
-        return ravel_pytree(theta)[0], sd, jnp.abs(best) < span
-
-    estimates, sds, inside = jax.jit(lambda f: jax.lax.map(one, f, batch_size=10))(fired)
+    build = jax.jit(lambda f: StimulusDesign.build(merged_grid(f, fine_dt, grid_dt, duration, max_spikes), current, SLOW_TAUS, template))
+    covariance = jax.jit(laplace_covariance)
+    estimates, sds, on_bound, ratios = [], [], [], []
+    for f in fired:
+        design = build(f)
+        theta, value, bound = profile_fit(design, {**start, "log_mu_v": jnp.log(400.0)}, n_iter=30, tol=tol)
+        estimates.append(ravel_pytree(theta)[0])
+        sds.append(jnp.sqrt(jnp.clip(jnp.diag(covariance(design, theta)), 0.0)))
+        on_bound.append(bound)
+        # The profile likelihood-ratio statistic of the true mu_v (chi-square 1 if the profile is regular).
+        ratios.append(2 * (value - float(fit_at_mu(design, {**theta, "log_mu_v": SLOW_TRUE["log_mu_v"]}, n_iter=30)[1])))
     truth = ravel_pytree(SLOW_TRUE)[0]
     covered = np.abs(np.asarray(estimates) - np.asarray(truth)) <= Z90 * np.asarray(sds)
     names = [f"amplitudes[{j}]" for j in range(3)] + ["bias", "log_mu_v", "v_reset"] + [f"weights[{j}]" for j in range(4)]
-    return dict(zip(names, covered.mean(axis=0))), np.asarray(fired).sum(axis=1), np.asarray(inside)
+    rates = dict(zip(names, covered.mean(axis=0)))
+    rates["log_mu_v (profile likelihood)"] = float(np.mean(np.asarray(ratios) <= Z90**2))
+    return rates, np.asarray(fired).sum(axis=1), np.asarray(on_bound)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="measured (issue 22, not met): coverage 0.78-0.96 (log_mu_v 0.78, weights[3] 0.78) and 6 of 50 "
-                   "log mu_v estimates at the edge of the +-1 profile: the parabola is not the profile MLE", strict=False)
 def test_laplace_intervals_of_every_reported_parameter_cover_80_to_98_percent(x64):
-    """Issue 22: with mu_v fitted and a slow (1 s) adaptation trace, the 90% Laplace intervals of
-    every parameter the pipeline reports (log mu_v included) cover the truth in 80-98% of 50 data sets."""
-    rates, spikes, inside = coverage_with_mu(50, 20.0, 2e-4, seed=5)
-    print("coverage of the 90% Laplace intervals (mu_v fitted) over 50 data sets:", {k: round(float(v), 2) for k, v in rates.items()},
-          "log mu_v estimates inside the profile:", inside.mean())
-    assert np.all(inside), "a log mu_v estimate reached the edge of the profile"
-    assert spikes.min() > 400
+    """Issue 22: with mu_v fitted by the pipeline's profile search and a slow (1 s) adaptation trace,
+    the 90% Laplace intervals of every parameter the pipeline reports (log mu_v included) cover the
+    truth in 80-98% of 50 data sets. Measured: 0.82-0.98 (log mu_v 0.82 or 0.84 in two runs; its profile likelihood-ratio
+    interval 0.84-0.86), no estimate on a bound, 351 s CPU (491 s wall on the 2-core machine)."""
+    rates, spikes, on_bound = coverage_with_mu(50, 20.0, 2e-4, seed=5)
+    print("coverage of the 90% Laplace intervals (mu_v fitted) over 50 data sets:", {k: round(float(v), 2) for k, v in rates.items()})
+    assert not np.any(on_bound), "a log mu_v estimate ended on a search bound"
+    assert spikes.min() > 350  # ~20 Hz over 20 s; the fewest measured: 395
     assert min(rates.values()) >= 0.8 and max(rates.values()) <= 0.98, rates

@@ -1,6 +1,8 @@
 """Fit a locust receptor recording (nitime) under the evaluation protocol: the SLIF by exact
 likelihood with its structure selected on training and validation data, against a Poisson GLM
-selected the same way; both scored once on the test window by one function.
+selected the same way; both scored once on the test window by one function. For the binned scores
+the SLIF is also refitted per bin width on the binned training data, kept where validation prefers
+it (:mod:`.grasshopper_refit`), as the GLM is fitted per bin width.
 
     spikesde fit configs/grasshopper.toml --out runs/grasshopper
     python -m spikesde._experiments.grasshopper --out runs/grasshopper [--config configs/grasshopper.toml]
@@ -26,9 +28,10 @@ from .._io.grasshopper import read_grasshopper
 from .._likelihood.design import to_model
 from .._likelihood.newton import block_indicators, block_multiplicities, percentile_intervals
 from .._likelihood.protocol import Protocol, score
-from .._likelihood.slif_scoring import FittedSLIF
+from .._likelihood.slif_scoring import FittedSLIF, PerWidthSLIF
 from .._likelihood.stimulus_fit import bootstrap_refits, laplace_covariance, profile_fit
-from .grasshopper_glm import GLMBaseline, glm_models, select_glm
+from .grasshopper_glm import GLMBaseline, glm_models, one_blas_thread, select_glm
+from .grasshopper_refit import plain, refit_per_width
 from .grasshopper_select import select_slif
 
 
@@ -95,13 +98,21 @@ def fit_slif(design, theta, weights, config):
     return theta, value
 
 
-def slif_model(selected, duration, dt) -> FittedSLIF:
-    """The :class:`FittedSLIF` of a selection (its theta, structure and slow time constant)."""
+def slif_model(selected, duration, dt, per_width=None) -> FittedSLIF | PerWidthSLIF:
+    """The :class:`FittedSLIF` of a selection (its theta, structure and slow time constant); with
+    ``per_width`` (:func:`~.grasshopper_refit.refit_per_width`) the :class:`PerWidthSLIF` that scores
+    each bin width by the parameters chosen for it."""
     sel, structure = selected["selection"], selected["structure"]
     design = sel.design(structure, selected["tau_slow"])
     taus = structure.fast_taus + (selected["tau_slow"],)
-    neuron, history = to_model(selected["theta"], sel.current(structure)[1], taus, design.template)
-    return FittedSLIF(neuron, history, dt, duration)
+
+    def fitted(theta):
+        return FittedSLIF(*to_model(theta, sel.current(structure)[1], taus, design.template), dt, duration)
+
+    exact = fitted(selected["theta"])
+    if per_width is None:
+        return exact
+    return PerWidthSLIF(exact, {w: fitted(row["theta"]) if row["choice"] == "refit" else exact for w, row in per_width.items()})
 
 
 def intervals(selected, config) -> dict:
@@ -155,6 +166,8 @@ def run(config: GrasshopperConfig, out: pathlib.Path, *, trains=None, plot: bool
     slif = {"structure": dataclasses.asdict(structure), "tau_slow": selected["tau_slow"], "theta": _plain(selected["theta"]),
             "mu_v": math.exp(float(selected["theta"]["log_mu_v"])), "on_bound": selected["on_bound"],
             "train_log_likelihood": selected["train_log_likelihood"], "intervals": report, "selection_table": selected["table"]}  # fmt: skip
+    per_width = refit_per_width(selected, protocol, config.newton_steps, log)
+    slif["binned"] = plain(per_width)
     glm, glm_model = {}, None
     if config.glm:
         fits, settings, table = select_glm(trains, config, protocol, log)
@@ -163,12 +176,13 @@ def run(config: GrasshopperConfig, out: pathlib.Path, *, trains=None, plot: bool
                "fits": {f"{w * 1e3:g}ms": {"intercept": f.intercept, "coef": f.coef.tolist(), "mean": f.mean.tolist(),
                                             "scale": f.scale.tolist()} for w, f in fits.items()}}  # fmt: skip
     # The test window is scored here, once, after every choice has been made.
-    slif_model_ = slif_model(selected, duration, config.dt)
+    slif_model_ = slif_model(selected, duration, config.dt, per_width)
     slif_scores, samples = _scores(slif_model_, spikes, protocol)
     slif.update(slif_scores)
     glm_samples = []
     if glm_model is not None:
-        glm_scores, glm_samples = _scores(glm_model, spikes, protocol)
+        with one_blas_thread():
+            glm_scores, glm_samples = _scores(glm_model, spikes, protocol)
         glm.update(glm_scores)
     log("scored (validation, then test)")
     results = {"config": dataclasses.asdict(config), "protocol": dataclasses.asdict(protocol), "slif": slif, "glm": glm,
@@ -178,7 +192,7 @@ def run(config: GrasshopperConfig, out: pathlib.Path, *, trains=None, plot: bool
     if plot:
         from .grasshopper_figure import plot_grasshopper
 
-        fitted = dict(selected=selected, covariance=covariance, model=slif_model_, glm=glm_model)
+        fitted = dict(selected=selected, covariance=covariance, model=slif_model_.exact, glm=glm_model)
         plot_grasshopper(out / "grasshopper.png", trains, protocol, fitted, samples, glm_samples)
     results["seconds_with_figure"] = time.perf_counter() - start_time
     (out / "results.json").write_text(json.dumps(results, indent=1))
@@ -192,7 +206,7 @@ def results_table(results: dict) -> str:
     widths = [f"{w * 1e3:g}ms" for w in results["protocol"]["bin_widths"]]
     head = ["model", "bits/spike, continuous"] + [f"bits/spike, {w[:-2]} ms" for w in widths] + ["Gamma (2 ms)", "validation bits/spike (finest)"]
     rows = []
-    for name, d in (("SLIF, exact likelihood (selected)", results["slif"]), ("Poisson GLM (selected, ridge)", results["glm"])):
+    for name, d in (("SLIF (selected; binned: per-width fit)", results["slif"]), ("Poisson GLM (selected, ridge)", results["glm"])):
         if not d:
             continue
         test = d["test"]
@@ -206,6 +220,10 @@ def results_table(results: dict) -> str:
              f"training rate {s['test']['training_rate']:.1f} Hz.",
              f"SLIF: {s['structure']}, tau_slow {s['tau_slow']:.2f} s, mu_v {s['mu_v']:.0f}/s"
              + (f"; ON A SEARCH BOUND: {s['on_bound']}" if s["on_bound"] else "; no parameter on a search bound") + "."]  # fmt: skip
+    for w, row in s.get("binned", {}).items():
+        v = row["validation_log_likelihood"]
+        notes.append(f"SLIF {w} bins: {row['choice']} parameters (binned validation log-likelihood: exact-time fit {v['exact']:.2f}, "
+                     f"refit on edge-moved spikes {v['refit']:.2f}; {row['steps']} Newton steps, converged {row['converged']}).")  # fmt: skip
     for w, row in results["glm"].get("settings", {}).items():
         notes.append(f"GLM {w}: {row['transform']}, filter {row['filter_duration'] * 1e3:g} ms, slow traces {row['slow_taus']}, "
                      f"ridge {row['ridge']:g}; converged {row['converged']} ({row['iterations']} Newton steps, decrement "

@@ -118,13 +118,15 @@ class SLIFSelection:
             self._currents[key] = stimulus_current(self.trains, *key, self.config.n_basis, self.protocol.train[1])
         return self._currents[key]
 
-    def design(self, structure: Structure, tau_slow: float) -> StimulusDesign:
+    def design(self, structure: Structure, tau_slow: float, grid: EventGrid | None = None) -> StimulusDesign:
+        """The design of ``structure`` on ``grid`` (default: the recorded spikes before the test window)."""
         _, current = self.current(structure)
+        grid = self.grid if grid is None else grid
         c = self.config
         template = SLIF(input_current=current, alpha=c.alpha, beta=c.beta, v_threshold=c.v_threshold, tau_s=c.tau_s, v0=c.v0)
         taus = jnp.asarray(structure.fast_taus + (tau_slow,))
-        traces = _traces(self.grid.times, self.grid.counts, taus)[:-1]
-        return StimulusDesign(self.grid, feature_values(current, self.grid.times[:-1]), traces, template)
+        traces = _traces(grid.times, grid.counts, taus)[:-1]
+        return StimulusDesign(grid, feature_values(current, grid.times[:-1]), traces, template)
 
     def initial_theta(self, structure: Structure) -> dict:
         c = self.config

@@ -3,7 +3,7 @@ under the protocol on any window.
 
     spikesde score runs/grasshopper                   # the test window
     spikesde score runs/grasshopper --window 2 4      # any [start, stop) s
-    python -c "import spikesde; print(spikesde.score_run('runs/grasshopper', 'validation'))"
+    python -c "import spikesde.experiments; print(spikesde.experiments.score_run('runs/grasshopper', 'validation'))"
 """
 
 import dataclasses
@@ -17,7 +17,7 @@ from .._io.grasshopper import read_grasshopper
 from .._likelihood.design import to_model
 from .._likelihood.glm import GLMFit
 from .._likelihood.protocol import Protocol, score
-from .._likelihood.slif_scoring import FittedSLIF
+from .._likelihood.slif_scoring import FittedSLIF, PerWidthSLIF
 from .._models.slif import SLIF
 from .._training.errors import RunFolderError
 from .grasshopper_glm import FittedGLM, GLMBaseline
@@ -40,10 +40,16 @@ def load_run(run_dir) -> dict:
     _, current = stimulus_current(trains, structure["transform"], structure["filter_duration"], config["n_basis"], protocol.train[1])
     template = SLIF(input_current=current, alpha=config["alpha"], beta=config["beta"], v_threshold=config["v_threshold"],
                     tau_s=config["tau_s"], v0=config["v0"])  # fmt: skip
-    theta = {k: jnp.asarray(v) for k, v in slif["theta"].items()}
-    neuron, history = to_model(theta, current, tuple(structure["fast_taus"]) + (slif["tau_slow"],), template)
-    out = {"trains": trains, "protocol": protocol, "results": results, "glm": None,
-           "slif": FittedSLIF(neuron, history, config["dt"], trains.t1)}  # fmt: skip
+    taus = tuple(structure["fast_taus"]) + (slif["tau_slow"],)
+
+    def fitted(theta):
+        theta = {k: jnp.asarray(v) for k, v in theta.items()}
+        return FittedSLIF(*to_model(theta, current, taus, template), config["dt"], trains.t1)
+
+    model = fitted(slif["theta"])
+    if "binned" in slif:  # the per-width refits (grasshopper_refit), where validation chose them
+        model = PerWidthSLIF(model, {float(name[:-2]) * 1e-3: fitted(row["theta"]) for name, row in slif["binned"].items()})
+    out = {"trains": trains, "protocol": protocol, "results": results, "glm": None, "slif": model}
     if results.get("glm"):
         models = {}
         for name, row in results["glm"]["settings"].items():

@@ -99,3 +99,30 @@ class FittedSLIF(eqx.Module):
         neuron = eqx.tree_at(lambda m: (m.input_current, m.v0), self.neuron, (current, jnp.reshape(v, jnp.shape(self.neuron.v0))))
         draw = jax.jit(jax.vmap(lambda k: sample_spikes(neuron, self.history, t0=start, t1=stop, dt=self.dt, key=k)))
         return [t[t < stop] for t in spike_times_from_grid(draw(jax.random.split(key, n)), start, self.dt)]
+
+
+class PerWidthSLIF(eqx.Module):
+    """An SLIF scored at each bin width by its own parameters (fitted to that width's binned data),
+    in continuous time and for samples by the exact-time fit.
+
+    Arguments:
+        exact: the :class:`FittedSLIF` fitted on exact spike times.
+        binned: ``{bin_width: FittedSLIF}``; a width not in it is scored by ``exact``.
+    """
+
+    exact: FittedSLIF
+    binned: dict
+
+    def expected_counts(self, spikes, bin_width: float, start: float, stop: float, *, exact_history: bool = False) -> np.ndarray:
+        """:meth:`FittedSLIF.expected_counts` of the model fitted at ``bin_width`` (the exact-time
+        one with ``exact_history``, which is no binned score)."""
+        model = self.exact if exact_history else self.binned.get(bin_width, self.exact)
+        return model.expected_counts(spikes, bin_width, start, stop, exact_history=exact_history)
+
+    def continuous_log_likelihood(self, spikes, start: float, stop: float) -> float:
+        """:meth:`FittedSLIF.continuous_log_likelihood` of the exact-time fit."""
+        return self.exact.continuous_log_likelihood(spikes, start, stop)
+
+    def sample(self, spikes, start: float, stop: float, n: int, key) -> list:
+        """:meth:`FittedSLIF.sample` of the exact-time fit."""
+        return self.exact.sample(spikes, start, stop, n, key)
