@@ -19,6 +19,11 @@ wall-clock and process CPU time (the fairer figure when the machine is shared).
 
     PYTHONPATH=$PWD python benchmarks/likelihood_fit.py [--trials 256] [--dt 2e-4] [--cases current step ...]
 
+With ``--nest FILE.npz ...`` it also fits trains simulated by NEST itself (written by
+``benchmarks/nest_pp_psc_delta.py`` in an environment with ``nest-simulator``; times in ms, read with
+``units="ms"``): the input current ``I_e tau_m / C_m`` from 10 mV, with the file's dead time
+(:class:`spikesde.RefractorySLIF` when it is positive).
+
 Prints a table and writes benchmarks/results/likelihood_fit.json.
 """
 
@@ -71,6 +76,22 @@ def nest_style_data(model, trials: int, seed: int, chunk: int = 32, stamp: bool 
     return sd.SpikeTrains.from_buffers(stamped, 0.0, T1)
 
 
+def nest_case(path: Path):
+    """A fit case for the NEST trains in ``path`` (see ``benchmarks/nest_pp_psc_delta.py``)."""
+    f = np.load(path)
+    trials, senders, times = int(f["trials"]), np.asarray(f["senders"]), np.asarray(f["times"])
+    trains = [[np.sort(times[senders == k])] for k in range(trials)]
+    data = sd.SpikeTrains(trains, 0.0, float(f["t1_ms"]), units="ms")
+    dead_time = float(f["dead_time_ms"]) * 1e-3
+    mu_v = 1e3 / float(f["tau_m"])
+    truth = float(f["I_e"]) * float(f["tau_m"]) / float(f["C_m"])
+    escape = sd.ExponentialLinearEscape(c1=float(f["c_1"]), c2=float(f["c_2"]), c3=float(f["c_3"]))
+    options = dict(mu_v=mu_v, alpha=0.0, escape=escape, reset_rule=sd.SetReset(0.0))
+    start = sd.RefractorySLIF(1, 10.0, t_ref=dead_time, **options) if dead_time > 0 else sd.SLIF(1, 10.0, **options)
+    name = f"NEST {f['nest_version']}, dead time {dead_time * 1e3:g} ms"
+    return (name, start, data, ["input_current.value"], {"input_current.value": truth}, {"input_current.value": 0.01})
+
+
 def run_case(name, start, data, learn, truth, tolerance, dt):
     result = sd.likelihood.fit_likelihood(start, data, learn=learn, dt=dt)
     rows = []
@@ -90,7 +111,8 @@ def main():
     parser.add_argument("--trials", type=int, default=256)
     parser.add_argument("--dt", type=float, default=2e-4, help="the likelihood's grid step")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
+    parser.add_argument("--cases", nargs="*", choices=CASES, default=list(CASES))
+    parser.add_argument("--nest", type=Path, nargs="+", default=[], help="npz files of benchmarks/nest_pp_psc_delta.py")
     args = parser.parse_args()
     tic = time.perf_counter()
     wanted = set(args.cases)
@@ -107,22 +129,22 @@ def main():
          {"input_current.values": np.array([12.0, 17.0])}, {"input_current.values": 0.02}),
         ("dead-time", dead_time_neuron(10.0), dead, ["input_current.value"], {"input_current.value": 15.0}, {"input_current.value": 0.01}),
     ]  # fmt: skip
-    cases = [case for case in all_cases if case[0] in wanted]
+    cases = [case for case in all_cases if case[0] in wanted] + [nest_case(path) for path in args.nest]
     rows, summaries = [], []
     for case in cases:
         case_rows, summary = run_case(*case, dt=args.dt)
         rows += case_rows
         summaries.append(summary)
-    print(f"{'case':14s} {'parameter':24s} {'true':>8s} {'estimate':>10s} {'s.e.':>8s} {'rel.err':>8s} {'tol':>5s}")
+    print(f"{'case':30s} {'parameter':24s} {'true':>8s} {'estimate':>10s} {'s.e.':>8s} {'rel.err':>8s} {'tol':>5s}")
     for r in rows:
-        print(f"{r['case']:14s} {r['parameter']:24s} {r['true']:8.3f} {r['estimate']:10.4f} {r['standard_error']:8.4f} "
+        print(f"{r['case']:30s} {r['parameter']:24s} {r['true']:8.3f} {r['estimate']:10.4f} {r['standard_error']:8.4f} "
               f"{r['relative_error']:8.4f} {r['tolerance']:5.2f}")  # fmt: skip
-    print(f"\n{'case':14s} {'iterations':>10s} {'converged':>9s} {'wall s':>8s} {'CPU s':>8s} {'met':>5s}")
+    print(f"\n{'case':30s} {'iterations':>10s} {'converged':>9s} {'wall s':>8s} {'CPU s':>8s} {'met':>5s}")
     for s in summaries:
-        print(f"{s['case']:14s} {s['iterations']:10d} {s['converged']!s:>9s} {s['seconds']:8.1f} {s['cpu_seconds']:8.1f} {s['met']!s:>5s}")
+        print(f"{s['case']:30s} {s['iterations']:10d} {s['converged']!s:>9s} {s['seconds']:8.1f} {s['cpu_seconds']:8.1f} {s['met']!s:>5s}")
     print(f"(data: {args.trials} trials per set simulated in {simulation_seconds:.0f} s wall; {os.cpu_count()} CPUs, shared)")
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(dict(settings=vars(args), simulation_seconds=simulation_seconds, rows=rows,
+    RESULTS.write_text(json.dumps(dict(settings=vars(args) | dict(nest=[str(p) for p in args.nest]), simulation_seconds=simulation_seconds, rows=rows,
                                        fits=summaries, cpus=os.cpu_count()), indent=2) + "\n")  # fmt: skip
 
 
