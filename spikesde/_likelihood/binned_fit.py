@@ -26,7 +26,7 @@ from jaxtyping import Array, Float, Int
 
 from .design import StimulusDesign
 from .grid import EventGrid
-from .metrics import bin_counts, bin_index
+from .metrics import bin_counts, bin_index, grid_nodes_at
 from .newton import maximise
 from .stimulus_fit import roughness, split_theta
 
@@ -68,7 +68,7 @@ class BinnedData(eqx.Module):
         counts = bin_counts(spikes, 0.0, end, bin_width)
         bins = np.flatnonzero(counts)
         times = np.asarray(grid.times)
-        edges = np.searchsorted(times, np.stack([bins, bins + 1], axis=1) * bin_width - 1e-9 * bin_width)
+        edges = grid_nodes_at(times, np.stack([bins, bins + 1], axis=1) * bin_width, bin_width)
         return cls(make_design(grid), jnp.asarray(bins, dtype=jnp.int32), jnp.asarray(edges, dtype=jnp.int32),
                    jnp.asarray(counts[bins], dtype=times.dtype), jnp.asarray(bin_width, dtype=times.dtype))  # fmt: skip
 
@@ -90,7 +90,7 @@ class BinnedData(eqx.Module):
         cumulative = np.asarray(self.integrated_intensity(theta))
         width, times = float(self.bin_width), np.asarray(self.design.grid.times)
         at = np.arange(round(start / width), round(stop / width) + 1) * width
-        return np.diff(cumulative[np.searchsorted(times, at - 1e-9 * width)])
+        return np.diff(cumulative[grid_nodes_at(times, at, width)])
 
     def log_likelihood(self, theta: dict, weights, columns=None) -> Float[Array, ""]:
         """``sum_k (n_k log m_k - m_k - log n_k!)`` over the bins that ``weights`` (from

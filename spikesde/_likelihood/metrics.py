@@ -32,6 +32,12 @@ def bin_counts(spike_times: ArrayLike, t0: float, t1: float, bin_width: float) -
     return np.bincount(index[(index >= 0) & (index < n_bins)], minlength=n_bins)
 
 
+def grid_nodes_at(times: ArrayLike, at: ArrayLike, bin_width: float) -> np.ndarray:
+    """Indices into the grid ``times`` of the bin edges ``at`` (grid points; a tolerance of
+    ``1e-9 bin_width`` absorbs the rounding of ``k * bin_width``)."""
+    return np.searchsorted(np.asarray(times), np.asarray(at) - 1e-9 * bin_width)
+
+
 def poisson_log_likelihood(n_spikes: int, duration: float, rate: float) -> float:
     """Continuous-time log-likelihood of ``n_spikes`` in ``duration`` under a homogeneous Poisson
     process of ``rate``: ``n log(rate) - rate duration``.

@@ -16,7 +16,7 @@ from .._models.slif import SLIF
 from .._models.stimulus import AfterSpikeCurrent, ContinuedHistoryCurrent
 from .exact import likelihood_terms, log_intensity, membrane
 from .grid import EventGrid
-from .metrics import bin_index
+from .metrics import bin_index, grid_nodes_at
 from .sampler import sample_spikes, spike_times_from_grid
 
 
@@ -61,7 +61,7 @@ class FittedSLIF(eqx.Module):
         # The integrated intensity at the bin edges (grid nodes: bin_width is a multiple of dt).
         cumulative = np.concatenate([[0.0], np.cumsum(-np.asarray(step_terms))])
         first, last = int(round(start / bin_width)), int(round(stop / bin_width))
-        at_edges = np.searchsorted(np.asarray(grid.times), np.arange(first, last + 1) * bin_width - 1e-9 * bin_width)
+        at_edges = grid_nodes_at(grid.times, np.arange(first, last + 1) * bin_width, bin_width)
         return np.diff(cumulative[at_edges])
 
     def continuous_log_likelihood(self, spikes, start: float, stop: float) -> float:
